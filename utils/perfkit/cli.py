@@ -1,0 +1,56 @@
+"""One entry point for every computation the shell scripts need: `python -m perfkit COMMAND ...`.
+
+Each command lives in its own module as `cli(argv) -> int`; modules are imported lazily so a
+quick command (exit-codes, record) does not pay for pandas.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from perfkit.exitcodes import ExitCode, KitError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "config": ("perfkit.config", "resolve settings (defaults < config.yaml < profile < env < flags)"),
+    "run-init": ("perfkit.environment", "create run.json with target, environment and settings"),
+    "validate": ("perfkit.probe", "validate one probe response (status, JSON, JSON-RPC error, content)"),
+    "record": ("perfkit.events", "record a test's outcome in a run's events.jsonl"),
+    "summarize": ("perfkit.summary", "build summary.json from a run folder and print the table"),
+    "auth": ("perfkit.auth", "token cache: inspect, store, classify login answers"),
+    "services": ("perfkit.services", "interpret /health, /ready and /gateways answers"),
+    "exit-codes": ("perfkit.cli", "print the exit-code table as shell constants"),
+}
+
+
+def exit_codes_cli(argv: list[str]) -> int:
+    for code in ExitCode:
+        print(f"readonly PERF_EXIT_{code.name}={int(code)}")
+    return 0
+
+
+def usage() -> str:
+    lines = ["usage: perfkit COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<12} {text}" for name, (_, text) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in {"-h", "--help"}:
+        print(usage())
+        return 0 if args else int(ExitCode.USAGE)
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        print(f"perfkit: error: unknown command '{name}'\n{usage()}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    if name == "exit-codes":
+        return exit_codes_cli(rest)
+    module = importlib.import_module(COMMANDS[name][0])
+    try:
+        return int(module.cli(rest))
+    except KitError as exc:
+        print(f"perfkit {name}: error: {exc}", file=sys.stderr)
+        return int(exc.code)
+    except KeyboardInterrupt:
+        return int(ExitCode.INTERRUPTED)
