@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# Run the kit's benchmark scenarios (or one ad-hoc endpoint) against a ContextForge MCP Gateway.
+# Exit codes: README.md ("Exit codes"); the run folder: docs/internals.md.
+set -euo pipefail
+
+PERF_PROG="run-configurable.sh"
+# shellcheck source=utils/bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/utils/bench-lib.sh"
+
+readonly -A RUN_SCENARIO_FILES=(
+  [tools]=tools-benchmark.sh
+  [resources]=resources-benchmark.sh
+  [prompts]=prompts-benchmark.sh
+  [gateway-core]=gateway-core-benchmark.sh
+  [mixed]=mixed-workload.sh
+)
+
+run_usage() {
+  cat <<'EOF'
+usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline save|compare|skip]
+                             [--url URL] [--iterations N] [--requests N] [--concurrency N]
+                             [--duration D] [--warmup N] [--timeout S] [--skip-checks] [--quiet]
+       ./run-configurable.sh --endpoint URL [--method M] [--payload FILE] [--expect EXPR]
+                             [--name NAME] [--no-auth] [--skip-checks] [other options above]
+
+  --profile NAME      profiles/NAME.env (smoke, light, medium, heavy, spike, soak); default light
+  --scenarios LIST    all, or a comma list of: tools, resources, prompts, gateway-core, mixed
+  --baseline MODE     save | compare | skip (baselines are not implemented yet: only parsed)
+  --url URL           benchmark this gateway only (also GATEWAY_URL); exit 3 if it does not answer
+  --iterations N      measured rounds per test (PERF_ITERATIONS)
+  --requests N, --concurrency N, --duration D (hey -z, e.g. 30s), --warmup N, --timeout S
+  --skip-checks       skip utils/check-services.sh
+  --quiet             no progress on stderr
+  --endpoint URL      ad-hoc: benchmark this one URL (GET unless --method) and nothing else
+  --method M          HTTP method for --endpoint
+  --payload FILE      JSON body for --endpoint (sent with Content-Type: application/json)
+  --expect EXPR       content the --endpoint answer must hold (docs/internals.md); default: any 2xx
+  --name NAME         name of the ad-hoc test (default: derived from the URL)
+  --no-auth           send no Authorization header (and do not log in)
+
+Settings: defaults < config.yaml < profiles/NAME.env < environment (PERF_*) < flags.
+EOF
+}
+
+# run_parse_args ARGS...: fill RUN_* variables and RUN_SETS (--set NAME=VALUE for perfkit config).
+run_parse_args() {
+  RUN_PROFILE="${PERF_PROFILE:-light}"
+  RUN_BASELINE=skip
+  RUN_URL="${GATEWAY_URL:-}"
+  RUN_ENDPOINT=""
+  RUN_METHOD=""
+  RUN_PAYLOAD="-"
+  RUN_EXPECT="*"
+  RUN_NAME=""
+  RUN_AUTH=yes
+  RUN_SKIP_CHECKS=0
+  RUN_SETS=()
+  while (($#)); do
+    case "$1" in
+      --profile) RUN_PROFILE="$(run_value "$@")"; shift 2 ;;
+      --scenarios) RUN_SETS+=(--set "PERF_SCENARIOS=$(run_value "$@")"); shift 2 ;;
+      --baseline) RUN_BASELINE="$(run_value "$@")"; shift 2 ;;
+      --url) RUN_URL="$(run_value "$@")"; shift 2 ;;
+      --iterations) RUN_SETS+=(--set "PERF_ITERATIONS=$(run_value "$@")"); shift 2 ;;
+      --requests) RUN_SETS+=(--set "PERF_REQUESTS=$(run_value "$@")"); shift 2 ;;
+      --concurrency) RUN_SETS+=(--set "PERF_CONCURRENCY=$(run_value "$@")"); shift 2 ;;
+      --duration) RUN_SETS+=(--set "PERF_DURATION=$(run_value "$@")"); shift 2 ;;
+      --warmup) RUN_SETS+=(--set "PERF_WARMUP=$(run_value "$@")"); shift 2 ;;
+      --timeout) RUN_SETS+=(--set "PERF_TIMEOUT=$(run_value "$@")"); shift 2 ;;
+      --endpoint) RUN_ENDPOINT="$(run_value "$@")"; shift 2 ;;
+      --method) RUN_METHOD="$(run_value "$@")"; shift 2 ;;
+      --payload) RUN_PAYLOAD="$(run_value "$@")"; shift 2 ;;
+      --expect) RUN_EXPECT="$(run_value "$@")"; shift 2 ;;
+      --name) RUN_NAME="$(run_value "$@")"; shift 2 ;;
+      --no-auth) RUN_AUTH=no; shift ;;
+      --skip-checks) RUN_SKIP_CHECKS=1; shift ;;
+      --quiet) PERF_QUIET=1; shift ;;
+      -h | --help) run_usage; exit 0 ;;
+      *) run_usage >&2; perf_die "${PERF_EXIT_USAGE}" "unknown option '$1'" ;;
+    esac
+  done
+  run_check_args
+}
+
+# run_value FLAG VALUE...: the flag's value, or a usage error when it is missing.
+run_value() {
+  [[ $# -ge 2 && "$2" != --* ]] || perf_die "${PERF_EXIT_USAGE}" "option $1 needs a value (see --help)"
+  printf '%s\n' "$2"
+}
+
+run_check_args() {
+  case "${RUN_BASELINE}" in
+    save | compare | skip) ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "--baseline '${RUN_BASELINE}' is not one of: save, compare, skip" ;;
+  esac
+  if [[ -z "${RUN_ENDPOINT}" ]]; then
+    [[ -z "${RUN_METHOD}${RUN_NAME}" && "${RUN_PAYLOAD}" == - && "${RUN_EXPECT}" == "*" && "${RUN_AUTH}" == yes ]] ||
+      perf_die "${PERF_EXIT_USAGE}" "--method, --payload, --expect, --name and --no-auth only go with --endpoint URL"
+    return
+  fi
+  [[ "${RUN_ENDPOINT}" =~ ^(https?://[^/]+)(/.*)?$ ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--endpoint '${RUN_ENDPOINT}' is not an http(s) URL (e.g. http://127.0.0.1:4444/tools)"
+  [[ -z "${RUN_URL}" || "${RUN_URL%/}" == "${BASH_REMATCH[1]}" ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--endpoint ${RUN_ENDPOINT} is not on the target ${RUN_URL}; give one or the other"
+  RUN_URL="${BASH_REMATCH[1]}"
+  RUN_METHOD="${RUN_METHOD:-GET}"
+  if [[ "${RUN_PAYLOAD}" != - ]]; then
+    [[ -r "${RUN_PAYLOAD}" ]] || perf_die "${PERF_EXIT_USAGE}" "payload file '${RUN_PAYLOAD}' is not readable"
+    RUN_PAYLOAD="$(cd "$(dirname "${RUN_PAYLOAD}")" && pwd)/$(basename "${RUN_PAYLOAD}")"
+  fi
+  [[ -z "${RUN_NAME}" || "${RUN_NAME}" =~ ^[A-Za-z0-9_.-]+$ ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--name '${RUN_NAME}' may hold only letters, digits, '.', '_' and '-'"
+}
+
+# --- target -------------------------------------------------------------------------------
+
+# run_resolve_target: set PERF_TARGET_URL; bring up the local stack when that is the plan.
+run_resolve_target() {
+  RUN_STARTED_STACK=0
+  if [[ -n "${RUN_URL}" ]]; then
+    PERF_TARGET_URL="${RUN_URL%/}"
+    run_check_loopback
+    if [[ -n "${RUN_ENDPOINT}" ]]; then
+      [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${RUN_ENDPOINT}" 2>/dev/null)" != 000 ]] ||
+        perf_die "${PERF_EXIT_ENV_NOT_READY}" "${RUN_ENDPOINT} does not answer; is the service running?"
+    else
+      perf_gateway_answers "${PERF_TARGET_URL}" ||
+        perf_die "${PERF_EXIT_ENV_NOT_READY}" "the gateway named as target (${PERF_TARGET_URL}) does not answer ${PERF_TARGET_URL}/health; start it or fix --url / GATEWAY_URL"
+    fi
+    return
+  fi
+  PERF_TARGET_URL="${PERF_BASE_URL%/}"
+  run_check_loopback
+  case "${PERF_MANAGE}" in
+    never)
+      perf_gateway_answers "${PERF_TARGET_URL}" ||
+        perf_die "${PERF_EXIT_ENV_NOT_READY}" "no gateway answers at ${PERF_TARGET_URL} and service.manage is 'never'; start one (make up) or set PERF_MANAGE=auto"
+      ;;
+    auto)
+      if perf_gateway_answers "${PERF_TARGET_URL}"; then
+        perf_log "using the gateway answering at ${PERF_TARGET_URL}"
+      else
+        run_start_stack
+      fi
+      ;;
+    always) run_start_stack ;;
+  esac
+}
+
+run_check_loopback() {
+  perf_is_loopback_url "${PERF_TARGET_URL}" || [[ "${PERF_ALLOW_REMOTE:-0}" == 1 ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "target ${PERF_TARGET_URL} is not on loopback; load against another host must be deliberate: set PERF_ALLOW_REMOTE=1"
+}
+
+run_start_stack() {
+  "${PERF_KIT_ROOT}/utils/local-stack.sh" running || RUN_STARTED_STACK=1
+  "${PERF_KIT_ROOT}/utils/local-stack.sh" up --profile "${RUN_PROFILE}" --servers "${PERF_SERVERS_COUNT}"
+}
+
+# --- plan ---------------------------------------------------------------------------------
+
+run_declare_tests() {
+  local scenario file
+  if [[ -n "${RUN_ENDPOINT}" ]]; then
+    PERF_CURRENT_SCENARIO=adhoc
+    perf_test "${RUN_NAME:-$(run_endpoint_name)}" "${RUN_METHOD}" "${RUN_ENDPOINT}" \
+      --payload "${RUN_PAYLOAD}" --expect "${RUN_EXPECT}" "${RUN_AUTH_ARGS[@]}"
+    return
+  fi
+  IFS=, read -ra RUN_SCENARIOS <<<"${PERF_SCENARIOS}"
+  for scenario in "${RUN_SCENARIOS[@]}"; do
+    file="${PERF_KIT_ROOT}/scenarios/${RUN_SCENARIO_FILES[${scenario}]}"
+    # shellcheck source=/dev/null
+    source "${file}"
+    PERF_CURRENT_SCENARIO="${scenario}"
+    "scenario_${scenario//-/_}"
+  done
+  perf_split_groups
+}
+
+run_endpoint_name() {
+  local name="${RUN_METHOD,,}_${RUN_ENDPOINT#*://*/}"
+  name="${name//[^A-Za-z0-9_.-]/_}"
+  printf '%s\n' "${name:0:80}"
+}
+
+run_make_dir() {
+  local stamp base
+  stamp="$(date +%Y%m%d-%H%M%S)"
+  base="${PERF_RESULTS_DIR}/${RUN_PROFILE}_${stamp}"
+  [[ -z "${RUN_ENDPOINT}" ]] || base="${PERF_RESULTS_DIR}/adhoc_${stamp}"
+  PERF_RUN_DIR="${base}"
+  local n=1
+  while [[ -e "${PERF_RUN_DIR}" ]]; do
+    n=$((n + 1))
+    PERF_RUN_DIR="${base}-${n}"
+  done
+  mkdir -p "${PERF_RUN_DIR}/raw"
+}
+
+run_gateway_version() {
+  local body version=""
+  body="$(mktemp)"
+  if [[ "$(perf_http_get "${PERF_TARGET_URL}/version" "${body}" "${PERF_TOKEN}")" == 200 ]]; then
+    version="$(perf_py services version "${body}")" || version=""
+  fi
+  rm -f "${body}"
+  printf '%s\n' "${version}"
+}
+
+run_init() {
+  local settings version args=()
+  settings="${PERF_RUN_DIR}/settings.json"
+  perf_py config --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" "${RUN_SETS[@]}" --format json >"${settings}"
+  version="$(run_gateway_version)"
+  [[ -z "${version}" ]] || args+=(--gateway-version "${version}")
+  perf_py run-init "${PERF_RUN_DIR}" --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" \
+    --settings-json "${settings}" --target-url "${PERF_TARGET_URL}" --hey-bin "$(command -v "${PERF_HEY_BIN}")" \
+    --db-backend "${PERF_DB_BACKEND}" "${args[@]}"
+  perf_write_plan "${PERF_RUN_DIR}/plan.tsv"
+  ln -sfn "$(basename "${PERF_RUN_DIR}")" "${PERF_RESULTS_DIR}/latest"
+}
+
+# --- finishing ----------------------------------------------------------------------------
+
+run_summarize() {
+  local args=() rc=0
+  [[ "${1:-}" != partial ]] || args+=(--partial)
+  [[ "${PERF_QUIET}" != 1 ]] || args+=(--quiet)
+  perf_py summarize "${PERF_RUN_DIR}" "${args[@]}" || rc=$?
+  return "${rc}"
+}
+
+run_teardown() {
+  if [[ "${RUN_STARTED_STACK:-0}" == 1 ]]; then
+    RUN_STARTED_STACK=0
+    perf_log "taking down the local stack this run started"
+    "${PERF_KIT_ROOT}/utils/local-stack.sh" down || true
+  fi
+}
+
+run_on_signal() {
+  trap - INT TERM
+  perf_warn "interrupted: stopping hey and everything this run started"
+  perf_kill_children
+  if [[ -n "${PERF_RUN_DIR:-}" && -f "${PERF_RUN_DIR}/run.json" ]]; then
+    [[ -z "${PERF_CURRENT_TEST}" ]] ||
+      perf_py record "${PERF_RUN_DIR}" --id "${PERF_CURRENT_TEST}" --status skipped \
+        --reason "interrupted during this test; rounds measured before are kept" || true
+    run_summarize partial || true
+    perf_log "partial results kept in ${PERF_RUN_DIR}"
+  fi
+  run_teardown
+  exit "${PERF_EXIT_INTERRUPTED}"
+}
+
+run_main() {
+  local rc=0
+  run_parse_args "$@"
+  perf_require_venv
+  perf_load_settings "${RUN_PROFILE}" "${RUN_SETS[@]}"
+  perf_require_tools
+  RUN_AUTH_ARGS=()
+  [[ "${RUN_AUTH}" == yes ]] || RUN_AUTH_ARGS=(--no-auth)
+  trap run_on_signal INT TERM
+  trap run_teardown EXIT
+  [[ "${RUN_BASELINE}" == skip ]] ||
+    perf_warn "--baseline ${RUN_BASELINE}: baselines are not implemented yet; the run is not compared or saved"
+  run_resolve_target
+  PERF_TOKEN=""
+  if [[ "${RUN_AUTH}" == yes ]]; then
+    PERF_TOKEN="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${PERF_TARGET_URL}" --profile "${RUN_PROFILE}" --print)"
+  fi
+  if [[ "${RUN_SKIP_CHECKS}" == 0 ]]; then
+    "${PERF_KIT_ROOT}/utils/check-services.sh" --url "${PERF_TARGET_URL}" --profile "${RUN_PROFILE}" >&2
+  fi
+  run_declare_tests
+  run_make_dir
+  run_init
+  perf_log "run folder: ${PERF_RUN_DIR}"
+  perf_run_plan
+  run_summarize || rc=$?
+  perf_log "results: ${PERF_RUN_DIR}/summary.json"
+  return "${rc}"
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  run_main "$@"
+fi

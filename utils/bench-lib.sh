@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# Benchmark library: scenario scripts declare tests with perf_test / perf_group / perf_component;
+# run-configurable.sh plans them and runs each: probe and validate, warm up, measured rounds of
+# hey -o csv under GNU time, probe again. Layout of the run folder: docs/internals.md.
+
+# shellcheck source=utils/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# The plan: parallel arrays, one entry per declared test.
+PERF_T_ID=()
+PERF_T_SCENARIO=()
+PERF_T_KIND=()
+PERF_T_GROUP=()
+PERF_T_METHOD=()
+PERF_T_PATH=()
+PERF_T_PAYLOAD=()
+PERF_T_EXPECT=()
+PERF_T_AUTH=()
+PERF_T_CONC=()
+PERF_T_REQ=()
+PERF_CURRENT_SCENARIO=""
+PERF_CURRENT_GROUP="-"
+PERF_CURRENT_TEST=""  # read by run-configurable.sh on interrupt
+
+# perf_declare KIND ID METHOD PATH [--payload FILE] [--expect EXPR] [--no-auth]
+perf_declare() {
+  local kind="$1" id="$2" method="$3" path="$4" payload="-" expect="-" auth="yes"
+  shift 4
+  while (($#)); do
+    case "$1" in
+      --payload) payload="$2"; shift 2 ;;
+      --expect) expect="$2"; shift 2 ;;
+      --no-auth) auth="no"; shift ;;
+      *) perf_die "${PERF_EXIT_USAGE}" "test ${id}: unknown option '$1'" ;;
+    esac
+  done
+  PERF_T_ID+=("${id}")
+  PERF_T_SCENARIO+=("${PERF_CURRENT_SCENARIO}")
+  PERF_T_KIND+=("${kind}")
+  PERF_T_GROUP+=("$([[ "${kind}" == component ]] && printf '%s' "${PERF_CURRENT_GROUP}" || printf '%s' -)")
+  PERF_T_METHOD+=("${method}")
+  PERF_T_PATH+=("${path}")
+  PERF_T_PAYLOAD+=("${payload}")
+  PERF_T_EXPECT+=("${expect}")
+  PERF_T_AUTH+=("${auth}")
+  PERF_T_CONC+=("${PERF_CONCURRENCY}")
+  PERF_T_REQ+=("${PERF_REQUESTS}")
+}
+
+# perf_test NAME METHOD PATH [options]: one hey per round.
+perf_test() {
+  perf_declare single "${PERF_CURRENT_SCENARIO}/$1" "${@:2}"
+}
+
+# perf_group NAME DESCRIPTION: a mixed workload; the perf_component calls that follow run together.
+perf_group() {
+  PERF_CURRENT_GROUP="${PERF_CURRENT_SCENARIO}/$1"
+  perf_declare group "${PERF_CURRENT_GROUP}" MIXED "$2"
+}
+
+perf_component() {
+  perf_declare component "${PERF_CURRENT_GROUP}/$1" "${@:2}"
+}
+
+# perf_split_groups: give each component an even share of the group's concurrency and requests
+# (requests kept a multiple of concurrency, as hey drops the remainder).
+perf_split_groups() {
+  local i j members share_c share_n
+  for i in "${!PERF_T_ID[@]}"; do
+    [[ "${PERF_T_KIND[i]}" == group ]] || continue
+    members=0
+    for j in "${!PERF_T_ID[@]}"; do
+      [[ "${PERF_T_GROUP[j]}" == "${PERF_T_ID[i]}" ]] && members=$((members + 1))
+    done
+    ((members > 0)) || perf_die "${PERF_EXIT_USAGE}" "mixed workload ${PERF_T_ID[i]} declares no components"
+    share_c=$((PERF_T_CONC[i] / members))
+    ((share_c > 0)) || share_c=1
+    share_n=$((PERF_T_REQ[i] / members / share_c * share_c))
+    ((share_n >= share_c || PERF_T_REQ[i] == 0)) || share_n="${share_c}"
+    for j in "${!PERF_T_ID[@]}"; do
+      [[ "${PERF_T_GROUP[j]}" == "${PERF_T_ID[i]}" ]] || continue
+      PERF_T_CONC[j]="${share_c}"
+      PERF_T_REQ[j]="${share_n}"
+    done
+  done
+}
+
+# perf_write_plan FILE: the plan as TSV (columns in docs/internals.md).
+perf_write_plan() {
+  local i
+  {
+    printf 'id\tscenario\tkind\tgroup\tmethod\tpath\tpayload\texpect\tauth\tconcurrency\trequests\tduration\n'
+    for i in "${!PERF_T_ID[@]}"; do
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${PERF_T_ID[i]}" "${PERF_T_SCENARIO[i]}" \
+        "${PERF_T_KIND[i]}" "${PERF_T_GROUP[i]}" "${PERF_T_METHOD[i]}" "${PERF_T_PATH[i]}" \
+        "${PERF_T_PAYLOAD[i]}" "${PERF_T_EXPECT[i]}" "${PERF_T_AUTH[i]}" "${PERF_T_CONC[i]}" \
+        "${PERF_T_REQ[i]}" "${PERF_DURATION:--}"
+    done
+  } >"$1"
+}
+
+# --- running --------------------------------------------------------------------------------
+
+# perf_url I: the full URL of test I (its path may already be a full URL for ad-hoc tests).
+perf_url() {
+  local path="${PERF_T_PATH[$1]}"
+  if [[ "${path}" == http://* || "${path}" == https://* ]]; then
+    printf '%s\n' "${path}"
+  else
+    printf '%s%s\n' "${PERF_TARGET_URL}" "${path}"
+  fi
+}
+
+perf_payload_file() {
+  local payload="${PERF_T_PAYLOAD[$1]}"
+  [[ "${payload}" == /* ]] && printf '%s\n' "${payload}" || printf '%s/%s\n' "${PERF_KIT_ROOT}" "${payload}"
+}
+
+# perf_hey_args I REQUESTS CONCURRENCY: fill PERF_HEY_ARGS for test I.
+perf_hey_args() {
+  local i="$1"
+  PERF_HEY_ARGS=(-c "$3" -t "${PERF_TIMEOUT}" -m "${PERF_T_METHOD[i]}" -o csv)
+  if [[ -n "${PERF_DURATION}" ]]; then
+    PERF_HEY_ARGS+=(-z "${PERF_DURATION}")
+  else
+    PERF_HEY_ARGS+=(-n "$2")
+  fi
+  [[ "${PERF_T_AUTH[i]}" == no ]] || PERF_HEY_ARGS+=(-H "Authorization: Bearer ${PERF_TOKEN}")
+  [[ "${PERF_T_PAYLOAD[i]}" == - ]] || PERF_HEY_ARGS+=(-T application/json -D "$(perf_payload_file "${i}")")
+  PERF_HEY_ARGS+=("$(perf_url "${i}")")
+}
+
+# perf_probe I DIR: send test I once with curl, keep the answer, judge it; sets PERF_PROBE_REASON.
+perf_probe() {
+  local i="$1" dir="$2" status args=(-sS -o "$2/probe.body" -w '%{http_code}' --max-time "${PERF_TIMEOUT}")
+  args+=(-X "${PERF_T_METHOD[i]}")
+  [[ "${PERF_T_AUTH[i]}" == no ]] || args+=(-H "Authorization: Bearer ${PERF_TOKEN}")
+  [[ "${PERF_T_PAYLOAD[i]}" == - ]] || args+=(-H 'Content-Type: application/json' --data-binary "@$(perf_payload_file "${i}")")
+  status="$(curl "${args[@]}" "$(perf_url "${i}")" 2>/dev/null)" || status="${status:-000}"
+  printf '%s\n' "${status}" >"${dir}/probe.status"
+  PERF_PROBE_REASON="$(perf_py validate --status "${status}" --body "${dir}/probe.body" --expect "${PERF_T_EXPECT[i]}")" &&
+    PERF_PROBE_REASON=""
+}
+
+# perf_hey I BASE REQUESTS CONCURRENCY: start one hey for test I writing BASE.csv / BASE.time.
+perf_hey() {
+  local i="$1" base="$2"
+  perf_hey_args "${i}" "$3" "$4"
+  printf 'started_at=%s\n' "${EPOCHREALTIME}" >"${base}.time"
+  perf_spawn /usr/bin/time -a -o "${base}.time" -f $'elapsed=%e\nuser=%U\nsys=%S\nexit=%x' \
+    "${PERF_HEY_BIN}" "${PERF_HEY_ARGS[@]}" >"${base}.csv" 2>"${base}.err"
+}
+
+perf_wait() {
+  local pid="$1"
+  wait "${pid}" || true
+  perf_forget_pid "${pid}"
+}
+
+perf_progress() {
+  local label="$1" eta="" elapsed
+  elapsed=$((SECONDS - PERF_BENCH_START))
+  if ((PERF_ROUNDS_DONE > 0 && PERF_ROUNDS_DONE < PERF_ROUNDS_TOTAL)); then
+    eta=$((elapsed * (PERF_ROUNDS_TOTAL - PERF_ROUNDS_DONE) / PERF_ROUNDS_DONE))
+    eta=" - ETA $((eta / 60))m$((eta % 60))s"
+  fi
+  perf_log "[${PERF_ROUNDS_DONE}/${PERF_ROUNDS_TOTAL} rounds] ${label}${eta}"
+}
+
+# perf_round I BASE: one measured round of test I (a group runs all its components at once).
+perf_round() {
+  local i="$1" base="$2" j pids=() pid
+  if [[ "${PERF_T_KIND[i]}" == group ]]; then
+    mkdir -p "${base}"
+    for j in "${!PERF_T_ID[@]}"; do
+      [[ "${PERF_T_GROUP[j]}" == "${PERF_T_ID[i]}" ]] || continue
+      perf_hey "${j}" "${base}/${PERF_T_ID[j]##*/}" "${PERF_T_REQ[j]}" "${PERF_T_CONC[j]}"
+      pids+=("${PERF_LAST_PID}")
+    done
+  else
+    perf_hey "${i}" "${base}" "${PERF_T_REQ[i]}" "${PERF_T_CONC[i]}"
+    pids+=("${PERF_LAST_PID}")
+  fi
+  for pid in "${pids[@]}"; do
+    perf_wait "${pid}"
+  done
+}
+
+# perf_probe_all I DIR: probe test I, or every component of group I; first failure wins.
+perf_probe_all() {
+  local i="$1" dir="$2" j
+  if [[ "${PERF_T_KIND[i]}" != group ]]; then
+    perf_probe "${i}" "${dir}"
+    return
+  fi
+  for j in "${!PERF_T_ID[@]}"; do
+    [[ "${PERF_T_GROUP[j]}" == "${PERF_T_ID[i]}" ]] || continue
+    mkdir -p "${dir}/${PERF_T_ID[j]##*/}"
+    perf_probe "${j}" "${dir}/${PERF_T_ID[j]##*/}"
+    if [[ -n "${PERF_PROBE_REASON}" ]]; then
+      PERF_PROBE_REASON="${PERF_T_ID[j]##*/}: ${PERF_PROBE_REASON}"
+      cp "${dir}/${PERF_T_ID[j]##*/}/probe."{body,status} "${dir}/"
+      return
+    fi
+  done
+}
+
+perf_record() {
+  local id="$1" status="$2" reason="$3" dir="$4" args=()
+  [[ -z "${reason}" ]] || args+=(--reason "${reason}")
+  [[ ! -f "${dir}/probe.status" ]] || args+=(--probe-status "$(<"${dir}/probe.status")" --probe-body "${dir}/probe.body")
+  perf_py record "${PERF_RUN_DIR}" --id "${id}" --status "${status}" "${args[@]}"
+}
+
+# perf_run_test I: probe, warm up, PERF_ITERATIONS measured rounds, probe again, record.
+perf_run_test() {
+  local i="$1" id="${PERF_T_ID[$1]}" dir k
+  dir="${PERF_RUN_DIR}/raw/${id}"
+  mkdir -p "${dir}"
+  PERF_CURRENT_TEST="${id}"
+  perf_probe_all "${i}" "${dir}"
+  if [[ -n "${PERF_PROBE_REASON}" ]]; then
+    perf_warn "${id}: probe failed, not benchmarked: ${PERF_PROBE_REASON}"
+    perf_record "${id}" failed "probe failed: ${PERF_PROBE_REASON}" "${dir}"
+    PERF_ROUNDS_DONE=$((PERF_ROUNDS_DONE + PERF_ITERATIONS))
+    return
+  fi
+  if ((PERF_WARMUP > 0)); then
+    perf_progress "${id} warm-up (${PERF_WARMUP} requests, discarded)"
+    perf_warmup "${i}" "${dir}"
+  fi
+  for ((k = 1; k <= PERF_ITERATIONS; k++)); do
+    perf_progress "${id} round ${k}/${PERF_ITERATIONS}"
+    perf_round "${i}" "${dir}/round-${k}"
+    PERF_ROUNDS_DONE=$((PERF_ROUNDS_DONE + 1))
+  done
+  perf_probe_all "${i}" "${dir}"
+  if [[ -n "${PERF_PROBE_REASON}" ]]; then
+    perf_record "${id}" failed "answers went bad during the run: ${PERF_PROBE_REASON}" "${dir}"
+  else
+    perf_record "${id}" ok "" "${dir}"
+  fi
+  PERF_CURRENT_TEST="" # read by run_on_signal in run-configurable.sh
+}
+
+# perf_warmup I DIR: a short discarded hey (count-based even in duration mode).
+perf_warmup() {
+  local i="$1" dir="$2" conc="${PERF_T_CONC[$1]}" duration="${PERF_DURATION}" j
+  ((conc <= PERF_WARMUP)) || conc="${PERF_WARMUP}"
+  PERF_DURATION=""
+  if [[ "${PERF_T_KIND[i]}" == group ]]; then
+    for j in "${!PERF_T_ID[@]}"; do
+      [[ "${PERF_T_GROUP[j]}" == "${PERF_T_ID[i]}" ]] || continue
+      perf_hey "${j}" "${dir}/warmup-${PERF_T_ID[j]##*/}" "$((PERF_WARMUP / conc * conc))" "${conc}"
+      perf_wait "${PERF_LAST_PID}"
+    done
+  else
+    perf_hey "${i}" "${dir}/warmup" "$((PERF_WARMUP / conc * conc))" "${conc}"
+    perf_wait "${PERF_LAST_PID}"
+  fi
+  PERF_DURATION="${duration}"
+}
+
+# perf_run_plan: run every test of the plan (components run inside their group).
+perf_run_plan() {
+  local i
+  PERF_ROUNDS_DONE=0
+  PERF_ROUNDS_TOTAL=0
+  for i in "${!PERF_T_ID[@]}"; do
+    [[ "${PERF_T_KIND[i]}" == component ]] || PERF_ROUNDS_TOTAL=$((PERF_ROUNDS_TOTAL + PERF_ITERATIONS))
+  done
+  PERF_BENCH_START="${SECONDS}"
+  for i in "${!PERF_T_ID[@]}"; do
+    [[ "${PERF_T_KIND[i]}" == component ]] || perf_run_test "${i}"
+  done
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The kit's shared shell library: logging, exit codes, the Python CLI, process tracking,
+# test declaration and the hey runner. Sourced by run-configurable.sh and utils/*.sh.
+# Bash drives (flags, processes, curl, hey); everything that parses or computes is perfkit.
+
+# Exit codes: mirrors utils/perfkit/exitcodes.py (tests/bats/lib.bats checks they agree).
+# shellcheck disable=SC2034  # used by the scripts that source this library
+readonly PERF_EXIT_OK=0
+readonly PERF_EXIT_REGRESSION=1
+readonly PERF_EXIT_USAGE=2
+readonly PERF_EXIT_ENV_NOT_READY=3
+readonly PERF_EXIT_BENCHMARK_FAILED=4
+readonly PERF_EXIT_INTERRUPTED=130
+
+PERF_KIT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly PERF_KIT_ROOT
+readonly PERF_STATE_DIR="${PERF_KIT_ROOT}/.state"
+readonly PERF_VENV="${PERF_STATE_DIR}/venv"
+
+PERF_PROG="${PERF_PROG:-$(basename "$0")}"
+PERF_QUIET="${PERF_QUIET:-0}"
+PERF_CHILD_PIDS=()
+
+# --- messages -------------------------------------------------------------------------------
+
+perf_log() {
+  [[ "${PERF_QUIET}" == "1" ]] || printf '%s: %s\n' "${PERF_PROG}" "$*" >&2
+}
+
+perf_warn() {
+  printf '%s: warning: %s\n' "${PERF_PROG}" "$*" >&2
+}
+
+perf_error() {
+  printf '%s: error: %s\n' "${PERF_PROG}" "$*" >&2
+}
+
+# perf_die CODE MESSAGE...: print an error naming the problem and the fix, exit with CODE.
+perf_die() {
+  local code="$1"
+  shift
+  perf_error "$*"
+  exit "${code}"
+}
+
+# --- tools ----------------------------------------------------------------------------------
+
+# perf_py ARGS...: run the kit's Python CLI from its venv.
+perf_py() {
+  PYTHONPATH="${PERF_KIT_ROOT}/utils${PYTHONPATH:+:${PYTHONPATH}}" "${PERF_VENV}/bin/python" -m perfkit "$@"
+}
+
+perf_require_venv() {
+  [[ -x "${PERF_VENV}/bin/python" ]] ||
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "the kit's Python environment is missing (${PERF_VENV}); run: make setup"
+}
+
+# perf_require_cmd NAME HINT: exit 3 naming the missing tool and how to install it.
+perf_require_cmd() {
+  command -v "$1" >/dev/null 2>&1 || perf_die "${PERF_EXIT_ENV_NOT_READY}" "'$1' not found on PATH; $2"
+}
+
+perf_require_tools() {
+  perf_require_venv
+  perf_require_cmd curl "install it: apt-get install -y curl"
+  perf_require_cmd "${PERF_HEY_BIN:-hey}" "install it: apt-get install -y hey (or set performance.hey_binary / PERF_HEY_BIN)"
+  [[ -x /usr/bin/time ]] || perf_die "${PERF_EXIT_ENV_NOT_READY}" "GNU time (/usr/bin/time) not found; install it: apt-get install -y time"
+}
+
+# --- processes ------------------------------------------------------------------------------
+
+# perf_spawn CMD...: start CMD in its own process group (setsid), remember it; sets PERF_LAST_PID.
+perf_spawn() {
+  setsid "$@" &
+  PERF_LAST_PID=$!
+  PERF_CHILD_PIDS+=("${PERF_LAST_PID}")
+}
+
+# perf_stop_group PID [GRACE_SECONDS]: TERM the process group led by PID, KILL it after the grace.
+perf_stop_group() {
+  local pid="$1" grace="${2:-5}" waited=0
+  kill -TERM -- "-${pid}" 2>/dev/null || kill -TERM "${pid}" 2>/dev/null || return 0
+  while kill -0 -- "-${pid}" 2>/dev/null && ((waited < grace * 10)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  kill -KILL -- "-${pid}" 2>/dev/null || true
+  wait "${pid}" 2>/dev/null || true
+}
+
+perf_kill_children() {
+  local pid
+  for pid in "${PERF_CHILD_PIDS[@]}"; do
+    perf_stop_group "${pid}" 3
+  done
+  PERF_CHILD_PIDS=()
+}
+
+# perf_forget_pid PID: drop a finished child from the tracked list.
+perf_forget_pid() {
+  local pid keep=()
+  for pid in "${PERF_CHILD_PIDS[@]}"; do
+    [[ "${pid}" == "$1" ]] || keep+=("${pid}")
+  done
+  PERF_CHILD_PIDS=("${keep[@]}")
+}
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+# perf_http_get URL OUT_BODY [TOKEN]: GET with a short timeout; prints the HTTP status (000 if none).
+perf_http_get() {
+  local url="$1" out="$2" token="${3:-}" args=(-sS -o "$2" -w '%{http_code}' --max-time 10)
+  [[ -z "${token}" ]] || args+=(-H "Authorization: Bearer ${token}")
+  curl "${args[@]}" "${url}" 2>/dev/null || { [[ -s "${out}" ]] || : >"${out}"; }
+}
+
+# perf_gateway_answers URL: true when URL/health answers 200.
+perf_gateway_answers() {
+  local status
+  status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1/health" 2>/dev/null)" || true
+  [[ "${status}" == "200" ]]
+}
+
+# perf_is_loopback_url URL: the kit only generates load against 127.0.0.0/8, localhost or [::1].
+perf_is_loopback_url() {
+  [[ "$1" =~ ^https?://(127\.[0-9]+\.[0-9]+\.[0-9]+|localhost|\[::1\])(:[0-9]+)?(/.*)?$ ]]
+}
+
+# --- settings -------------------------------------------------------------------------------
+
+# perf_load_settings PROFILE [--set NAME=VALUE ...]: resolve and export every PERF_* setting.
+perf_load_settings() {
+  local profile="$1" exports
+  shift
+  perf_require_venv
+  exports="$(perf_py config --kit-root "${PERF_KIT_ROOT}" --profile "${profile}" "$@" --format shell)" ||
+    exit "${PERF_EXIT_USAGE}"
+  eval "${exports}"
+}
+
+# perf_target_url: the explicit target (GATEWAY_URL) or the configured base URL, without a trailing /.
+perf_target_url() {
+  local url="${GATEWAY_URL:-${PERF_BASE_URL}}"
+  printf '%s\n' "${url%/}"
+}

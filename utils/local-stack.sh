@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# The kit's built-in local stack: ContextForge MCP Gateway from PyPI (own venv, SQLite) on
+# loopback, plus N benchmark MCP servers (utils/bench_server.py) registered with it.
+#
+#   utils/local-stack.sh up [--servers N] [--profile NAME]   start what is not running (idempotent)
+#   utils/local-stack.sh down                                 stop exactly what `up` started (by PID)
+#   utils/local-stack.sh status                               show what runs; exit 3 if the gateway is down
+#   utils/local-stack.sh running                              exit 0 when the kit's gateway runs
+#
+# Settings: service.gateway_version (GATEWAY_VERSION), service.base_url, service.servers_count,
+# service.cache; everything lives in .state/ (git-ignored).
+set -euo pipefail
+
+# shellcheck source=utils/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+readonly STACK_DIR="${PERF_STATE_DIR}/stack"
+readonly STACK_LOGS="${PERF_STATE_DIR}/logs"
+readonly STACK_SERVER_BASE_PORT=9100
+
+# stack_pid_alive PIDFILE PATTERN: true when the PID in PIDFILE runs a command matching PATTERN
+# (guards against a recycled PID belonging to something else).
+stack_pid_alive() {
+  local pidfile="$1" pattern="$2" pid
+  [[ -f "${pidfile}" ]] || return 1
+  pid="$(<"${pidfile}")"
+  [[ "${pid}" =~ ^[0-9]+$ ]] && kill -0 "${pid}" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -q -- "${pattern}"
+}
+
+stack_port() {
+  [[ "${PERF_BASE_URL}" =~ ^http://(127\.0\.0\.1|localhost):([0-9]+)/?$ ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "the local stack runs on loopback only; service.base_url is ${PERF_BASE_URL} (want http://127.0.0.1:PORT)"
+  printf '%s\n' "${BASH_REMATCH[2]}"
+}
+
+stack_venv() {
+  printf '%s\n' "${PERF_STATE_DIR}/gateways/${PERF_GATEWAY_VERSION}/venv"
+}
+
+# stack_install_gateway: the pinned gateway release in its own venv (several versions can coexist).
+stack_install_gateway() {
+  local venv log
+  venv="$(stack_venv)"
+  [[ -x "${venv}/bin/mcpgateway" ]] && return 0
+  mkdir -p "${STACK_LOGS}"
+  log="${STACK_LOGS}/install-gateway-${PERF_GATEWAY_VERSION}.log"
+  perf_log "installing mcp-contextforge-gateway==${PERF_GATEWAY_VERSION} into ${venv} (log: ${log})"
+  rm -rf "${venv}"
+  if ! { python3 -m venv "${venv}" && "${venv}/bin/pip" install --disable-pip-version-check \
+    "mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}"; } >"${log}" 2>&1; then
+    rm -rf "${venv}"
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not install mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}; see ${log} (set GATEWAY_VERSION to a release that installs)"
+  fi
+}
+
+# stack_write_env: the gateway's environment, made once (secrets random, file mode 0600).
+stack_write_env() {
+  local env_file="${STACK_DIR}/gateway.env" data_dir="${PERF_STATE_DIR}/data/${PERF_GATEWAY_VERSION}"
+  mkdir -p "${STACK_DIR}" "${data_dir}"
+  if [[ ! -f "${STACK_DIR}/secrets.env" ]]; then
+    (
+      umask 077
+      printf 'JWT_SECRET_KEY=%s\nAUTH_ENCRYPTION_SECRET=%s\nBASIC_AUTH_PASSWORD=%s\n' \
+        "$(stack_random)" "$(stack_random)" "$(stack_random)" >"${STACK_DIR}/secrets.env"
+    )
+  fi
+  (
+    umask 077
+    cat "${STACK_DIR}/secrets.env"
+    printf '%s\n' \
+      "DATABASE_URL=sqlite:///${data_dir}/mcp.db" \
+      "PLATFORM_ADMIN_EMAIL=${PERF_AUTH_EMAIL}" \
+      "PLATFORM_ADMIN_PASSWORD=${PERF_AUTH_PASSWORD}" \
+      "AUTH_REQUIRED=true" "MCPGATEWAY_UI_ENABLED=false" "MCPGATEWAY_ADMIN_API_ENABLED=true" \
+      "LOG_LEVEL=ERROR" "DISABLE_ACCESS_LOG=true" "CACHE_TYPE=${PERF_CACHE}" "REDIS_URL=${PERF_REDIS_URL}" \
+      "RATE_LIMITING_ENABLED=${STACK_RATE_LIMITING:-false}" "TOOL_RATE_LIMIT=1000000" \
+      "SSRF_ALLOW_LOCALHOST=true" "SSRF_ALLOW_PRIVATE_NETWORKS=true" "OBSERVABILITY_ENABLED=false" \
+      "DB_POOL_SIZE=50" "DB_MAX_OVERFLOW=50" "HTTPX_MAX_CONNECTIONS=200"
+  ) >"${env_file}"
+}
+
+stack_random() {
+  tr -dc 'A-Za-z0-9' </dev/urandom | head -c 48
+}
+
+stack_wait_http() {
+  local url="$1" seconds="$2" what="$3" log="$4" pidfile="$5" pattern="$6" i
+  for ((i = 0; i < seconds * 2; i++)); do
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${url}" 2>/dev/null)" != "000" ]] && return 0
+    stack_pid_alive "${pidfile}" "${pattern}" ||
+      perf_die "${PERF_EXIT_ENV_NOT_READY}" "${what} exited while starting; see ${log}"
+    sleep 0.5
+  done
+  perf_die "${PERF_EXIT_ENV_NOT_READY}" "${what} did not answer at ${url} within ${seconds}s; see ${log}"
+}
+
+stack_start_gateway() {
+  local port="$1" pidfile="${STACK_DIR}/gateway.pid" log="${STACK_LOGS}/gateway.log" venv
+  if stack_pid_alive "${pidfile}" mcpgateway; then
+    perf_log "gateway already running (pid $(<"${pidfile}")) at ${PERF_BASE_URL}"
+    return 0
+  fi
+  perf_gateway_answers "${PERF_BASE_URL}" &&
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "a gateway the kit did not start already answers at ${PERF_BASE_URL}; benchmark it with GATEWAY_URL=${PERF_BASE_URL}, or stop it first"
+  stack_install_gateway
+  stack_write_env
+  venv="$(stack_venv)"
+  mkdir -p "${STACK_LOGS}"
+  perf_log "starting gateway ${PERF_GATEWAY_VERSION} on 127.0.0.1:${port} (log: ${log})"
+  (
+    cd "${STACK_DIR}"
+    set -a
+    # shellcheck disable=SC1091
+    source "${STACK_DIR}/gateway.env"
+    set +a
+    exec setsid "${venv}/bin/mcpgateway" --host 127.0.0.1 --port "${port}" >"${log}" 2>&1 </dev/null
+  ) &
+  printf '%s\n' "$!" >"${pidfile}"
+  printf '%s\n' "${PERF_GATEWAY_VERSION}" >"${STACK_DIR}/gateway.version"
+  stack_wait_http "${PERF_BASE_URL}/health" "${PERF_HEALTH_TIMEOUT}" gateway "${log}" "${pidfile}" mcpgateway
+}
+
+stack_start_server() {
+  local index="$1" port name pidfile log
+  port=$((STACK_SERVER_BASE_PORT + index))
+  name="bench-time-${index}"
+  pidfile="${STACK_DIR}/server-${index}.pid"
+  log="${STACK_LOGS}/server-${index}.log"
+  stack_pid_alive "${pidfile}" bench_server.py && return 0
+  [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:${port}/mcp" 2>/dev/null)" == "000" ]] ||
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "port ${port} (MCP server ${name}) is taken by a process the kit did not start; free it"
+  (exec setsid "${PERF_VENV}/bin/python" "${PERF_KIT_ROOT}/utils/bench_server.py" \
+    --port "${port}" --name "${name}" >"${log}" 2>&1 </dev/null) &
+  printf '%s\n' "$!" >"${pidfile}"
+  stack_wait_http "http://127.0.0.1:${port}/mcp" 30 "MCP server ${name}" "${log}" "${pidfile}" bench_server.py
+}
+
+# stack_register COUNT: register bench-time-1..COUNT with the gateway, skipping known names.
+stack_register() {
+  local count="$1" token known index name body status
+  token="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${PERF_BASE_URL}" --print)"
+  body="$(mktemp)"
+  perf_http_get "${PERF_BASE_URL}/gateways" "${body}" "${token}" >/dev/null
+  known="$(perf_py services names "${body}")"
+  for ((index = 1; index <= count; index++)); do
+    name="bench-time-${index}"
+    grep -qx -- "${name}" <<<"${known}" && continue
+    status="$(curl -sS -o "${body}" -w '%{http_code}' --max-time 60 -H "Authorization: Bearer ${token}" \
+      -H 'Content-Type: application/json' -X POST "${PERF_BASE_URL}/gateways" \
+      -d "{\"name\":\"${name}\",\"url\":\"http://127.0.0.1:$((STACK_SERVER_BASE_PORT + index))/mcp\",\"transport\":\"STREAMABLEHTTP\"}")" || true
+    if [[ "${status}" != 200 && "${status}" != 201 ]]; then
+      perf_error "registering ${name} failed with HTTP ${status}: $(head -c 300 "${body}")"
+      rm -f "${body}"
+      exit "${PERF_EXIT_ENV_NOT_READY}"
+    fi
+    perf_log "registered MCP server ${name}"
+  done
+  stack_virtual_server "${token}" "${body}"
+  rm -f "${body}"
+}
+
+# stack_virtual_server TOKEN SCRATCH: one virtual server (bench-virtual) bundling every tool, so
+# that /servers has content and /servers/{id}/mcp can be exercised.
+stack_virtual_server() {
+  local token="$1" body="$2" ids status
+  perf_http_get "${PERF_BASE_URL}/servers" "${body}" "${token}" >/dev/null
+  [[ -z "$(perf_py services names "${body}" --prefix bench-virtual)" ]] || return 0
+  perf_http_get "${PERF_BASE_URL}/tools?limit=0" "${body}" "${token}" >/dev/null
+  ids="$(perf_py services ids "${body}")"
+  status="$(curl -sS -o "${body}" -w '%{http_code}' --max-time 60 -H "Authorization: Bearer ${token}" \
+    -H 'Content-Type: application/json' -X POST "${PERF_BASE_URL}/servers" \
+    -d "{\"server\":{\"name\":\"bench-virtual\",\"description\":\"MCP Gateway Performance Kit\",\"associated_tools\":${ids}}}")" || true
+  [[ "${status}" == 200 || "${status}" == 201 ]] ||
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "creating the virtual server bench-virtual failed with HTTP ${status}: $(head -c 300 "${body}")"
+  perf_log "created virtual server bench-virtual"
+}
+
+stack_up() {
+  local servers="$1" port index
+  perf_require_venv
+  perf_require_cmd curl "install it: apt-get install -y curl"
+  port="$(stack_port)"
+  mkdir -p "${STACK_DIR}" "${STACK_LOGS}"
+  stack_start_gateway "${port}"
+  for ((index = 1; index <= servers; index++)); do
+    stack_start_server "${index}"
+  done
+  stack_register "${servers}"
+  perf_log "local stack up: gateway ${PERF_BASE_URL} (${PERF_GATEWAY_VERSION}), ${servers} MCP server(s); logs in ${STACK_LOGS}"
+}
+
+stack_stop_pidfile() {
+  local pidfile="$1" pattern="$2" what="$3"
+  [[ -f "${pidfile}" ]] || return 0
+  if stack_pid_alive "${pidfile}" "${pattern}"; then
+    perf_log "stopping ${what} (pid $(<"${pidfile}"))"
+    perf_stop_group "$(<"${pidfile}")" 10
+  fi
+  rm -f "${pidfile}"
+}
+
+stack_down() {
+  local pidfile
+  for pidfile in "${STACK_DIR}"/server-*.pid; do
+    [[ -e "${pidfile}" ]] || continue
+    stack_stop_pidfile "${pidfile}" bench_server.py "MCP server $(basename "${pidfile}" .pid)"
+  done
+  stack_stop_pidfile "${STACK_DIR}/gateway.pid" mcpgateway gateway
+}
+
+stack_status() {
+  local pidfile rc=0 name
+  if stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway; then
+    printf 'gateway     running  pid %s  %s  version %s\n' "$(<"${STACK_DIR}/gateway.pid")" \
+      "${PERF_BASE_URL}" "$(cat "${STACK_DIR}/gateway.version" 2>/dev/null || echo '?')"
+  else
+    printf 'gateway     stopped\n'
+    rc="${PERF_EXIT_ENV_NOT_READY}"
+  fi
+  for pidfile in "${STACK_DIR}"/server-*.pid; do
+    [[ -e "${pidfile}" ]] || continue
+    name="$(basename "${pidfile}" .pid)"
+    if stack_pid_alive "${pidfile}" bench_server.py; then
+      printf '%-11s running  pid %s\n' "${name}" "$(<"${pidfile}")"
+    else
+      printf '%-11s stopped\n' "${name}"
+    fi
+  done
+  printf 'logs        %s\n' "${STACK_LOGS}"
+  return "${rc}"
+}
+
+stack_main() {
+  local action="${1:-}" servers="" profile="${PERF_PROFILE:-light}"
+  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, down, status or running (see --help)"
+  shift
+  while (($#)); do
+    case "$1" in
+      --servers) servers="${2:?--servers needs a value}"; shift 2 ;;
+      --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
+      *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
+    esac
+  done
+  case "${action}" in
+    up)
+      perf_load_settings "${profile}"
+      stack_up "${servers:-${PERF_SERVERS_COUNT}}"
+      ;;
+    down) stack_down ;;
+    status)
+      perf_load_settings "${profile}"
+      stack_status
+      ;;
+    running) stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway ;;
+    -h | --help) sed -n '2,12p' "$0" ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, down, status, running)" ;;
+  esac
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  stack_main "$@"
+fi

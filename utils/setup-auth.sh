@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Obtain a JWT for the gateway and cache it (mode 0600) until shortly before it expires.
+#
+#   utils/setup-auth.sh [--url URL] [--profile NAME] [--refresh] [--print] [--expiry]
+#
+# The gateway's auth endpoints allow only ~10 requests a minute and lock out repeat offenders,
+# so the kit logs in once and reuses the token; a cached token is checked with GET /version
+# and replaced when the gateway no longer accepts it (e.g. restarted with a new secret).
+set -euo pipefail
+
+# shellcheck source=utils/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+auth_usage() {
+  cat <<'EOF'
+usage: utils/setup-auth.sh [--url URL] [--profile NAME] [--refresh] [--print] [--expiry]
+  --url URL       gateway to log in to (default: GATEWAY_URL, else service.base_url)
+  --profile NAME  profile whose settings to use (default: light)
+  --refresh       ignore the cached token and log in again
+  --print         print the token on stdout (it is never printed otherwise)
+  --expiry        say when the cached token expires, and exit
+Credentials: auth.email / auth.password in config.yaml, or PERF_AUTH_EMAIL / PERF_AUTH_PASSWORD.
+EOF
+}
+
+# auth_token URL REFRESH: print a usable token on stdout (cached, verified, or fresh).
+auth_token() {
+  local url="$1" refresh="$2" token status body
+  if [[ "${refresh}" == "0" ]] &&
+    token="$(perf_py auth cached --cache "${PERF_TOKEN_CACHE}" --url "${url}" \
+      --email "${PERF_AUTH_EMAIL}" --margin "${PERF_TOKEN_REFRESH_MARGIN}")"; then
+    status="$(perf_http_get "${url}/version" /dev/null "${token}")"
+    if [[ "${status}" == "200" ]]; then
+      printf '%s\n' "${token}"
+      return 0
+    fi
+    perf_log "cached token refused by ${url} (HTTP ${status}); logging in again"
+  fi
+  body="$(mktemp)"
+  status="$(perf_py auth body | curl -sS -o "${body}" -w '%{http_code}' --max-time 30 \
+    -H 'Content-Type: application/json' --data-binary @- "${url}/auth/login" 2>/dev/null)" || true
+  token="$(perf_py auth store --cache "${PERF_TOKEN_CACHE}" --url "${url}" --email "${PERF_AUTH_EMAIL}" \
+    --status "${status:-000}" --body "${body}")" || {
+    rm -f "${body}"
+    exit "${PERF_EXIT_ENV_NOT_READY}"
+  }
+  rm -f "${body}"
+  perf_log "logged in to ${url} as ${PERF_AUTH_EMAIL}; token cached in ${PERF_TOKEN_CACHE}"
+  printf '%s\n' "${token}"
+}
+
+auth_main() {
+  local url="" profile="${PERF_PROFILE:-light}" refresh=0 print=0 expiry=0 token
+  while (($#)); do
+    case "$1" in
+      --url) url="${2:?--url needs a value}"; shift 2 ;;
+      --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
+      --refresh) refresh=1; shift ;;
+      --print) print=1; shift ;;
+      --expiry) expiry=1; shift ;;
+      -h | --help) auth_usage; return 0 ;;
+      *) auth_usage >&2; perf_die "${PERF_EXIT_USAGE}" "unknown option '$1'" ;;
+    esac
+  done
+  perf_require_cmd curl "install it: apt-get install -y curl"
+  perf_load_settings "${profile}"
+  if ((expiry)); then
+    perf_py auth expiry --cache "${PERF_TOKEN_CACHE}"
+    return
+  fi
+  [[ -n "${url}" ]] || url="$(perf_target_url)"
+  url="${url%/}"
+  perf_gateway_answers "${url}" ||
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "gateway at ${url} does not answer /health; start it (make up) or check --url"
+  token="$(auth_token "${url}" "${refresh}")"
+  if ((print)); then
+    printf '%s\n' "${token}"
+  else
+    perf_py auth expiry --cache "${PERF_TOKEN_CACHE}" >&2
+  fi
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  auth_main "$@"
+fi
