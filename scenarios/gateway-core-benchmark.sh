@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Gateway core: health without auth, readiness, version, virtual servers and registered MCP
+# Gateway core: health without auth, readiness, virtual servers and registered MCP
 # servers (each list limit), and a JSON-RPC ping that never leaves the gateway.
 # Run alone: scenarios/gateway-core-benchmark.sh [flags].
 
@@ -7,7 +7,6 @@ scenario_gateway_core() {
   local limit limits
   perf_test health GET /health --no-auth --expect 'status~^healthy$'
   perf_test ready GET /ready --no-auth --expect 'status~^ready$'
-  perf_test version GET /version --expect 'app.version'
   IFS=, read -ra limits <<<"${PERF_LIST_LIMITS}"
   for limit in "${limits[@]}"; do
     perf_test "rest_list_servers_limit_${limit}" GET "/servers?limit=${limit}" --expect '0.name'

@@ -82,6 +82,9 @@ perf_split_groups() {
       PERF_T_CONC[j]="${share_c}"
       PERF_T_REQ[j]="${share_n}"
     done
+    # the group's own figures are what actually runs: the sum of its components
+    PERF_T_CONC[i]=$((share_c * members))
+    PERF_T_REQ[i]=$((share_n * members))
   done
 }
 
@@ -240,7 +243,8 @@ perf_run_test() {
   else
     perf_record "${id}" ok "" "${dir}"
   fi
-  PERF_CURRENT_TEST="" # read by run_on_signal in run-configurable.sh
+  # shellcheck disable=SC2034 # read by run_on_signal in run-configurable.sh
+  PERF_CURRENT_TEST=""
 }
 
 # perf_warmup I DIR: a short discarded hey (count-based even in duration mode).
