@@ -1,0 +1,134 @@
+"""Text for people: the fixed-width table of a summary.json (one row per test, then the
+reasons of failed and skipped tests, then the warnings), and the description of a test's
+errors with a hint per status code."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+MISSING = "-"
+RATE_LIMIT_HINT = (
+    "the gateway's rate limiter is on: start it with RATE_LIMITING_ENABLED=false"
+)
+AUTH_HINT = "the token was missing or rejected: refresh it with utils/setup-auth.sh"
+NOT_FOUND_HINT = (
+    "not found: check the path and that the tool, resource or prompt is registered"
+)
+SERVER_HINT = "server error: check the gateway log"
+TRANSPORT_TEXT = "transport errors (timeouts or refused connections)"
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    align: str  # "<" or ">"
+
+
+COLUMNS = (
+    Column("test", "<"),
+    Column("status", "<"),
+    Column("rounds", ">"),
+    Column("rps", ">"),
+    Column("p50 ms", ">"),
+    Column("p95 ms", ">"),
+    Column("p99 ms", ">"),
+    Column("errors", ">"),
+)
+
+
+def _number(value: float | None, decimals: int) -> str:
+    return MISSING if value is None else f"{value:.{decimals}f}"
+
+
+def _percent(fraction: float | None) -> str:
+    return MISSING if fraction is None else f"{fraction * 100:.2f}%"
+
+
+def _rounds(test: dict[str, Any]) -> str:
+    """Rounds measured; 'used/measured' when some did not finish and are left out."""
+    measured = len(test.get("rounds") or [])
+    used = (test.get("aggregate") or {}).get("rounds", 0)
+    return str(measured) if used == measured else f"{used}/{measured}"
+
+
+def row_cells(test: dict[str, Any]) -> list[str]:
+    agg = test.get("aggregate") or {}
+    return [
+        str(test["id"]),
+        str(test["status"]),
+        _rounds(test),
+        _number(agg.get("rps"), 1),
+        _number(agg.get("p50_ms"), 2),
+        _number(agg.get("p95_ms"), 2),
+        _number(agg.get("p99_ms"), 2),
+        _percent(test.get("error_rate")),
+    ]
+
+
+def render_table(
+    rows: Sequence[Sequence[str]], columns: Sequence[Column] = COLUMNS
+) -> str:
+    """Columns as wide as their widest cell, two spaces apart, no trailing blanks."""
+    cells = [[c.title for c in columns], *[list(row) for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = []
+    for row in cells:
+        parts = [
+            f"{cell:{col.align}{width}}"
+            for cell, col, width in zip(row, columns, widths)
+        ]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def _reasons(tests: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for status in ("failed", "skipped"):
+        for test in tests:
+            if test["status"] == status and test.get("reason"):
+                lines.append(f"{status}: {test['id']}: {test['reason']}")
+    return lines
+
+
+def _hint(code: int) -> str:
+    """What a non-2xx status usually means for a gateway benchmark, and the fix."""
+    if code == 429:
+        return RATE_LIMIT_HINT
+    if code in (401, 403):
+        return AUTH_HINT
+    if code == 404:
+        return NOT_FOUND_HINT
+    return SERVER_HINT if code >= 500 else ""
+
+
+def describe_errors(status_codes: dict[int, int], transport: int) -> str:
+    """Non-2xx counts with a hint each, then transport errors, e.g. '1905 x 429 (the
+    gateway's rate limiter is on: ...); 3 transport errors (timeouts or refused connections)'."""
+    parts = [
+        f"{n} x {code}" + (f" ({_hint(code)})" if _hint(code) else "")
+        for code, n in sorted(status_codes.items())
+        if not 200 <= code < 300
+    ]
+    if transport:
+        parts.append(f"{transport} {TRANSPORT_TEXT}")
+    return "; ".join(parts) or "no errors counted"
+
+
+def render_summary(summary: dict[str, Any]) -> str:
+    tests = summary.get("tests") or []
+    totals = summary.get("totals") or {}
+    lines = [render_table([row_cells(t) for t in tests]), ""]
+    lines.append(
+        f"{totals.get('tests', 0)} tests: {totals.get('ok', 0)} ok, "
+        f"{totals.get('failed', 0)} failed, {totals.get('skipped', 0)} skipped"
+        + (" (partial run)" if summary.get("status") == "partial" else "")
+    )
+    reasons = _reasons(tests)
+    if reasons:
+        lines += ["", *reasons]
+    warnings = summary.get("warnings") or []
+    if warnings:
+        lines += ["", *(f"warning: {text}" for text in warnings)]
+    return "\n".join(lines)
