@@ -1,0 +1,650 @@
+"""Resolve the kit's settings, validate them all, print them for bash or as JSON.
+
+Precedence: built-in defaults < config.yaml < profiles/<NAME>.env < environment < --set.
+Profiles are read here as KEY=VALUE lines, never sourced; empty environment variables
+count as unset; paths are resolved against the kit root. Thresholds take a fraction
+(0.10) or a percentage (10%); the error threshold may be 0 (no errors tolerated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import math
+import os
+import re
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from perfkit.exitcodes import ExitCode, KitError
+
+SCENARIOS = ("tools", "resources", "prompts", "gateway-core", "mixed")
+PAYLOAD_VARS = {
+    "tools": "PERF_PAYLOAD_DIR_TOOLS",
+    "resources": "PERF_PAYLOAD_DIR_RESOURCES",
+    "prompts": "PERF_PAYLOAD_DIR_PROMPTS",
+    "gateway-core": "PERF_PAYLOAD_DIR_CORE",
+    "mixed": "PERF_PAYLOAD_DIR_MIXED",
+}
+METRICS = ("p50", "p90", "p95", "p99", "min", "max", "mean", "rps", "error_rate")
+ALIASES = {"GATEWAY_VERSION": "PERF_GATEWAY_VERSION"}
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+WARMUP_WHEN_TRUE = 20
+RUN_JSON_KEYS = {  # run.json "settings" key -> settings name (used by perfkit.environment)
+    "requests": "PERF_REQUESTS",
+    "concurrency": "PERF_CONCURRENCY",
+    "duration": "PERF_DURATION",
+    "timeout": "PERF_TIMEOUT",
+    "iterations": "PERF_ITERATIONS",
+    "warmup_requests": "PERF_WARMUP",
+    "error_threshold": "PERF_ERROR_THRESHOLD",
+    "regression_threshold": "PERF_REGRESSION_THRESHOLD",
+    "improvement_threshold": "PERF_IMPROVEMENT_THRESHOLD",
+    "generator_cpu_warning": "PERF_GENERATOR_CPU_WARNING",
+    "scenarios": "PERF_SCENARIOS",
+    "db_backend": "PERF_DB_BACKEND",
+    "servers_count": "PERF_SERVERS_COUNT",
+    "cache": "PERF_CACHE",
+}
+
+
+def usage(message: str) -> KitError:
+    return KitError(message, ExitCode.USAGE)
+
+
+# --- value parsers: text -> typed value, or ValueError("<problem>: <fix>") ---
+
+
+def integer(text: str, minimum: int) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"is not a whole number: use an integer >= {minimum}"
+        ) from None
+    if value < minimum:
+        raise ValueError(f"is too small: use an integer >= {minimum}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError("is not a positive number: use e.g. 0.8")
+    return value
+
+
+def fraction(text: str, allow_zero: bool) -> float:
+    body = text.strip()
+    percent = body.endswith("%")
+    try:
+        value = float(body.removesuffix("%")) / (100 if percent else 1)
+    except ValueError:
+        raise ValueError(
+            "is not a number: use a fraction such as 0.10 or 10%"
+        ) from None
+    if 0 < value < 1 or (allow_zero and value == 0):
+        return value
+    hint = f" (did you mean {value:g}%?)" if not percent and 1 <= value < 100 else ""
+    low = "0 <=" if allow_zero else "0 <"
+    raise ValueError(f"is not a fraction {low} x < 1{hint}: use e.g. 0.10 or 10%")
+
+
+def choice(text: str, choices: tuple[str, ...]) -> str:
+    if text.strip() not in choices:
+        raise ValueError(f"is not one of {', '.join(choices)}: pick one of those")
+    return text.strip()
+
+
+def boolean(text: str) -> bool:
+    word = text.strip().lower()
+    if word not in {"true", "yes", "on", "1", "false", "no", "off", "0"}:
+        raise ValueError("is not a boolean: use true or false")
+    return word in {"true", "yes", "on", "1"}
+
+
+def warmup(text: str) -> int:
+    word = text.strip().lower()
+    if word in {"true", "false"}:
+        return WARMUP_WHEN_TRUE if word == "true" else 0
+    return integer(text, 0)
+
+
+def duration(text: str) -> str | None:
+    body = text.strip()
+    parts = DURATION_PART.findall(body)
+    if not body:
+        return None
+    if not parts or "".join(n + u for n, u in parts) != body:
+        raise ValueError(
+            "is not a hey -z duration: use e.g. 30s, 10m, 1h (empty = off)"
+        )
+    if sum(float(n) * UNIT_SECONDS[u] for n, u in parts) <= 0:
+        raise ValueError("is zero: use e.g. 30s, or leave it empty for request mode")
+    return body
+
+
+def http_url(text: str) -> str:
+    body = text.strip().rstrip("/")
+    try:
+        parts = urlsplit(body)
+        valid = parts.scheme in {"http", "https"} and bool(parts.hostname)
+        valid = valid and (parts.port or 0) >= 0  # .port raises on a bad port
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValueError("is not an http(s) URL: use e.g. http://127.0.0.1:4444")
+    return body
+
+
+def redis_url(text: str) -> str:
+    if text.strip() and urlsplit(text.strip()).scheme not in {
+        "redis",
+        "rediss",
+        "unix",
+    }:
+        raise ValueError("is not a redis:// URL: use e.g. redis://127.0.0.1:6379/0")
+    return text.strip()
+
+
+def name(text: str, allow_empty: bool) -> str:
+    if (allow_empty and not text.strip()) or NAME.fullmatch(text.strip()):
+        return text.strip()
+    raise ValueError("is not a name: use letters, digits and . _ + - only")
+
+
+def words(text: str, choices: tuple[str, ...] = ()) -> tuple[str, ...]:
+    items = tuple(dict.fromkeys(i.strip() for i in text.split(",") if i.strip()))
+    if not items:
+        raise ValueError("is empty: give a comma-separated list")
+    unknown = [item for item in items if choices and item not in choices]
+    if unknown:
+        raise ValueError(
+            f"has unknown {unknown[0]!r}: use some of {', '.join(choices)}"
+        )
+    return items
+
+
+def int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(integer(item, 1) for item in words(text))
+    except ValueError:
+        raise ValueError(
+            "is not a list of positive integers: use e.g. 10,50,100"
+        ) from None
+
+
+def text_value(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is empty: give a value")
+    return text.strip()
+
+
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "int0": lambda t: integer(t, 0),
+    "int1": lambda t: integer(t, 1),
+    "float": positive_float,
+    "fraction": lambda t: fraction(t, False),
+    "fraction0": lambda t: fraction(t, True),
+    "manage": lambda t: choice(t, ("auto", "never", "always")),
+    "db": lambda t: choice(t, ("sqlite", "postgresql")),
+    "cache": lambda t: choice(t, ("memory", "database", "redis")),
+    "bool": boolean,
+    "warmup": warmup,
+    "duration": duration,
+    "url": http_url,
+    "redis": redis_url,
+    "name": lambda t: name(t, False),
+    "name?": lambda t: name(t, True),
+    "words": words,
+    "metrics": lambda t: words(t, METRICS),
+    "ints": int_list,
+    "text": text_value,
+    "any": str,
+}
+# name, config.yaml key ("-": none), built-in default ("-": empty), parser
+TABLE = """
+PERF_BASE_URL               service.base_url                   http://127.0.0.1:4444 url
+PERF_HEALTH_TIMEOUT         service.health_check_timeout       90          int1
+PERF_MANAGE                 service.manage                     auto        manage
+PERF_GATEWAY_VERSION        service.gateway_version            1.0.7       name
+PERF_SERVERS_COUNT          service.servers_count              1           int1
+PERF_DB_BACKEND             service.database                   sqlite      db
+PERF_CACHE                  service.cache                      memory      cache
+PERF_REDIS_URL              service.redis_url        redis://127.0.0.1:6379/0 redis
+PERF_AUTH_EMAIL             auth.email                         admin@example.com text
+PERF_AUTH_PASSWORD          auth.password                      changeme    any
+PERF_TOKEN_CACHE            auth.token_cache                   .state/auth/token.json text
+PERF_TOKEN_REFRESH_MARGIN   auth.refresh_margin_seconds        120         int0
+PERF_HEY_BIN                performance.hey_binary             hey         text
+PERF_REQUESTS               performance.requests               200         int1
+PERF_CONCURRENCY            performance.concurrency            10          int1
+PERF_DURATION               performance.duration               -           duration
+PERF_TIMEOUT                performance.timeout                20          int1
+PERF_ITERATIONS             performance.iterations             3           int1
+PERF_WARMUP                 performance.warmup_requests        20          warmup
+PERF_ERROR_THRESHOLD        performance.error_threshold        0.01        fraction0
+PERF_REGRESSION_THRESHOLD   performance.regression_threshold   0.10        fraction
+PERF_IMPROVEMENT_THRESHOLD  performance.improvement_threshold  0.05        fraction
+PERF_GENERATOR_CPU_WARNING  performance.generator_cpu_warning  0.8         float
+PERF_METRICS                performance.metrics      p50,p95,p99,rps,error_rate metrics
+PERF_SCENARIOS              -                                  all         words
+PERF_LIST_LIMITS            scenarios.list_limits              10,50,100   ints
+PERF_PAYLOAD_DIR_TOOLS      scenarios.tools.payload_dir        payloads/tools text
+PERF_PAYLOAD_DIR_RESOURCES  scenarios.resources.payload_dir    payloads/resources text
+PERF_PAYLOAD_DIR_PROMPTS    scenarios.prompts.payload_dir      payloads/prompts text
+PERF_PAYLOAD_DIR_CORE       scenarios.gateway-core.payload_dir payloads/core text
+PERF_PAYLOAD_DIR_MIXED      scenarios.mixed.payload_dir        payloads/tools text
+PERF_BASELINES_DIR          baselines.dir                      baselines   text
+PERF_BASELINE_PROFILE       baselines.profile                  -           name?
+PERF_RESULTS_DIR            reporting.output_dir               results     text
+PERF_GENERATE_REPORT        reporting.generate_report          true        bool
+"""
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    yaml_key: str | None
+    default: str
+    parse: Callable[[str], Any]
+
+
+VARS = {
+    n: Var(n, None if k == "-" else k, "" if d == "-" else d, PARSERS[p])
+    for n, k, d, p in (line.split() for line in TABLE.strip().splitlines())
+}
+PATH_VARS = ("PERF_TOKEN_CACHE", "PERF_BASELINES_DIR", "PERF_RESULTS_DIR")
+YAML_ONLY = {"scenarios.all", *(f"scenarios.{s}.endpoints" for s in SCENARIOS)}
+YAML_LEAVES = {var.yaml_key for var in VARS.values() if var.yaml_key} | YAML_ONLY
+
+
+def field_name(var_name: str) -> str:
+    return var_name.removeprefix("PERF_").lower()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved, validated settings; field names are the PERF_ names in lower case."""
+
+    profile: str
+    base_url: str
+    health_timeout: int
+    manage: str
+    gateway_version: str
+    servers_count: int
+    db_backend: str
+    cache: str
+    redis_url: str
+    auth_email: str
+    auth_password: str = field(repr=False)
+    token_cache: Path
+    token_refresh_margin: int
+    hey_bin: str
+    requests: int  # already a multiple of concurrency; 0 in duration mode
+    concurrency: int
+    duration: str | None  # hey -z value; None in request mode
+    timeout: int
+    iterations: int
+    warmup: int  # warm-up requests, 0 = off
+    error_threshold: float
+    regression_threshold: float
+    improvement_threshold: float
+    generator_cpu_warning: float
+    metrics: tuple[str, ...]
+    scenarios: tuple[str, ...]
+    list_limits: tuple[int, ...]
+    payload_dir_tools: Path
+    payload_dir_resources: Path
+    payload_dir_prompts: Path
+    payload_dir_core: Path
+    payload_dir_mixed: Path
+    baselines_dir: Path
+    baseline_profile: str
+    results_dir: Path
+    generate_report: bool
+    notes: tuple[str, ...]
+
+    def payload_dir(self, scenario: str) -> Path:
+        return Path(getattr(self, field_name(PAYLOAD_VARS[scenario])))
+
+    def to_json(self) -> dict[str, Any]:
+        """Every setting under its PERF_ name (paths as strings, tuples as lists)."""
+        names = ["PERF_PROFILE", *VARS, "PERF_NOTES"]
+        return {n: jsonable(getattr(self, field_name(n))) for n in names}
+
+    def to_shell(self) -> str:
+        """`export NAME=VALUE` lines for bash eval; lists comma-joined, notes by "; "."""
+        values = self.to_json() | {"PERF_NOTES": "; ".join(self.notes)}
+        return "".join(
+            f"export {k}={shlex.quote(shell_text(v))}\n" for k, v in values.items()
+        )
+
+    def for_run_json(self) -> dict[str, Any]:
+        return run_json_settings(self.to_json())
+
+
+def run_json_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The run.json `settings` block from `perfkit config --format json` output."""
+    return {key: values[var_name] for key, var_name in RUN_JSON_KEYS.items()}
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def shell_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+# --- layers: settings name -> raw text and where it came from ---
+
+
+@dataclass(frozen=True)
+class Raw:
+    text: str
+    source: str
+
+
+def canonical(key: str, where: str) -> str:
+    var_name = ALIASES.get(key, key)
+    if var_name in VARS:
+        return var_name
+    close = difflib.get_close_matches(var_name, list(VARS), n=1)
+    hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(VARS)}"
+    raise usage(f"{where}: unknown setting {key!r} ({hint})")
+
+
+def read_yaml(path: Path) -> dict[Any, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise usage(f"cannot read {path}: {exc.strerror}; pass a config file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or exc
+        raise usage(f"{path}{where}: invalid YAML ({problem}); fix it there") from None
+    if not isinstance(document, dict | None):
+        raise usage(f"{path}: expected sections (service, auth, ...), got {document!r}")
+    return document or {}
+
+
+def flatten(node: dict[Any, Any], prefix: str, path: Path, out: dict[str, Any]) -> None:
+    """Collect known leaves of the YAML tree; refuse any unknown key."""
+    for key, value in node.items():
+        dotted = f"{prefix}{key}"
+        if dotted in YAML_LEAVES:
+            out[dotted] = value
+        elif any(leaf.startswith(f"{dotted}.") for leaf in YAML_LEAVES):
+            if not isinstance(value, dict | None):
+                raise usage(f"{path}: {dotted!r} must be a mapping, not {value!r}")
+            flatten(value or {}, f"{dotted}.", path, out)
+        else:
+            known = {
+                x[len(prefix) :].split(".")[0]
+                for x in YAML_LEAVES
+                if x.startswith(prefix)
+            }
+            raise usage(
+                f"{path}: unknown key {dotted!r} (known here: {', '.join(sorted(known))});"
+                " fix the spelling or remove it"
+            )
+
+
+def yaml_text(value: Any, key: str, path: Path) -> str:
+    if isinstance(value, dict):
+        raise usage(f"{path}: {key!r} must be a value or a list, not a mapping")
+    if isinstance(value, list):
+        return ",".join(yaml_text(item, key, path) for item in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def yaml_layer(path: Path) -> tuple[dict[str, Raw], dict[str, str]]:
+    """Settings from config.yaml, and its YAML-only keys (scenarios.all, endpoints)."""
+    leaves: dict[str, Any] = {}
+    flatten(read_yaml(path), "", path, leaves)
+    texts = {key: yaml_text(value, key, path) for key, value in leaves.items()}
+    by_key = {var.yaml_key: var.name for var in VARS.values()}
+    layer = {by_key[k]: Raw(t, f"{path} {k}") for k, t in texts.items() if k in by_key}
+    return layer, {k: t for k, t in texts.items() if k in YAML_ONLY}
+
+
+def profile_layer(path: Path, label: str) -> dict[str, Raw]:
+    layer: dict[str, Raw] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        where = f"{label} line {number}"
+        key, sep, value = stripped.removeprefix("export ").partition("=")
+        if not sep:
+            raise usage(f"{where}: expected NAME=VALUE, got {stripped!r}; fix it")
+        var_name = canonical(key.strip(), where)
+        if var_name in layer:
+            raise usage(f"{where}: {var_name} is set twice in {label}; keep one")
+        layer[var_name] = Raw(unquote(value.strip()), where)
+    return layer
+
+
+def unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def env_layer(environ: Mapping[str, str]) -> dict[str, Raw]:
+    layer: dict[str, Raw] = {}
+    for key in [*ALIASES, *VARS]:  # a PERF_ name wins over its alias
+        if environ.get(key, "").strip():
+            layer[ALIASES.get(key, key)] = Raw(environ[key], f"environment {key}")
+    return layer
+
+
+def flag_layer(overrides: Mapping[str, str]) -> dict[str, Raw]:
+    return {canonical(k, "--set"): Raw(v, f"--set {k}") for k, v in overrides.items()}
+
+
+def find_profile(root: Path, profile: str) -> Path:
+    path = root / "profiles" / f"{profile}.env"
+    if NAME.fullmatch(profile) and path.is_file():
+        return path
+    have = ", ".join(sorted(p.stem for p in (root / "profiles").glob("*.env")))
+    raise usage(f"profile {profile!r} not found (have: {have or 'none'})")
+
+
+def read_layers(
+    root: Path,
+    profile: str,
+    overrides: Mapping[str, str],
+    environ: Mapping[str, str],
+    config_path: Path | None,
+) -> tuple[dict[str, Raw], tuple[str, ...]]:
+    """All layers merged in precedence order, and the names PERF_SCENARIOS=all means.
+
+    Every value is checked, also one a higher layer overrides: a typo stays an error.
+    """
+    profile_path = find_profile(root, profile)
+    path = config_path or root / "config.yaml"
+    from_yaml, yaml_only = (
+        yaml_layer(path) if config_path or path.exists() else ({}, {})
+    )
+    from_profile = profile_layer(profile_path, f"profiles/{profile}.env")
+    raws = {var.name: Raw(var.default, "built-in default") for var in VARS.values()}
+    for layer in (from_yaml, from_profile, env_layer(environ), flag_layer(overrides)):
+        for var_name, raw in layer.items():
+            parse_raw(var_name, raw, VARS[var_name].parse)
+        raws |= layer
+    all_raw = Raw(
+        yaml_only.get("scenarios.all", ",".join(SCENARIOS)), f"{path} scenarios.all"
+    )
+    return raws, parse_raw("scenarios.all", all_raw, lambda t: words(t, SCENARIOS))
+
+
+# --- resolution and cross-checks ---
+
+
+def parse_raw(var_name: str, raw: Raw, parse: Callable[[str], Any]) -> Any:
+    try:
+        return parse(raw.text)
+    except ValueError as exc:
+        raise usage(f"{var_name}={raw.text!r} (from {raw.source}) {exc}") from None
+
+
+def expand_scenarios(raw: Raw, all_names: tuple[str, ...]) -> tuple[str, ...]:
+    items = parse_raw("PERF_SCENARIOS", raw, lambda t: words(t, ("all", *SCENARIOS)))
+    return tuple(
+        dict.fromkeys(n for i in items for n in (all_names if i == "all" else [i]))
+    )
+
+
+def load_notes(values: dict[str, Any]) -> list[str]:
+    """Check requests against concurrency; round down, or zero them in duration mode."""
+    requests, concurrency = values["PERF_REQUESTS"], values["PERF_CONCURRENCY"]
+    if values["PERF_DURATION"]:
+        values["PERF_REQUESTS"] = 0
+        return [
+            f"duration mode: rounds run {values['PERF_DURATION']} (hey -z), requests unused"
+        ]
+    if requests < concurrency:
+        raise usage(
+            f"PERF_REQUESTS={requests} is smaller than PERF_CONCURRENCY={concurrency}: hey"
+            " needs at least one request per worker; raise requests or lower concurrency"
+        )
+    values["PERF_REQUESTS"] = requests - requests % concurrency
+    if requests == values["PERF_REQUESTS"]:
+        return []
+    rounded = values["PERF_REQUESTS"]
+    note = f"PERF_REQUESTS={requests} rounded down to {rounded}, a multiple of"
+    return [f"{note} PERF_CONCURRENCY={concurrency} (hey drops the remainder)"]
+
+
+def warmup_notes(values: dict[str, Any]) -> list[str]:
+    """The warm-up runs at the test's concurrency: make it a multiple of it (0 = off)."""
+    warm, concurrency = values["PERF_WARMUP"], values["PERF_CONCURRENCY"]
+    if warm % concurrency == 0:
+        return []
+    values["PERF_WARMUP"] = max(concurrency, warm - warm % concurrency)
+    how = "raised" if warm < concurrency else "rounded down"
+    note = f"PERF_WARMUP={warm} {how} to {values['PERF_WARMUP']}, a multiple of"
+    return [f"{note} PERF_CONCURRENCY={concurrency} (one request per hey worker)"]
+
+
+def check_json_file(path: Path) -> None:
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise usage(f"payload {path} is unreadable ({exc.strerror}); fix it") from None
+    except UnicodeDecodeError:
+        raise usage(f"payload {path} is not UTF-8 text; save it as UTF-8") from None
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        raise usage(f"payload {path} is not valid JSON ({where}); fix it") from None
+
+
+def check_payloads(values: Mapping[str, Any], raws: Mapping[str, Raw]) -> None:
+    """Every payload folder must exist and hold valid *.json only (mixed uses several)."""
+    for scenario, var_name in PAYLOAD_VARS.items():
+        folder = values[var_name]
+        if not folder.is_dir():
+            raise usage(
+                f"{var_name}={str(folder)!r} (from {raws[var_name].source}) is not a"
+                f" folder: create it or set scenarios.{scenario}.payload_dir"
+            )
+        for path in sorted(folder.glob("*.json")):
+            check_json_file(path)
+
+
+def make_absolute(values: dict[str, Any], root: Path) -> None:
+    for var_name in (*PATH_VARS, *PAYLOAD_VARS.values()):
+        path = Path(values[var_name]).expanduser()
+        values[var_name] = path if path.is_absolute() else root / path
+    if "/" in values["PERF_HEY_BIN"]:  # a path, not a name looked up on PATH
+        values["PERF_HEY_BIN"] = str(root / Path(values["PERF_HEY_BIN"]).expanduser())
+
+
+def load_settings(
+    kit_root: Path,
+    profile: str,
+    overrides: Mapping[str, str],
+    environ: Mapping[str, str],
+    config_path: Path | None = None,
+) -> Settings:
+    """Merge defaults < config.yaml < profile < environ < overrides and validate.
+
+    Raises KitError(ExitCode.USAGE) naming the problem, the value and the fix.
+    """
+    root = kit_root.expanduser().resolve()
+    if not root.is_dir():
+        raise usage(
+            f"kit root {str(kit_root)!r} is not a folder: pass the kit's folder"
+        )
+    raws, all_names = read_layers(root, profile, overrides, environ, config_path)
+    values = {n: parse_raw(n, raw, VARS[n].parse) for n, raw in raws.items()}
+    values["PERF_SCENARIOS"] = expand_scenarios(raws["PERF_SCENARIOS"], all_names)
+    make_absolute(values, root)
+    if values["PERF_CACHE"] == "redis" and not values["PERF_REDIS_URL"]:
+        raise usage(
+            "PERF_CACHE=redis needs PERF_REDIS_URL: set e.g. redis://127.0.0.1:6379/0"
+        )
+    notes = load_notes(values) + warmup_notes(values)
+    check_payloads(values, raws)
+    fields = {field_name(n): value for n, value in values.items()}
+    return Settings(profile=profile, notes=tuple(notes), **fields)
+
+
+# --- command line ---
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # report through cli.main, exit code 2
+        raise usage(f"{message} (see {self.prog} --help)")
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise usage(f"--set expects NAME=VALUE, got {pair!r}; e.g. PERF_TIMEOUT=30")
+        overrides[key] = value
+    return overrides
+
+
+def cli(argv: list[str]) -> int:
+    parser = ArgumentParser(prog="perfkit config", description=__doc__)
+    parser.add_argument("--kit-root", type=Path, required=True, help="the kit's folder")
+    parser.add_argument("--profile", required=True, help="profiles/<NAME>.env")
+    parser.add_argument("--config", type=Path, help="default: KIT_ROOT/config.yaml")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--format", choices=("shell", "json"), default="shell")
+    args = parser.parse_args(argv)
+    overrides = parse_overrides(args.set)
+    settings = load_settings(
+        args.kit_root, args.profile, overrides, os.environ, args.config
+    )
+    if args.format == "json":
+        print(json.dumps(settings.to_json(), indent=2))
+    else:
+        print(settings.to_shell(), end="")
+    return 0

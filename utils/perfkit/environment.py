@@ -1,0 +1,220 @@
+"""Create a run's run.json: target, environment fingerprint and the settings used.
+
+`perfkit run-init RUN_DIR --kit-root DIR --profile NAME --settings-json FILE
+--target-url URL [--gateway-version V] [--hey-bin PATH] [--db-backend B]`
+An existing run.json is never overwritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil  # type: ignore[import-untyped]  # no types-psutil in the venv
+
+from perfkit.config import (
+    PARSERS,
+    RUN_JSON_KEYS,
+    ArgumentParser,
+    run_json_settings,
+    usage,
+)
+
+SCHEMA_VERSION = 1
+COMMAND_TIMEOUT_S = 10
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What the numbers depend on besides the gateway: compare it before comparing runs."""
+
+    cpu_model: str | None
+    logical_cores: int | None
+    memory_total_bytes: int
+    os: str
+    kernel: str
+    python_version: str
+    hey_version: str | None  # the Debian package version; hey has no --version
+    hey_path: str | None
+    kit_commit: str | None  # short hash, "-dirty" with uncommitted changes
+    hostname: str
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    gateway_version: str | None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    schema_version: int
+    profile: str
+    started_at: str
+    target: Target
+    environment: Fingerprint
+    settings: dict[str, Any]
+
+
+def command_output(args: list[str], cwd: Path | None = None) -> str | None:
+    """stdout of a quick command, stripped; None when it is missing or fails."""
+    try:
+        done = subprocess.run(
+            args,
+            check=False,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_S,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
+    try:
+        lines = cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and value.strip():
+            return value.strip()
+    return platform.processor() or None
+
+
+def os_name() -> str:
+    try:
+        return platform.freedesktop_os_release()["PRETTY_NAME"]
+    except (OSError, KeyError):
+        return platform.system()
+
+
+def hey_version(hey_path: str | None) -> str | None:
+    """The dpkg version of hey, only when dpkg owns the hey that will run."""
+    if hey_path is None:
+        return None
+    owner = command_output(["dpkg-query", "-S", os.path.realpath(hey_path)])
+    if owner is None or not owner.startswith("hey:"):
+        return None
+    return command_output(["dpkg-query", "-W", "-f", "${Version}", "hey"]) or None
+
+
+def kit_commit(kit_root: Path) -> str | None:
+    commit = command_output(["git", "rev-parse", "--short", "HEAD"], cwd=kit_root)
+    if not commit:
+        return None
+    dirty = command_output(["git", "status", "--porcelain"], cwd=kit_root)
+    return f"{commit}-dirty" if dirty else commit
+
+
+def collect_fingerprint(kit_root: Path, hey_bin: str) -> Fingerprint:
+    hey_path = shutil.which(hey_bin)
+    return Fingerprint(
+        cpu_model=cpu_model(),
+        logical_cores=os.cpu_count(),
+        memory_total_bytes=psutil.virtual_memory().total,
+        os=os_name(),
+        kernel=platform.release(),
+        python_version=platform.python_version(),
+        hey_version=hey_version(hey_path),
+        hey_path=os.path.abspath(hey_path) if hey_path else None,
+        kit_commit=kit_commit(kit_root),
+        hostname=socket.gethostname(),
+    )
+
+
+def fingerprint(kit_root: Path, hey_bin: str) -> dict[str, Any]:
+    """The run.json `environment` block, as a plain dict."""
+    return asdict(collect_fingerprint(kit_root, hey_bin))
+
+
+def read_settings(path: Path) -> dict[str, Any]:
+    """Read and check `perfkit config --format json` output (PERF_ names)."""
+    fix = "write it with `perfkit config --format json`"
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise usage(f"cannot read settings {path}: {exc.strerror}; {fix}") from None
+    except ValueError as exc:
+        raise usage(f"settings {path} is not valid JSON ({exc}); {fix}") from None
+    missing = [
+        n
+        for n in RUN_JSON_KEYS.values()
+        if not isinstance(values, dict) or n not in values
+    ]
+    if missing:
+        raise usage(f"settings {path} lack {', '.join(missing)}; {fix}")
+    return dict(values)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def build_run_info(args: argparse.Namespace) -> RunInfo:
+    values = read_settings(args.settings_json)
+    settings = run_json_settings(values)
+    hey_bin = args.hey_bin or values.get("PERF_HEY_BIN") or "hey"
+    if args.db_backend is not None:
+        settings["db_backend"] = parse_arg("--db-backend", args.db_backend, "db")
+    return RunInfo(
+        schema_version=SCHEMA_VERSION,
+        profile=args.profile,
+        started_at=utc_now(),
+        target=Target(
+            parse_arg("--target-url", args.target_url, "url"), args.gateway_version
+        ),
+        environment=collect_fingerprint(args.kit_root, str(hey_bin)),
+        settings=settings,
+    )
+
+
+def parse_arg(flag: str, text: str, kind: str) -> Any:
+    try:
+        return PARSERS[kind](text)
+    except ValueError as exc:
+        raise usage(f"{flag} {text!r} {exc}") from None
+
+
+def write_run_json(run_dir: Path, info: RunInfo) -> Path:
+    """Write run.json, refusing to replace one: each run gets a fresh folder."""
+    path = run_dir / "run.json"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(json.dumps(asdict(info), indent=2) + "\n")
+    except FileExistsError:
+        raise usage(
+            f"{path} already exists: start a new run folder, or remove it"
+        ) from None
+    return path
+
+
+def cli(argv: list[str]) -> int:
+    parser = ArgumentParser(prog="perfkit run-init", description=__doc__)
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--kit-root", type=Path, required=True)
+    parser.add_argument("--profile", required=True)
+    parser.add_argument("--settings-json", type=Path, required=True)
+    parser.add_argument("--target-url", required=True)
+    parser.add_argument(
+        "--gateway-version", help="the target's version (null if unknown)"
+    )
+    parser.add_argument(
+        "--hey-bin", help="the hey to fingerprint (default: PERF_HEY_BIN)"
+    )
+    parser.add_argument("--db-backend", help="overrides the settings' db_backend")
+    args = parser.parse_args(argv)
+    write_run_json(args.run_dir, build_run_info(args))
+    return 0
