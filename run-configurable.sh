@@ -209,14 +209,17 @@ run_gateway_version() {
 }
 
 run_init() {
-  local settings version args=()
-  settings="${PERF_RUN_DIR}/settings.json"
+  local settings version args=() rc=0
+  # the resolved settings hold the password: keep them out of the run folder
+  settings="$(mktemp)"
   perf_py config --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" "${RUN_SETS[@]}" --format json >"${settings}"
   version="$(run_gateway_version)"
   [[ -z "${version}" ]] || args+=(--gateway-version "${version}")
   perf_py run-init "${PERF_RUN_DIR}" --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" \
     --settings-json "${settings}" --target-url "${PERF_TARGET_URL}" --hey-bin "$(command -v "${PERF_HEY_BIN}")" \
-    --db-backend "${PERF_DB_BACKEND}" "${args[@]}"
+    --db-backend "${PERF_DB_BACKEND}" "${args[@]}" || rc=$?
+  rm -f "${settings}"
+  ((rc == 0)) || exit "${rc}"
   perf_write_plan "${PERF_RUN_DIR}/plan.tsv"
   ln -sfn "$(basename "${PERF_RUN_DIR}")" "${PERF_RESULTS_DIR}/latest"
 }
@@ -226,7 +229,6 @@ run_init() {
 run_summarize() {
   local args=() rc=0
   [[ "${1:-}" != partial ]] || args+=(--partial)
-  [[ "${PERF_QUIET}" != 1 ]] || args+=(--quiet)
   perf_py summarize "${PERF_RUN_DIR}" "${args[@]}" || rc=$?
   return "${rc}"
 }

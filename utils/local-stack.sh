@@ -8,15 +8,20 @@
 #   utils/local-stack.sh running                              exit 0 when the kit's gateway runs
 #
 # Settings: service.gateway_version (GATEWAY_VERSION), service.base_url, service.servers_count,
-# service.cache; everything lives in .state/ (git-ignored).
+# service.cache; everything lives in .state/ (git-ignored): gateway venvs in .state/gateways/,
+# the stack's pids, logs, SQLite data and secrets in .state/stack/.
 set -euo pipefail
 
 # shellcheck source=utils/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-readonly STACK_DIR="${PERF_STATE_DIR}/stack"
-readonly STACK_LOGS="${PERF_STATE_DIR}/logs"
-readonly STACK_SERVER_BASE_PORT=9100
+# PERF_STACK_NAME keeps a second, independent stack apart (its own pids, logs, data, secrets);
+# its servers need their own ports (PERF_SERVER_BASE_PORT: server i listens on base + i).
+readonly STACK_NAME="${PERF_STACK_NAME:-stack}"
+[[ "${STACK_NAME}" =~ ^[A-Za-z0-9_-]+$ ]] || perf_die "${PERF_EXIT_USAGE}" "PERF_STACK_NAME '${STACK_NAME}' may hold only letters, digits, '_' and '-'"
+readonly STACK_DIR="${PERF_STATE_DIR}/${STACK_NAME}"
+readonly STACK_LOGS="${STACK_DIR}/logs"
+readonly STACK_SERVER_BASE_PORT="${PERF_SERVER_BASE_PORT:-9100}"
 
 # stack_pid_alive PIDFILE PATTERN: true when the PID in PIDFILE runs a command matching PATTERN
 # (guards against a recycled PID belonging to something else).
@@ -44,7 +49,7 @@ stack_install_gateway() {
   venv="$(stack_venv)"
   [[ -x "${venv}/bin/mcpgateway" ]] && return 0
   mkdir -p "${STACK_LOGS}"
-  log="${STACK_LOGS}/install-gateway-${PERF_GATEWAY_VERSION}.log"
+  log="${PERF_STATE_DIR}/install-gateway-${PERF_GATEWAY_VERSION}.log"
   perf_log "installing mcp-contextforge-gateway==${PERF_GATEWAY_VERSION} into ${venv} (log: ${log})"
   rm -rf "${venv}"
   if ! { python3 -m venv "${venv}" && "${venv}/bin/pip" install --disable-pip-version-check \
@@ -56,7 +61,7 @@ stack_install_gateway() {
 
 # stack_write_env: the gateway's environment, made once (secrets random, file mode 0600).
 stack_write_env() {
-  local env_file="${STACK_DIR}/gateway.env" data_dir="${PERF_STATE_DIR}/data/${PERF_GATEWAY_VERSION}"
+  local env_file="${STACK_DIR}/gateway.env" data_dir="${STACK_DIR}/data/${PERF_GATEWAY_VERSION}"
   mkdir -p "${STACK_DIR}" "${data_dir}"
   if [[ ! -f "${STACK_DIR}/secrets.env" ]]; then
     (
@@ -118,6 +123,7 @@ stack_start_gateway() {
   ) &
   printf '%s\n' "$!" >"${pidfile}"
   printf '%s\n' "${PERF_GATEWAY_VERSION}" >"${STACK_DIR}/gateway.version"
+  printf '%s\n' "${PERF_BASE_URL}" >"${STACK_DIR}/gateway.url"
   stack_wait_http "${PERF_BASE_URL}/health" "${PERF_HEALTH_TIMEOUT}" gateway "${log}" "${pidfile}" mcpgateway
 }
 
@@ -213,7 +219,7 @@ stack_status() {
   local pidfile rc=0 name
   if stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway; then
     printf 'gateway     running  pid %s  %s  version %s\n' "$(<"${STACK_DIR}/gateway.pid")" \
-      "${PERF_BASE_URL}" "$(cat "${STACK_DIR}/gateway.version" 2>/dev/null || echo '?')"
+      "$(cat "${STACK_DIR}/gateway.url" 2>/dev/null || echo "${PERF_BASE_URL}")" "$(cat "${STACK_DIR}/gateway.version" 2>/dev/null || echo "?")"
   else
     printf 'gateway     stopped\n'
     rc="${PERF_EXIT_ENV_NOT_READY}"
