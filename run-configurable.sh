@@ -196,6 +196,8 @@ run_make_dir() {
     PERF_RUN_DIR="${base}-${n}"
   done
   mkdir -p "${PERF_RUN_DIR}/raw"
+  # every process this run starts inherits it: a stray one can be traced back to its run
+  export PERF_RUN_DIR
 }
 
 run_gateway_version() {

@@ -70,6 +70,10 @@ stack_write_env() {
         "$(stack_random)" "$(stack_random)" "$(stack_random)" >"${STACK_DIR}/secrets.env"
     )
   fi
+  # benchmarks measure the gateway, not its rate limiter; PERF_STACK_RATE_LIMITING=true keeps the
+  # gateway's default limits on (to reproduce the 429 trap)
+  local limits=("RATE_LIMITING_ENABLED=false" "TOOL_RATE_LIMIT=1000000")
+  [[ "${PERF_STACK_RATE_LIMITING:-false}" != true ]] || limits=("RATE_LIMITING_ENABLED=true")
   (
     umask 077
     cat "${STACK_DIR}/secrets.env"
@@ -79,7 +83,7 @@ stack_write_env() {
       "PLATFORM_ADMIN_PASSWORD=${PERF_AUTH_PASSWORD}" \
       "AUTH_REQUIRED=true" "MCPGATEWAY_UI_ENABLED=false" "MCPGATEWAY_ADMIN_API_ENABLED=true" \
       "LOG_LEVEL=ERROR" "DISABLE_ACCESS_LOG=true" "CACHE_TYPE=${PERF_CACHE}" "REDIS_URL=${PERF_REDIS_URL}" \
-      "RATE_LIMITING_ENABLED=${STACK_RATE_LIMITING:-false}" "TOOL_RATE_LIMIT=1000000" \
+      "RATE_LIMITING_REDIS_ENABLED=false" "${limits[@]}" \
       "SSRF_ALLOW_LOCALHOST=true" "SSRF_ALLOW_PRIVATE_NETWORKS=true" "OBSERVABILITY_ENABLED=false" \
       "DB_POOL_SIZE=50" "DB_MAX_OVERFLOW=50" "HTTPX_MAX_CONNECTIONS=200"
   ) >"${env_file}"

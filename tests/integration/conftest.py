@@ -1,0 +1,92 @@
+"""Integration tests run the real kit against the real gateway (from PyPI) on loopback.
+
+The main local stack is started once per session (or reused when a developer already runs it,
+in which case it is left running). Tests that need a stack of their own (a fresh `make test`,
+rate limiting left on) use a named stack on other ports, so they never disturb the main one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil  # type: ignore[import-untyped]
+import pytest
+
+KIT_ROOT = Path(__file__).resolve().parents[2]
+MAIN_URL = os.environ.get("PERF_TEST_GATEWAY_URL", "http://127.0.0.1:4444")
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=3) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def kit_env(**overrides: str) -> dict[str, str]:
+    """The environment a user would have: no PERF_* leaking in from the test runner."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PERF_") and k != "GATEWAY_URL"}
+    env.update(overrides)
+    return env
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 600) -> Result:
+    done = subprocess.run(args, cwd=KIT_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def run_processes(run_dir: Path) -> list[psutil.Process]:
+    """Processes started by the run writing run_dir (they inherit PERF_RUN_DIR)."""
+    found = []
+    for proc in psutil.process_iter(["name"]):
+        try:
+            if proc.environ().get("PERF_RUN_DIR") == str(run_dir):
+                found.append(proc)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def stack_processes(stack_dir: Path) -> list[int]:
+    """PIDs from a named stack's pidfiles that still run."""
+    alive = []
+    for pidfile in stack_dir.glob("*.pid"):
+        pid = int(pidfile.read_text().strip())
+        if psutil.pid_exists(pid):
+            alive.append(pid)
+    return alive
+
+
+@pytest.fixture(scope="session")
+def stack_url() -> Iterator[str]:
+    """The main local stack: reused when it runs, else started here and stopped at the end."""
+    if answers(MAIN_URL):
+        yield MAIN_URL
+        return
+    env = kit_env(PERF_BASE_URL=MAIN_URL)
+    started = run(["utils/local-stack.sh", "up"], env, timeout=600)
+    assert started.code == 0, f"local stack did not start:\n{started.stderr}"
+    try:
+        yield MAIN_URL
+    finally:
+        run(["utils/local-stack.sh", "down"], env, timeout=120)
+
+
+@pytest.fixture()
+def results_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "results"
+    path.mkdir()
+    return path
