@@ -1,5 +1,6 @@
 """Shared helpers: the recorded hey fixtures (tests/fixtures/hey/, re-recorded by
-tests/fixtures/record-fixtures.sh) and a builder of run folders made from them."""
+tests/fixtures/record-fixtures.sh), the recorded gateway answers (tests/fixtures/gateway/,
+tests/fixtures/record-gateway-fixtures.sh) and a builder of run folders made from them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 HEY_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hey"
+GATEWAY_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gateway"
 # docs/internals.md, "plan.tsv columns"
 PLAN_HEADER = (
     "id", "scenario", "kind", "group", "method", "path", "payload", "expect", "auth",
@@ -23,6 +25,12 @@ PLAN_HEADER = (
 def fixture_csv(case: str) -> Path:
     """tests/fixtures/hey/<case>/round-1.csv (a group case names <group>/round-1/<name>)."""
     return HEY_FIXTURES / case / "round-1.csv"
+
+
+def gateway_answer(name: str) -> tuple[str, str]:
+    """A recorded gateway answer: (HTTP status, body) of tests/fixtures/gateway/NAME.*."""
+    status = (GATEWAY_FIXTURES / f"{name}.status").read_text().strip()
+    return status, (GATEWAY_FIXTURES / f"{name}.body").read_text()
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
