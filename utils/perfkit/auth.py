@@ -30,16 +30,26 @@ def jwt_exp(token: str) -> int:
     """The `exp` claim of a JWT (not verified: the gateway verifies, we only schedule refreshes)."""
     try:
         payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims = json.loads(
+            base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        )
         return int(claims["exp"])
     except (IndexError, ValueError, KeyError, TypeError) as exc:
-        raise KitError("the gateway's login answer holds no readable JWT 'exp' claim", ExitCode.ENV_NOT_READY) from exc
+        raise KitError(
+            "the gateway's login answer holds no readable JWT 'exp' claim",
+            ExitCode.ENV_NOT_READY,
+        ) from exc
 
 
 def read_cache(path: Path) -> CachedToken | None:
     try:
         data = json.loads(path.read_text())
-        return CachedToken(str(data["url"]), str(data["email"]), str(data["access_token"]), int(data["exp"]))
+        return CachedToken(
+            str(data["url"]),
+            str(data["email"]),
+            str(data["access_token"]),
+            int(data["exp"]),
+        )
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError, OSError):
@@ -59,8 +69,15 @@ def write_cache(path: Path, token: CachedToken) -> None:
         raise
 
 
-def usable(token: CachedToken | None, url: str, email: str, margin_s: int, now: float) -> bool:
-    return token is not None and token.url == url and token.email == email and token.exp - margin_s > now
+def usable(
+    token: CachedToken | None, url: str, email: str, margin_s: int, now: float
+) -> bool:
+    return (
+        token is not None
+        and token.url == url
+        and token.email == email
+        and token.exp - margin_s > now
+    )
 
 
 def login_failure(status: str, body: str, email: str) -> KitError:
@@ -68,7 +85,10 @@ def login_failure(status: str, body: str, email: str) -> KitError:
     detail = body.strip()[:300] or "(empty answer)"
     lowered = detail.lower()
     if status == "000":
-        return KitError("the gateway did not answer POST /auth/login; is it running? (make status)", ExitCode.ENV_NOT_READY)
+        return KitError(
+            "the gateway did not answer POST /auth/login; is it running? (make status)",
+            ExitCode.ENV_NOT_READY,
+        )
     if status == "423" or "locked" in lowered:
         return KitError(
             f"account {email} is locked out after failed logins ({detail}); wait for the lock-out to expire "
@@ -92,7 +112,9 @@ def login_failure(status: str, body: str, email: str) -> KitError:
             f"login refused for {email} (HTTP 403: {detail}); the account may need a password change or lack access",
             ExitCode.ENV_NOT_READY,
         )
-    return KitError(f"login failed with HTTP {status}: {detail}", ExitCode.ENV_NOT_READY)
+    return KitError(
+        f"login failed with HTTP {status}: {detail}", ExitCode.ENV_NOT_READY
+    )
 
 
 def cmd_cached(args: argparse.Namespace) -> int:
@@ -111,7 +133,10 @@ def cmd_store(args: argparse.Namespace) -> int:
     try:
         access_token = str(json.loads(body)["access_token"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise KitError(f"POST /auth/login answered 200 without an access_token: {body[:200]}", ExitCode.ENV_NOT_READY) from exc
+        raise KitError(
+            f"POST /auth/login answered 200 without an access_token: {body[:200]}",
+            ExitCode.ENV_NOT_READY,
+        ) from exc
     token = CachedToken(args.url, args.email, access_token, jwt_exp(access_token))
     write_cache(Path(args.cache), token)
     print(token.access_token)
@@ -121,23 +146,38 @@ def cmd_store(args: argparse.Namespace) -> int:
 def cmd_expiry(args: argparse.Namespace) -> int:
     token = read_cache(Path(args.cache))
     if token is None:
-        raise KitError(f"no cached token in {args.cache}; run: make auth", ExitCode.ENV_NOT_READY)
+        raise KitError(
+            f"no cached token in {args.cache}; run: make auth", ExitCode.ENV_NOT_READY
+        )
     left = token.exp - time.time()
-    print(f"token for {token.email} at {token.url} expires in {int(left // 60)} min {int(left % 60)} s")
+    print(
+        f"token for {token.email} at {token.url} expires in {int(left // 60)} min {int(left % 60)} s"
+    )
     return 0 if left > 0 else 1
 
 
 def cmd_body(args: argparse.Namespace) -> int:
     """The login request body, from the environment so the password never appears in argv."""
-    print(json.dumps({"email": os.environ.get("PERF_AUTH_EMAIL", ""), "password": os.environ.get("PERF_AUTH_PASSWORD", "")}))
+    print(
+        json.dumps(
+            {
+                "email": os.environ.get("PERF_AUTH_EMAIL", ""),
+                "password": os.environ.get("PERF_AUTH_PASSWORD", ""),
+            }
+        )
+    )
     return 0
 
 
 def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="perfkit auth")
     sub = parser.add_subparsers(dest="action", required=True)
-    cached = sub.add_parser("cached", help="print the cached token if usable, else exit 1")
-    store = sub.add_parser("store", help="judge a login answer; cache and print its token")
+    cached = sub.add_parser(
+        "cached", help="print the cached token if usable, else exit 1"
+    )
+    store = sub.add_parser(
+        "store", help="judge a login answer; cache and print its token"
+    )
     for p in (cached, store):
         p.add_argument("--cache", required=True)
         p.add_argument("--url", required=True)
@@ -147,7 +187,14 @@ def cli(argv: list[str]) -> int:
     store.add_argument("--body", required=True)
     expiry = sub.add_parser("expiry", help="say when the cached token expires")
     expiry.add_argument("--cache", required=True)
-    sub.add_parser("body", help="print the login JSON from PERF_AUTH_EMAIL/PERF_AUTH_PASSWORD")
+    sub.add_parser(
+        "body", help="print the login JSON from PERF_AUTH_EMAIL/PERF_AUTH_PASSWORD"
+    )
     args = parser.parse_args(argv)
-    handlers = {"cached": cmd_cached, "store": cmd_store, "expiry": cmd_expiry, "body": cmd_body}
+    handlers = {
+        "cached": cmd_cached,
+        "store": cmd_store,
+        "expiry": cmd_expiry,
+        "body": cmd_body,
+    }
     return handlers[args.action](args)
