@@ -22,7 +22,10 @@ def _load(path: Path) -> Any:
 
 def check_health(doc: Any) -> tuple[bool, str]:
     status = doc.get("status") if isinstance(doc, dict) else None
-    return status == "healthy", f"status {status!r}" if status else "answer is not the expected JSON"
+    return (
+        status == "healthy",
+        f"status {status!r}" if status else "answer is not the expected JSON",
+    )
 
 
 def check_ready(doc: Any) -> tuple[bool, str]:
@@ -36,13 +39,23 @@ def check_database(doc: Any) -> tuple[bool, str]:
     items = doc.get("status_items", []) if isinstance(doc, dict) else []
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and str(item.get("name", "")).lower() == "database":
-            return item.get("status_code") == 200, str(item.get("message", item.get("status_code")))
+            return item.get("status_code") == 200, str(
+                item.get("message", item.get("status_code"))
+            )
     return False, "the gateway's /ready answer has no Database item"
 
 
 def bench_gateways(doc: Any, prefix: str) -> list[dict[str, Any]]:
-    rows = doc if isinstance(doc, list) else (doc.get("items", []) if isinstance(doc, dict) else [])
-    return [g for g in rows if isinstance(g, dict) and str(g.get("name", "")).startswith(prefix)]
+    rows = (
+        doc
+        if isinstance(doc, list)
+        else (doc.get("items", []) if isinstance(doc, dict) else [])
+    )
+    return [
+        g
+        for g in rows
+        if isinstance(g, dict) and str(g.get("name", "")).startswith(prefix)
+    ]
 
 
 def check_servers(doc: Any, expected: int, prefix: str) -> tuple[bool, str]:
@@ -70,7 +83,9 @@ def cmd_version(doc: Any) -> int:
 def cmd_ids(doc: Any) -> int:
     """The ids of a list answer (e.g. GET /tools), as a JSON array."""
     rows = doc if isinstance(doc, list) else []
-    print(json.dumps([row["id"] for row in rows if isinstance(row, dict) and "id" in row]))
+    print(
+        json.dumps([row["id"] for row in rows if isinstance(row, dict) and "id" in row])
+    )
     return 0
 
 
@@ -82,7 +97,10 @@ def cmd_names(doc: Any, prefix: str) -> int:
 
 def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="perfkit services")
-    parser.add_argument("check", choices=["health", "ready", "database", "servers", "names", "version", "ids"])
+    parser.add_argument(
+        "check",
+        choices=["health", "ready", "database", "servers", "names", "version", "ids"],
+    )
     parser.add_argument("file", type=Path, help="the JSON answer to read")
     parser.add_argument("--expected", type=int, default=1)
     parser.add_argument("--prefix", default="bench-time-")
