@@ -141,8 +141,9 @@ perf_probe() {
   [[ "${PERF_T_PAYLOAD[i]}" == - ]] || args+=(-H 'Content-Type: application/json' --data-binary "@$(perf_payload_file "${i}")")
   status="$(curl "${args[@]}" "$(perf_url "${i}")" 2>/dev/null)" || status="${status:-000}"
   printf '%s\n' "${status}" >"${dir}/probe.status"
-  PERF_PROBE_REASON="$(perf_py validate --status "${status}" --body "${dir}/probe.body" --expect "${PERF_T_EXPECT[i]}")" &&
+  if PERF_PROBE_REASON="$(perf_py validate --status "${status}" --body "${dir}/probe.body" --expect "${PERF_T_EXPECT[i]}")"; then
     PERF_PROBE_REASON=""
+  fi
 }
 
 # perf_hey I BASE REQUESTS CONCURRENCY: start one hey for test I writing BASE.csv / BASE.time.

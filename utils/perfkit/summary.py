@@ -146,9 +146,17 @@ def judge(
     unreadable: list[str],
     threshold: float,
 ) -> tuple[str, str | None]:
-    """A test's status and reason: its event's verdict, unless its measurements contradict it."""
+    """A test's status and reason: its event's verdict, unless its measurements contradict it.
+
+    Measured errors above the threshold are named first, whatever else went wrong: "1905 x 429
+    (the rate limiter is on)" says more than the final probe's single 429.
+    """
     if event is None:
         return "skipped", INTERRUPTED
+    rate = error_rate(rounds) if rounds else None
+    if event.status == "failed" and rate is not None and rate > threshold:
+        measured = f"error rate {rate:.2%} above the threshold {threshold:.2%}: {_errors_text(rounds)}"
+        return "failed", f"{measured}; {event.reason}" if event.reason else measured
     if event.status != "ok":
         return event.status, event.reason
     if unreadable:

@@ -1,0 +1,41 @@
+"""Every command README.md shows in a ```bash block works as written.
+
+The load is scaled down through the environment (which beats any profile, as the README says),
+so `--profile heavy` is exercised for its parsing and flow, not its 5000 requests. `make check`
+is the one command not run here: it is what runs this test.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import KIT_ROOT, answers, kit_env, run
+
+NOT_RUN = {"make check": "it runs this very test"}
+SCALED = {"PERF_REQUESTS": "10", "PERF_CONCURRENCY": "2", "PERF_ITERATIONS": "1", "PERF_WARMUP": "0"}
+
+
+def readme_commands() -> list[str]:
+    text = (KIT_ROOT / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL)
+    lines = [line.strip() for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def test_readme_shows_commands() -> None:
+    commands = readme_commands()
+    assert "make test" in commands and "make check" in commands, "the two start-here commands"
+
+
+@pytest.mark.parametrize("command", [c for c in readme_commands() if c not in NOT_RUN])
+def test_readme_command_works(command: str, stack_url: str, tmp_path: Path) -> None:
+    env = kit_env(PERF_RESULTS_DIR=str(tmp_path / "results"), **SCALED)
+    was_up = answers(stack_url)
+    result = run(["bash", "-c", command], env, timeout=900)
+    assert result.code == 0, f"{command}\n{result.stdout[-1500:]}\n{result.stderr[-3000:]}"
+    if command == "make down" and was_up:
+        # leave the session's stack as we found it
+        assert run(["utils/local-stack.sh", "up"], kit_env(), timeout=600).code == 0
