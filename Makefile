@@ -72,7 +72,8 @@ bench-endpoint: setup ## Benchmark one URL: make bench-endpoint URL=http://127.0
 	@./run-configurable.sh --profile $(PROFILE) --endpoint "$(URL)" --method $(METHOD) $(if $(PAYLOAD),--payload $(PAYLOAD))
 
 fixtures: setup-dev ## Re-record the unit-test fixtures from real hey runs (needs a running gateway)
-	@tests/fixtures/record-fixtures.sh $(or $(GATEWAY_URL),http://127.0.0.1:4444)
+	@token="$$(utils/setup-auth.sh --print --url $(or $(GATEWAY_URL),http://127.0.0.1:4444))" && \
+		PERF_TOKEN="$$token" tests/fixtures/record-fixtures.sh $(or $(GATEWAY_URL),http://127.0.0.1:4444)
 
 lint: setup-dev ## shellcheck, ruff and mypy
 	shellcheck -x $(SHELL_FILES)
