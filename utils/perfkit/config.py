@@ -11,34 +11,32 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import math
 import os
-import re
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
-from perfkit.exitcodes import ExitCode, KitError
+from perfkit.config_checks import (
+    NAME,
+    PARSERS,
+    PAYLOAD_VARS,
+    SCENARIOS,
+    Raw,
+    check_cache,
+    check_payloads,
+    expand_scenarios,
+    load_notes,
+    parse_raw,
+    usage,
+    warmup_notes,
+    words,
+)
 
-SCENARIOS = ("tools", "resources", "prompts", "gateway-core", "mixed")
-PAYLOAD_VARS = {
-    "tools": "PERF_PAYLOAD_DIR_TOOLS",
-    "resources": "PERF_PAYLOAD_DIR_RESOURCES",
-    "prompts": "PERF_PAYLOAD_DIR_PROMPTS",
-    "gateway-core": "PERF_PAYLOAD_DIR_CORE",
-    "mixed": "PERF_PAYLOAD_DIR_MIXED",
-}
-METRICS = ("p50", "p90", "p95", "p99", "min", "max", "mean", "rps", "error_rate")
 ALIASES = {"GATEWAY_VERSION": "PERF_GATEWAY_VERSION"}
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
-DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-WARMUP_WHEN_TRUE = 20
 RUN_JSON_KEYS = {  # run.json "settings" key -> settings name (used by perfkit.environment)
     "requests": "PERF_REQUESTS",
     "concurrency": "PERF_CONCURRENCY",
@@ -56,164 +54,6 @@ RUN_JSON_KEYS = {  # run.json "settings" key -> settings name (used by perfkit.e
     "cache": "PERF_CACHE",
 }
 
-
-def usage(message: str) -> KitError:
-    return KitError(message, ExitCode.USAGE)
-
-
-# --- value parsers: text -> typed value, or ValueError("<problem>: <fix>") ---
-
-
-def integer(text: str, minimum: int) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ValueError(
-            f"is not a whole number: use an integer >= {minimum}"
-        ) from None
-    if value < minimum:
-        raise ValueError(f"is too small: use an integer >= {minimum}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError("is not a positive number: use e.g. 0.8")
-    return value
-
-
-def fraction(text: str, allow_zero: bool) -> float:
-    body = text.strip()
-    percent = body.endswith("%")
-    try:
-        value = float(body.removesuffix("%")) / (100 if percent else 1)
-    except ValueError:
-        raise ValueError(
-            "is not a number: use a fraction such as 0.10 or 10%"
-        ) from None
-    if 0 < value < 1 or (allow_zero and value == 0):
-        return value
-    hint = f" (did you mean {value:g}%?)" if not percent and 1 <= value < 100 else ""
-    low = "0 <=" if allow_zero else "0 <"
-    raise ValueError(f"is not a fraction {low} x < 1{hint}: use e.g. 0.10 or 10%")
-
-
-def choice(text: str, choices: tuple[str, ...]) -> str:
-    if text.strip() not in choices:
-        raise ValueError(f"is not one of {', '.join(choices)}: pick one of those")
-    return text.strip()
-
-
-def boolean(text: str) -> bool:
-    word = text.strip().lower()
-    if word not in {"true", "yes", "on", "1", "false", "no", "off", "0"}:
-        raise ValueError("is not a boolean: use true or false")
-    return word in {"true", "yes", "on", "1"}
-
-
-def warmup(text: str) -> int:
-    word = text.strip().lower()
-    if word in {"true", "false"}:
-        return WARMUP_WHEN_TRUE if word == "true" else 0
-    return integer(text, 0)
-
-
-def duration(text: str) -> str | None:
-    body = text.strip()
-    parts = DURATION_PART.findall(body)
-    if not body:
-        return None
-    if not parts or "".join(n + u for n, u in parts) != body:
-        raise ValueError(
-            "is not a hey -z duration: use e.g. 30s, 10m, 1h (empty = off)"
-        )
-    if sum(float(n) * UNIT_SECONDS[u] for n, u in parts) <= 0:
-        raise ValueError("is zero: use e.g. 30s, or leave it empty for request mode")
-    return body
-
-
-def http_url(text: str) -> str:
-    body = text.strip().rstrip("/")
-    try:
-        parts = urlsplit(body)
-        valid = parts.scheme in {"http", "https"} and bool(parts.hostname)
-        valid = valid and (parts.port or 0) >= 0  # .port raises on a bad port
-    except ValueError:
-        valid = False
-    if not valid:
-        raise ValueError("is not an http(s) URL: use e.g. http://127.0.0.1:4444")
-    return body
-
-
-def redis_url(text: str) -> str:
-    if text.strip() and urlsplit(text.strip()).scheme not in {
-        "redis",
-        "rediss",
-        "unix",
-    }:
-        raise ValueError("is not a redis:// URL: use e.g. redis://127.0.0.1:6379/0")
-    return text.strip()
-
-
-def name(text: str, allow_empty: bool) -> str:
-    if (allow_empty and not text.strip()) or NAME.fullmatch(text.strip()):
-        return text.strip()
-    raise ValueError("is not a name: use letters, digits and . _ + - only")
-
-
-def words(text: str, choices: tuple[str, ...] = ()) -> tuple[str, ...]:
-    items = tuple(dict.fromkeys(i.strip() for i in text.split(",") if i.strip()))
-    if not items:
-        raise ValueError("is empty: give a comma-separated list")
-    unknown = [item for item in items if choices and item not in choices]
-    if unknown:
-        raise ValueError(
-            f"has unknown {unknown[0]!r}: use some of {', '.join(choices)}"
-        )
-    return items
-
-
-def int_list(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(integer(item, 1) for item in words(text))
-    except ValueError:
-        raise ValueError(
-            "is not a list of positive integers: use e.g. 10,50,100"
-        ) from None
-
-
-def text_value(text: str) -> str:
-    if not text.strip():
-        raise ValueError("is empty: give a value")
-    return text.strip()
-
-
-PARSERS: dict[str, Callable[[str], Any]] = {
-    "int0": lambda t: integer(t, 0),
-    "int1": lambda t: integer(t, 1),
-    "float": positive_float,
-    "fraction": lambda t: fraction(t, False),
-    "fraction0": lambda t: fraction(t, True),
-    "manage": lambda t: choice(t, ("auto", "never", "always")),
-    "db": lambda t: choice(t, ("sqlite", "postgresql")),
-    "cache": lambda t: choice(t, ("memory", "database", "redis")),
-    "bool": boolean,
-    "warmup": warmup,
-    "duration": duration,
-    "url": http_url,
-    "redis": redis_url,
-    "name": lambda t: name(t, False),
-    "name?": lambda t: name(t, True),
-    "words": words,
-    "metrics": lambda t: words(t, METRICS),
-    "ints": int_list,
-    "text": text_value,
-    "any": str,
-}
 # name, config.yaml key ("-": none), built-in default ("-": empty), parser
 TABLE = """
 PERF_BASE_URL               service.base_url                   http://127.0.0.1:4444 url
@@ -358,12 +198,6 @@ def shell_text(value: Any) -> str:
 # --- layers: settings name -> raw text and where it came from ---
 
 
-@dataclass(frozen=True)
-class Raw:
-    text: str
-    source: str
-
-
 def canonical(key: str, where: str) -> str:
     var_name = ALIASES.get(key, key)
     if var_name in VARS:
@@ -504,77 +338,6 @@ def read_layers(
 # --- resolution and cross-checks ---
 
 
-def parse_raw(var_name: str, raw: Raw, parse: Callable[[str], Any]) -> Any:
-    try:
-        return parse(raw.text)
-    except ValueError as exc:
-        raise usage(f"{var_name}={raw.text!r} (from {raw.source}) {exc}") from None
-
-
-def expand_scenarios(raw: Raw, all_names: tuple[str, ...]) -> tuple[str, ...]:
-    items = parse_raw("PERF_SCENARIOS", raw, lambda t: words(t, ("all", *SCENARIOS)))
-    return tuple(
-        dict.fromkeys(n for i in items for n in (all_names if i == "all" else [i]))
-    )
-
-
-def load_notes(values: dict[str, Any]) -> list[str]:
-    """Check requests against concurrency; round down, or zero them in duration mode."""
-    requests, concurrency = values["PERF_REQUESTS"], values["PERF_CONCURRENCY"]
-    if values["PERF_DURATION"]:
-        values["PERF_REQUESTS"] = 0
-        return [
-            f"duration mode: rounds run {values['PERF_DURATION']} (hey -z), requests unused"
-        ]
-    if requests < concurrency:
-        raise usage(
-            f"PERF_REQUESTS={requests} is smaller than PERF_CONCURRENCY={concurrency}: hey"
-            " needs at least one request per worker; raise requests or lower concurrency"
-        )
-    values["PERF_REQUESTS"] = requests - requests % concurrency
-    if requests == values["PERF_REQUESTS"]:
-        return []
-    rounded = values["PERF_REQUESTS"]
-    note = f"PERF_REQUESTS={requests} rounded down to {rounded}, a multiple of"
-    return [f"{note} PERF_CONCURRENCY={concurrency} (hey drops the remainder)"]
-
-
-def warmup_notes(values: dict[str, Any]) -> list[str]:
-    """The warm-up runs at the test's concurrency: make it a multiple of it (0 = off)."""
-    warm, concurrency = values["PERF_WARMUP"], values["PERF_CONCURRENCY"]
-    if warm % concurrency == 0:
-        return []
-    values["PERF_WARMUP"] = max(concurrency, warm - warm % concurrency)
-    how = "raised" if warm < concurrency else "rounded down"
-    note = f"PERF_WARMUP={warm} {how} to {values['PERF_WARMUP']}, a multiple of"
-    return [f"{note} PERF_CONCURRENCY={concurrency} (one request per hey worker)"]
-
-
-def check_json_file(path: Path) -> None:
-    try:
-        json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise usage(f"payload {path} is unreadable ({exc.strerror}); fix it") from None
-    except UnicodeDecodeError:
-        raise usage(f"payload {path} is not UTF-8 text; save it as UTF-8") from None
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        raise usage(f"payload {path} is not valid JSON ({where}); fix it") from None
-
-
-def check_payloads(values: Mapping[str, Any], raws: Mapping[str, Raw]) -> None:
-    """Every payload folder must exist and hold valid *.json only (mixed uses several)."""
-    for scenario, var_name in PAYLOAD_VARS.items():
-        folder = values[var_name]
-        if not folder.is_dir():
-            raise usage(
-                f"{var_name}={str(folder)!r} (from {raws[var_name].source}) is not a"
-                f" folder: create it or set scenarios.{scenario}.payload_dir"
-            )
-        for path in sorted(folder.glob("*.json")):
-            check_json_file(path)
-
-
 def make_absolute(values: dict[str, Any], root: Path) -> None:
     for var_name in (*PATH_VARS, *PAYLOAD_VARS.values()):
         path = Path(values[var_name]).expanduser()
@@ -603,10 +366,7 @@ def load_settings(
     values = {n: parse_raw(n, raw, VARS[n].parse) for n, raw in raws.items()}
     values["PERF_SCENARIOS"] = expand_scenarios(raws["PERF_SCENARIOS"], all_names)
     make_absolute(values, root)
-    if values["PERF_CACHE"] == "redis" and not values["PERF_REDIS_URL"]:
-        raise usage(
-            "PERF_CACHE=redis needs PERF_REDIS_URL: set e.g. redis://127.0.0.1:6379/0"
-        )
+    check_cache(values)
     notes = load_notes(values) + warmup_notes(values)
     check_payloads(values, raws)
     fields = {field_name(n): value for n, value in values.items()}
