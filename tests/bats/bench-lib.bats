@@ -1,0 +1,163 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2154  # $stderr and $output are set by bats' run
+# utils/bench-lib.sh: test declaration, group splitting, plan.tsv, hey flags. No gateway, no hey run.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+  KIT="$(cd "${BATS_TEST_DIRNAME}/../.." && pwd)"
+  # shellcheck source=utils/bench-lib.sh
+  source "${KIT}/utils/bench-lib.sh"
+  PERF_CONCURRENCY=10
+  PERF_REQUESTS=200
+  PERF_DURATION=""
+  PERF_TIMEOUT=20
+  PERF_TOKEN="tok.en.value"
+  PERF_TARGET_URL="http://127.0.0.1:4444"
+}
+
+# declare_mixed: one single test and a mixed workload of three components.
+declare_mixed() {
+  PERF_CURRENT_SCENARIO=mixed
+  perf_test health GET /health --no-auth --expect status~healthy
+  perf_group load "three endpoints at once"
+  perf_component health GET /health --no-auth
+  perf_component tools GET /tools
+  perf_component call POST /rpc --payload payloads/tools/call_get_system_time.json
+}
+
+# index_of ID: the plan index of test ID.
+index_of() {
+  local i
+  for i in "${!PERF_T_ID[@]}"; do
+    [[ "${PERF_T_ID[i]}" != "$1" ]] || { printf '%s\n' "${i}"; return; }
+  done
+  return 1
+}
+
+@test "perf_split_groups shares concurrency and requests; the group is the sum" {
+  declare_mixed
+  perf_split_groups
+  local g c
+  g="$(index_of mixed/load)"
+  # 10 workers / 3 = 3 each; 200 requests / 3 = 66 (a multiple of 3)
+  for c in health tools call; do
+    [ "${PERF_T_CONC[$(index_of "mixed/load/${c}")]}" -eq 3 ]
+    [ "${PERF_T_REQ[$(index_of "mixed/load/${c}")]}" -eq 66 ]
+  done
+  [ "${PERF_T_CONC[g]}" -eq 9 ]
+  [ "${PERF_T_REQ[g]}" -eq 198 ]
+  # the single test keeps the settings
+  [ "${PERF_T_CONC[$(index_of mixed/health)]}" -eq 10 ]
+  [ "${PERF_T_REQ[$(index_of mixed/health)]}" -eq 200 ]
+}
+
+@test "perf_split_groups gives each component at least one worker and one request each" {
+  PERF_CONCURRENCY=2
+  PERF_REQUESTS=2
+  declare_mixed
+  perf_split_groups
+  local c
+  for c in health tools call; do
+    [ "${PERF_T_CONC[$(index_of "mixed/load/${c}")]}" -eq 1 ]
+    [ "${PERF_T_REQ[$(index_of "mixed/load/${c}")]}" -eq 1 ]
+  done
+  [ "${PERF_T_CONC[$(index_of mixed/load)]}" -eq 3 ]
+  [ "${PERF_T_REQ[$(index_of mixed/load)]}" -eq 3 ]
+}
+
+@test "perf_split_groups in duration mode keeps requests at 0" {
+  PERF_REQUESTS=0
+  declare_mixed
+  perf_split_groups
+  [ "${PERF_T_REQ[$(index_of mixed/load/tools)]}" -eq 0 ]
+  [ "${PERF_T_REQ[$(index_of mixed/load)]}" -eq 0 ]
+  [ "${PERF_T_CONC[$(index_of mixed/load)]}" -eq 9 ]
+}
+
+@test "perf_split_groups refuses a group without components (exit 2)" {
+  PERF_CURRENT_SCENARIO=mixed
+  perf_group empty "nothing in it"
+  run --separate-stderr perf_split_groups
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"mixed workload mixed/empty declares no components"* ]]
+}
+
+@test "perf_declare refuses an unknown option (exit 2)" {
+  PERF_CURRENT_SCENARIO=tools
+  run --separate-stderr perf_test list GET /tools --exepct x
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"test tools/list: unknown option '--exepct'"* ]]
+}
+
+@test "perf_write_plan writes the TSV header and one row per test" {
+  PERF_DURATION=30s
+  declare_mixed
+  perf_split_groups
+  perf_write_plan "${BATS_TEST_TMPDIR}/plan.tsv"
+  local tab=$'\t'
+  mapfile -t lines <"${BATS_TEST_TMPDIR}/plan.tsv"
+  [ "${#lines[@]}" -eq 6 ]
+  [ "${lines[0]}" = "id${tab}scenario${tab}kind${tab}group${tab}method${tab}path${tab}payload${tab}expect${tab}auth${tab}concurrency${tab}requests${tab}duration" ]
+  [ "${lines[1]}" = "mixed/health${tab}mixed${tab}single${tab}-${tab}GET${tab}/health${tab}-${tab}status~healthy${tab}no${tab}10${tab}200${tab}30s" ]
+  [ "${lines[2]}" = "mixed/load${tab}mixed${tab}group${tab}-${tab}MIXED${tab}three endpoints at once${tab}-${tab}-${tab}yes${tab}9${tab}198${tab}30s" ]
+  [ "${lines[5]}" = "mixed/load/call${tab}mixed${tab}component${tab}mixed/load${tab}POST${tab}/rpc${tab}payloads/tools/call_get_system_time.json${tab}-${tab}yes${tab}3${tab}66${tab}30s" ]
+  # every row has the header's 12 columns
+  local line
+  for line in "${lines[@]}"; do
+    [ "$(awk -F'\t' '{print NF}' <<<"${line}")" -eq 12 ]
+  done
+}
+
+@test "perf_write_plan without duration writes '-'" {
+  declare_mixed
+  perf_write_plan "${BATS_TEST_TMPDIR}/plan.tsv"
+  [ "$(sed -n 2p "${BATS_TEST_TMPDIR}/plan.tsv" | cut -f12)" = "-" ]
+}
+
+@test "perf_hey_args in count mode: -n, no -z, no auth header for --no-auth, GET without body" {
+  declare_mixed
+  perf_hey_args "$(index_of mixed/health)" 200 10
+  [ "${PERF_HEY_ARGS[*]}" = "-c 10 -t 20 -m GET -o csv -n 200 http://127.0.0.1:4444/health" ]
+}
+
+@test "perf_hey_args in duration mode: -z instead of -n" {
+  PERF_DURATION=30s
+  declare_mixed
+  perf_hey_args "$(index_of mixed/health)" 0 4
+  [ "${PERF_HEY_ARGS[*]}" = "-c 4 -t 20 -m GET -o csv -z 30s http://127.0.0.1:4444/health" ]
+}
+
+@test "perf_hey_args sends the token only for tests with auth" {
+  declare_mixed
+  perf_hey_args "$(index_of mixed/load/tools)" 63 3
+  [ "${#PERF_HEY_ARGS[@]}" -eq 13 ]
+  [ "${PERF_HEY_ARGS[10]}" = "-H" ]
+  [ "${PERF_HEY_ARGS[11]}" = "Authorization: Bearer tok.en.value" ]  # one argument
+  [ "${PERF_HEY_ARGS[12]}" = "http://127.0.0.1:4444/tools" ]
+}
+
+@test "perf_hey_args POST: JSON content type and -D with the payload's absolute path" {
+  declare_mixed
+  perf_hey_args "$(index_of mixed/load/call)" 63 3
+  [ "${PERF_HEY_ARGS[*]}" = "-c 3 -t 20 -m POST -o csv -n 63 -H Authorization: Bearer tok.en.value -T application/json -D ${KIT}/payloads/tools/call_get_system_time.json http://127.0.0.1:4444/rpc" ]
+}
+
+@test "perf_hey_args keeps a full URL (ad-hoc endpoint) and an absolute payload path" {
+  PERF_CURRENT_SCENARIO=adhoc
+  perf_test x POST http://localhost:9000/echo --payload /tmp/body.json --no-auth
+  perf_hey_args 0 20 2
+  [ "${PERF_HEY_ARGS[*]}" = "-c 2 -t 20 -m POST -o csv -n 20 -T application/json -D /tmp/body.json http://localhost:9000/echo" ]
+}
+
+@test "perf_split_groups rounds a component's requests down to a multiple of its workers" {
+  PERF_CONCURRENCY=8
+  PERF_REQUESTS=100
+  declare_mixed
+  perf_split_groups
+  # 8 / 3 = 2 workers each; 100 / 3 = 33 -> 32 requests (hey drops the remainder)
+  [ "${PERF_T_CONC[$(index_of mixed/load/tools)]}" -eq 2 ]
+  [ "${PERF_T_REQ[$(index_of mixed/load/tools)]}" -eq 32 ]
+  [ "${PERF_T_CONC[$(index_of mixed/load)]}" -eq 6 ]
+  [ "${PERF_T_REQ[$(index_of mixed/load)]}" -eq 96 ]
+}

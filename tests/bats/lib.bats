@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2154  # $stderr and $output are set by bats' run
+# utils/lib.sh: loopback guard, exit-code table, messages. No gateway needed.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+  KIT="$(cd "${BATS_TEST_DIRNAME}/../.." && pwd)"
+  # shellcheck source=utils/lib.sh
+  source "${KIT}/utils/lib.sh"
+}
+
+@test "perf_is_loopback_url accepts 127.0.0.0/8, localhost and [::1]" {
+  local url
+  for url in http://127.0.0.1:4444 http://127.0.0.1 https://127.1.2.3:8443/rpc \
+    http://localhost:4444/ http://localhost "http://[::1]:4444" "https://[::1]/health"; do
+    perf_is_loopback_url "${url}" || { echo "refused: ${url}"; return 1; }
+  done
+}
+
+@test "perf_is_loopback_url refuses other hosts and look-alikes" {
+  local url
+  for url in http://10.0.0.1:4444 http://example.com http://192.168.1.2 \
+    http://localhost.example.com:4444 http://127.0.0.1.example.com http://127.0.0.1.5 http://evil.com/http://127.0.0.1 \
+    ftp://127.0.0.1 127.0.0.1:4444 "http://[::2]:4444" ""; do
+    if perf_is_loopback_url "${url}"; then
+      echo "accepted: ${url}"
+      return 1
+    fi
+  done
+}
+
+@test "lib.sh exit codes agree with perfkit exit-codes" {
+  run perf_py exit-codes
+  [ "${status}" -eq 0 ]
+  [ -n "${output}" ]
+  local line name value
+  while IFS= read -r line; do
+    [[ "${line}" =~ ^readonly\ (PERF_EXIT_[A-Z_]+)=([0-9]+)$ ]] || { echo "odd line: ${line}"; return 1; }
+    name="${BASH_REMATCH[1]}"
+    value="${BASH_REMATCH[2]}"
+    [ "${!name}" = "${value}" ] || { echo "${name}: lib.sh ${!name}, perfkit ${value}"; return 1; }
+  done <<<"${output}"
+  [ "$(grep -c '^readonly PERF_EXIT_' "${KIT}/utils/lib.sh")" -eq "$(wc -l <<<"${output}")" ]
+}
+
+@test "perf_die prints program: error: message on stderr and exits with the code" {
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  run --separate-stderr bash -c 'PERF_PROG=demo; source "$1"; perf_die 3 "the thing is down; start it"' _ "${KIT}/utils/lib.sh"
+  [ "${status}" -eq 3 ]
+  [ "${output}" = "" ]
+  [ "${stderr}" = "demo: error: the thing is down; start it" ]
+}
+
+@test "perf_log is silenced by PERF_QUIET=1, warnings are not" {
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  run --separate-stderr bash -c 'PERF_PROG=demo PERF_QUIET=1; source "$1"; perf_log hidden; perf_warn shown' _ "${KIT}/utils/lib.sh"
+  [ "${status}" -eq 0 ]
+  [ "${stderr}" = "demo: warning: shown" ]
+}
+
+@test "perf_target_url prefers GATEWAY_URL and drops a trailing slash" {
+  PERF_BASE_URL=http://127.0.0.1:4444/
+  GATEWAY_URL=""
+  [ "$(perf_target_url)" = "http://127.0.0.1:4444" ]
+  GATEWAY_URL=http://localhost:5555/
+  [ "$(perf_target_url)" = "http://localhost:5555" ]
+}

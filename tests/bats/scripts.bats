@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2154  # $stderr and $output are set by bats' run
+# The helper scripts refuse an unknown option with exit 2 before doing anything.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+  KIT="$(cd "${BATS_TEST_DIRNAME}/../.." && pwd)"
+  STUBS="${BATS_TEST_TMPDIR}/bin"
+  CALLS="${BATS_TEST_TMPDIR}/calls.log"
+  mkdir -p "${STUBS}"
+  printf '#!/bin/sh\necho "curl $*" >>"%s"\nexit 7\n' "${CALLS}" >"${STUBS}/curl"
+  chmod +x "${STUBS}/curl"
+}
+
+teardown() {
+  [ ! -e "${CALLS}" ] || { cat "${CALLS}"; return 1; }  # nothing reached the network
+}
+
+# script NAME ARGS...: run utils/NAME with a recording curl stub first on PATH.
+script() {
+  local name="$1"
+  shift
+  run --separate-stderr env -i PATH="${STUBS}:/usr/bin:/bin" HOME="${HOME}" "${KIT}/utils/${name}" "$@"
+}
+
+@test "setup-auth.sh: unknown option exits 2 naming it" {
+  script setup-auth.sh --pritn
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"setup-auth.sh: error: unknown option '--pritn'"* ]]
+  [[ "${stderr}" == *"usage: utils/setup-auth.sh"* ]]
+}
+
+@test "check-services.sh: unknown option exits 2 naming it" {
+  script check-services.sh --url http://127.0.0.1:4444 --sevrers 2
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"check-services.sh: error: unknown option '--sevrers'"* ]]
+}
+
+@test "local-stack.sh: unknown option exits 2 naming it" {
+  script local-stack.sh up --servres 2
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"local-stack.sh: error: unknown option '--servres'"* ]]
+  script local-stack.sh status --bogus
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"unknown option '--bogus'"* ]]
+}
+
+@test "local-stack.sh: unknown or missing action exits 2" {
+  script local-stack.sh restart
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"unknown action 'restart' (have: up, down, status, running)"* ]]
+  script local-stack.sh
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"missing action"* ]]
+}
