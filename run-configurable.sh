@@ -57,21 +57,21 @@ run_parse_args() {
   RUN_SETS=()
   while (($#)); do
     case "$1" in
-      --profile) RUN_PROFILE="$(run_value "$@")"; shift 2 ;;
-      --scenarios) RUN_SETS+=(--set "PERF_SCENARIOS=$(run_value "$@")"); shift 2 ;;
-      --baseline) RUN_BASELINE="$(run_value "$@")"; shift 2 ;;
-      --url) RUN_URL="$(run_value "$@")"; shift 2 ;;
-      --iterations) RUN_SETS+=(--set "PERF_ITERATIONS=$(run_value "$@")"); shift 2 ;;
-      --requests) RUN_SETS+=(--set "PERF_REQUESTS=$(run_value "$@")"); shift 2 ;;
-      --concurrency) RUN_SETS+=(--set "PERF_CONCURRENCY=$(run_value "$@")"); shift 2 ;;
-      --duration) RUN_SETS+=(--set "PERF_DURATION=$(run_value "$@")"); shift 2 ;;
-      --warmup) RUN_SETS+=(--set "PERF_WARMUP=$(run_value "$@")"); shift 2 ;;
-      --timeout) RUN_SETS+=(--set "PERF_TIMEOUT=$(run_value "$@")"); shift 2 ;;
-      --endpoint) RUN_ENDPOINT="$(run_value "$@")"; shift 2 ;;
-      --method) RUN_METHOD="$(run_value "$@")"; shift 2 ;;
-      --payload) RUN_PAYLOAD="$(run_value "$@")"; shift 2 ;;
-      --expect) RUN_EXPECT="$(run_value "$@")"; shift 2 ;;
-      --name) RUN_NAME="$(run_value "$@")"; shift 2 ;;
+      --profile) RUN_PROFILE="$(perf_flag_value "$@")"; shift 2 ;;
+      --scenarios) RUN_SETS+=(--set "PERF_SCENARIOS=$(perf_flag_value "$@")"); shift 2 ;;
+      --baseline) RUN_BASELINE="$(perf_flag_value "$@")"; shift 2 ;;
+      --url) RUN_URL="$(perf_flag_value "$@")"; shift 2 ;;
+      --iterations) RUN_SETS+=(--set "PERF_ITERATIONS=$(perf_flag_value "$@")"); shift 2 ;;
+      --requests) RUN_SETS+=(--set "PERF_REQUESTS=$(perf_flag_value "$@")"); shift 2 ;;
+      --concurrency) RUN_SETS+=(--set "PERF_CONCURRENCY=$(perf_flag_value "$@")"); shift 2 ;;
+      --duration) RUN_SETS+=(--set "PERF_DURATION=$(perf_flag_value "$@")"); shift 2 ;;
+      --warmup) RUN_SETS+=(--set "PERF_WARMUP=$(perf_flag_value "$@")"); shift 2 ;;
+      --timeout) RUN_SETS+=(--set "PERF_TIMEOUT=$(perf_flag_value "$@")"); shift 2 ;;
+      --endpoint) RUN_ENDPOINT="$(perf_flag_value "$@")"; shift 2 ;;
+      --method) RUN_METHOD="$(perf_flag_value "$@")"; shift 2 ;;
+      --payload) RUN_PAYLOAD="$(perf_flag_value "$@")"; shift 2 ;;
+      --expect) RUN_EXPECT="$(perf_flag_value "$@")"; shift 2 ;;
+      --name) RUN_NAME="$(perf_flag_value "$@")"; shift 2 ;;
       --no-auth) RUN_AUTH=no; shift ;;
       --skip-checks) RUN_SKIP_CHECKS=1; shift ;;
       --quiet) PERF_QUIET=1; shift ;;
@@ -80,12 +80,6 @@ run_parse_args() {
     esac
   done
   run_check_args
-}
-
-# run_value FLAG VALUE...: the flag's value, or a usage error when it is missing.
-run_value() {
-  [[ $# -ge 2 && "$2" != --* ]] || perf_die "${PERF_EXIT_USAGE}" "option $1 needs a value (see --help)"
-  printf '%s\n' "$2"
 }
 
 run_check_args() {

@@ -229,6 +229,7 @@ perf_run_test() {
     PERF_ROUNDS_DONE=$((PERF_ROUNDS_DONE + PERF_ITERATIONS))
     return
   fi
+  perf_refresh_token
   if ((PERF_WARMUP > 0)); then
     perf_progress "${id} warm-up (${PERF_WARMUP} requests, discarded)"
     perf_warmup "${i}" "${dir}"
@@ -246,6 +247,21 @@ perf_run_test() {
   fi
   # shellcheck disable=SC2034 # read by run_on_signal in run-configurable.sh
   PERF_CURRENT_TEST=""
+}
+
+# perf_refresh_token: hey sends a fixed token, so make sure it outlives the test to come
+# (15 minutes, or half the token's lifetime when that is shorter); logs in again only if not.
+perf_refresh_token() {
+  local token
+  [[ -n "${PERF_TOKEN:-}" ]] || return 0
+  if token="$(perf_py auth cached --cache "${PERF_TOKEN_CACHE}" --url "${PERF_TARGET_URL}" \
+    --email "${PERF_AUTH_EMAIL}" --margin 900)"; then
+    PERF_TOKEN="${token}"
+    return 0
+  fi
+  PERF_TOKEN="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${PERF_TARGET_URL}" --print --no-verify \
+    --min-valid 900 2>/dev/null)" ||
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not renew the login token for ${PERF_TARGET_URL}; run utils/setup-auth.sh to see why"
 }
 
 # perf_warmup I DIR: a short discarded hey (count-based even in duration mode).

@@ -9,12 +9,19 @@ from __future__ import annotations
 import argparse
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.fastmcp import FastMCP
 
-WORLD_ZONES = ("UTC", "America/New_York", "Europe/London", "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney")
+WORLD_ZONES = (
+    "UTC",
+    "America/New_York",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+)
 
 
 class CallCounter:
@@ -37,7 +44,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'") from exc
+        raise ValueError(
+            f"unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'"
+        ) from exc
 
 
 def build_server(name: str, host: str, port: int) -> tuple[FastMCP, CallCounter]:
@@ -56,21 +65,34 @@ def build_server(name: str, host: str, port: int) -> tuple[FastMCP, CallCounter]
         counter.hit("tool:convert_time")
         hour, minute = (int(part) for part in time.split(":", 1))
         today = datetime.now(zone(source_timezone)).date()
-        start = datetime(today.year, today.month, today.day, hour, minute, tzinfo=zone(source_timezone))
+        start = datetime(
+            today.year,
+            today.month,
+            today.day,
+            hour,
+            minute,
+            tzinfo=zone(source_timezone),
+        )
         return start.astimezone(zone(target_timezone)).isoformat()
 
-    @mcp.resource("time://timezone_info", name="timezone_info", mime_type="application/json")
+    @mcp.resource(
+        "time://timezone_info", name="timezone_info", mime_type="application/json"
+    )
     def timezone_info() -> str:
         """UTC offsets of the server's reference time zones."""
         counter.hit("resource:timezone_info")
-        now = datetime.now(timezone.utc)
-        return json.dumps({z: str(now.astimezone(zone(z)).utcoffset()) for z in WORLD_ZONES})
+        now = datetime.now(UTC)
+        return json.dumps(
+            {z: str(now.astimezone(zone(z)).utcoffset()) for z in WORLD_ZONES}
+        )
 
-    @mcp.resource("time://world_times", name="world_times", mime_type="application/json")
+    @mcp.resource(
+        "time://world_times", name="world_times", mime_type="application/json"
+    )
     def world_times() -> str:
         """The current time in the reference time zones."""
         counter.hit("resource:world_times")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         return json.dumps({z: now.astimezone(zone(z)).isoformat() for z in WORLD_ZONES})
 
     @mcp.prompt()

@@ -63,9 +63,9 @@ check_main() {
   local url="" profile="${PERF_PROFILE:-light}" servers="" body token gateways_json
   while (($#)); do
     case "$1" in
-      --url) url="${2:?--url needs a value}"; shift 2 ;;
-      --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
-      --servers) servers="${2:?--servers needs a value}"; shift 2 ;;
+      --url) url="$(perf_flag_value "$@")"; shift 2 ;;
+      --profile) profile="$(perf_flag_value "$@")"; shift 2 ;;
+      --servers) servers="$(perf_flag_value "$@")"; shift 2 ;;
       -h | --help) sed -n '2,6p' "$0"; return 0 ;;
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
     esac

@@ -43,6 +43,15 @@ perf_die() {
   exit "${code}"
 }
 
+# --- arguments ------------------------------------------------------------------------------
+
+# perf_flag_value FLAG VALUE...: print the flag's value, or exit 2 when it is missing.
+# Use as: x="$(perf_flag_value "$@")"; shift 2
+perf_flag_value() {
+  [[ $# -ge 2 && "$2" != --* ]] || perf_die "${PERF_EXIT_USAGE}" "option $1 needs a value (see --help)"
+  printf '%s\n' "$2"
+}
+
 # --- tools ----------------------------------------------------------------------------------
 
 # perf_py ARGS...: run the kit's Python CLI from its venv.

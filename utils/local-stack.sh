@@ -85,7 +85,8 @@ stack_write_env() {
       "LOG_LEVEL=ERROR" "DISABLE_ACCESS_LOG=true" "CACHE_TYPE=${PERF_CACHE}" "REDIS_URL=${PERF_REDIS_URL}" \
       "RATE_LIMITING_REDIS_ENABLED=false" "${limits[@]}" \
       "SSRF_ALLOW_LOCALHOST=true" "SSRF_ALLOW_PRIVATE_NETWORKS=true" "OBSERVABILITY_ENABLED=false" \
-      "DB_POOL_SIZE=50" "DB_MAX_OVERFLOW=50" "HTTPX_MAX_CONNECTIONS=200"
+      "DB_POOL_SIZE=50" "DB_MAX_OVERFLOW=50" "HTTPX_MAX_CONNECTIONS=200" \
+      "TOKEN_EXPIRY=120"
   ) >"${env_file}"
 }
 
@@ -247,8 +248,8 @@ stack_main() {
   shift
   while (($#)); do
     case "$1" in
-      --servers) servers="${2:?--servers needs a value}"; shift 2 ;;
-      --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
+      --servers) servers="$(perf_flag_value "$@")"; shift 2 ;;
+      --profile) profile="$(perf_flag_value "$@")"; shift 2 ;;
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
     esac
   done

@@ -38,13 +38,25 @@ def answers(url: str) -> bool:
 
 def kit_env(**overrides: str) -> dict[str, str]:
     """The environment a user would have: no PERF_* leaking in from the test runner."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PERF_") and k != "GATEWAY_URL"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PERF_") and k != "GATEWAY_URL"
+    }
     env.update(overrides)
     return env
 
 
 def run(args: list[str], env: dict[str, str], timeout: float = 600) -> Result:
-    done = subprocess.run(args, cwd=KIT_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    done = subprocess.run(
+        args,
+        cwd=KIT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     return Result(done.returncode, done.stdout, done.stderr)
 
 

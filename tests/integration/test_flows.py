@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import KIT_ROOT, answers, kit_env, run, run_processes, stack_processes
 
 SCENARIOS = {"tools", "resources", "prompts", "gateway-core", "mixed"}
@@ -22,7 +21,9 @@ def load_summary(results_dir: Path) -> dict:
     return json.loads((latest / "summary.json").read_text())
 
 
-def named_stack_env(name: str, port: int, server_base: int, tmp_path: Path, **extra: str) -> dict[str, str]:
+def named_stack_env(
+    name: str, port: int, server_base: int, tmp_path: Path, **extra: str
+) -> dict[str, str]:
     return kit_env(
         PERF_STACK_NAME=name,
         PERF_BASE_URL=f"http://127.0.0.1:{port}",
@@ -33,7 +34,9 @@ def named_stack_env(name: str, port: int, server_base: int, tmp_path: Path, **ex
     )
 
 
-def test_make_test_brings_stack_up_runs_everything_and_takes_it_down(tmp_path: Path) -> None:
+def test_make_test_brings_stack_up_runs_everything_and_takes_it_down(
+    tmp_path: Path,
+) -> None:
     env = named_stack_env("it-fresh", 4460, 9200, tmp_path)
     assert not answers("http://127.0.0.1:4460"), "port 4460 must be free for this test"
     result = run(["make", "test", "PROFILE=smoke"], env, timeout=900)
@@ -42,7 +45,9 @@ def test_make_test_brings_stack_up_runs_everything_and_takes_it_down(tmp_path: P
     summary = load_summary(tmp_path / "results")
     assert summary["status"] == "complete"
     assert summary["profile"] == "smoke"
-    assert summary["target"]["gateway_version"], "the gateway's version should be read from /version"
+    assert summary["target"]["gateway_version"], (
+        "the gateway's version should be read from /version"
+    )
     assert {t["scenario"] for t in summary["tests"]} == SCENARIOS
     not_ok = [(t["id"], t["reason"]) for t in summary["tests"] if t["status"] != "ok"]
     assert not_ok == []
@@ -51,10 +56,14 @@ def test_make_test_brings_stack_up_runs_everything_and_takes_it_down(tmp_path: P
         for measured in test["rounds"]:
             assert measured["requests"] == measured["ok"] > 0
             assert measured["rps"] > 0
-    assert "rpc_tools_call_get_system_time" in result.stdout, "the table of tests goes to stdout"
+    assert "rpc_tools_call_get_system_time" in result.stdout, (
+        "the table of tests goes to stdout"
+    )
 
     stack_dir = KIT_ROOT / ".state" / "it-fresh"
-    assert stack_processes(stack_dir) == [], "the stack this run started must be stopped"
+    assert stack_processes(stack_dir) == [], (
+        "the stack this run started must be stopped"
+    )
     assert not answers("http://127.0.0.1:4460")
 
 
@@ -63,14 +72,35 @@ def test_interrupt_keeps_partial_results_and_leaves_no_process(
     stack_url: str, results_dir: Path, tmp_path: Path, sig: signal.Signals
 ) -> None:
     env = kit_env(PERF_RESULTS_DIR=str(results_dir))
-    args = ["./run-configurable.sh", "--profile", "light", "--scenarios", "tools", "--url", stack_url]
-    proc = subprocess.Popen(args, cwd=KIT_ROOT, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    args = [
+        "./run-configurable.sh",
+        "--profile",
+        "light",
+        "--scenarios",
+        "tools",
+        "--url",
+        stack_url,
+    ]
+    proc = subprocess.Popen(
+        args,
+        cwd=KIT_ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
-    while not list(results_dir.glob("*/raw/tools/*/round-2.time")) and time.monotonic() < deadline:
+    while (
+        not list(results_dir.glob("*/raw/tools/*/round-2.time"))
+        and time.monotonic() < deadline
+    ):
         assert proc.poll() is None, proc.communicate()[1]
         time.sleep(0.2)
     assert time.monotonic() < deadline, "the run never reached a second round"
-    os.killpg(proc.pid, sig)  # what a terminal's Ctrl+C does: signal the whole foreground group
+    os.killpg(
+        proc.pid, sig
+    )  # what a terminal's Ctrl+C does: signal the whole foreground group
     _, stderr = proc.communicate(timeout=60)
 
     assert proc.returncode == 130, stderr[-2000:]
@@ -80,48 +110,94 @@ def test_interrupt_keeps_partial_results_and_leaves_no_process(
     assert measured, "rounds measured before the interrupt are kept"
     assert any(t["status"] == "skipped" for t in summary["tests"])
     time.sleep(0.5)
-    assert run_processes((results_dir / "latest").resolve()) == [], "no hey (or anything else) may outlive the run"
+    assert run_processes((results_dir / "latest").resolve()) == [], (
+        "no hey (or anything else) may outlive the run"
+    )
     assert answers(stack_url), "a stack the run did not start is left running"
 
 
 def test_gateway_down_is_exit_3(results_dir: Path) -> None:
     env = kit_env(PERF_RESULTS_DIR=str(results_dir))
-    result = run(["./run-configurable.sh", "--profile", "smoke", "--url", "http://127.0.0.1:4999"], env)
+    result = run(
+        [
+            "./run-configurable.sh",
+            "--profile",
+            "smoke",
+            "--url",
+            "http://127.0.0.1:4999",
+        ],
+        env,
+    )
     assert result.code == 3
     assert "does not answer" in result.stderr and "4999" in result.stderr
-    assert list(results_dir.iterdir()) == [], "nothing is written for a run that cannot start"
+    assert list(results_dir.iterdir()) == [], (
+        "nothing is written for a run that cannot start"
+    )
 
 
 def test_manage_never_without_gateway_is_exit_3(results_dir: Path) -> None:
-    env = kit_env(PERF_RESULTS_DIR=str(results_dir), PERF_MANAGE="never", PERF_BASE_URL="http://127.0.0.1:4998")
+    env = kit_env(
+        PERF_RESULTS_DIR=str(results_dir),
+        PERF_MANAGE="never",
+        PERF_BASE_URL="http://127.0.0.1:4998",
+    )
     result = run(["./run-configurable.sh", "--profile", "smoke"], env)
     assert result.code == 3
     assert "service.manage is 'never'" in result.stderr
 
 
-def test_wrong_password_is_exit_3(stack_url: str, results_dir: Path, tmp_path: Path) -> None:
+def test_wrong_password_is_exit_3(
+    stack_url: str, results_dir: Path, tmp_path: Path
+) -> None:
     env = kit_env(
         PERF_RESULTS_DIR=str(results_dir),
         PERF_AUTH_PASSWORD="not-the-password",
         PERF_TOKEN_CACHE=str(tmp_path / "token.json"),
     )
-    result = run(["./run-configurable.sh", "--profile", "smoke", "--url", stack_url], env)
+    result = run(
+        ["./run-configurable.sh", "--profile", "smoke", "--url", stack_url], env
+    )
     assert result.code == 3
     assert "wrong email or password" in result.stderr
     assert not (tmp_path / "token.json").exists()
 
 
 def test_bad_profile_is_exit_2(results_dir: Path) -> None:
-    result = run(["./run-configurable.sh", "--profile", "heavvy"], kit_env(PERF_RESULTS_DIR=str(results_dir)))
+    result = run(
+        ["./run-configurable.sh", "--profile", "heavvy"],
+        kit_env(PERF_RESULTS_DIR=str(results_dir)),
+    )
     assert result.code == 2
     assert "profile 'heavvy' not found" in result.stderr and "light" in result.stderr
 
 
-def test_json_rpc_error_with_http_200_fails_the_test(stack_url: str, results_dir: Path, tmp_path: Path) -> None:
+def test_json_rpc_error_with_http_200_fails_the_test(
+    stack_url: str, results_dir: Path, tmp_path: Path
+) -> None:
     payload = tmp_path / "missing_tool.json"
-    payload.write_text(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "no-such-tool", "arguments": {}}}))
+    payload.write_text(
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "no-such-tool", "arguments": {}},
+            }
+        )
+    )
     env = kit_env(PERF_RESULTS_DIR=str(results_dir))
-    args = ["./run-configurable.sh", "--profile", "smoke", "--endpoint", f"{stack_url}/rpc", "--method", "POST", "--payload", str(payload), "--skip-checks"]
+    args = [
+        "./run-configurable.sh",
+        "--profile",
+        "smoke",
+        "--endpoint",
+        f"{stack_url}/rpc",
+        "--method",
+        "POST",
+        "--payload",
+        str(payload),
+        "--skip-checks",
+    ]
     result = run(args, env)
     assert result.code == 4, result.stderr[-2000:]
     summary = load_summary(results_dir)
@@ -132,7 +208,10 @@ def test_json_rpc_error_with_http_200_fails_the_test(stack_url: str, results_dir
 
 def test_bench_endpoint_make_target(stack_url: str, results_dir: Path) -> None:
     env = kit_env(PERF_RESULTS_DIR=str(results_dir))
-    result = run(["make", "bench-endpoint", f"URL={stack_url}/tools?limit=10", "PROFILE=smoke"], env)
+    result = run(
+        ["make", "bench-endpoint", f"URL={stack_url}/tools?limit=10", "PROFILE=smoke"],
+        env,
+    )
     assert result.code == 0, result.stderr[-2000:]
     [test] = load_summary(results_dir)["tests"]
     assert test["id"].startswith("adhoc/") and test["status"] == "ok"
@@ -140,12 +219,22 @@ def test_bench_endpoint_make_target(stack_url: str, results_dir: Path) -> None:
 
 
 def test_rate_limiting_left_on_is_exit_4_naming_429(tmp_path: Path) -> None:
-    env = named_stack_env("it-ratelimit", 4461, 9300, tmp_path, PERF_STACK_RATE_LIMITING="true")
+    env = named_stack_env(
+        "it-ratelimit", 4461, 9300, tmp_path, PERF_STACK_RATE_LIMITING="true"
+    )
     url = "http://127.0.0.1:4461"
     try:
         started = run(["utils/local-stack.sh", "up"], env, timeout=600)
         assert started.code == 0, started.stderr[-2000:]
-        args = ["./run-configurable.sh", "--profile", "smoke", "--scenarios", "tools", "--url", url]
+        args = [
+            "./run-configurable.sh",
+            "--profile",
+            "smoke",
+            "--scenarios",
+            "tools",
+            "--url",
+            url,
+        ]
         args += ["--requests", "300", "--concurrency", "10", "--warmup", "0"]
         result = run(args, env)
     finally:

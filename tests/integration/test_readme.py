@@ -11,11 +11,15 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import KIT_ROOT, answers, kit_env, run
 
 NOT_RUN = {"make check": "it runs this very test"}
-SCALED = {"PERF_REQUESTS": "10", "PERF_CONCURRENCY": "2", "PERF_ITERATIONS": "1", "PERF_WARMUP": "0"}
+SCALED = {
+    "PERF_REQUESTS": "10",
+    "PERF_CONCURRENCY": "2",
+    "PERF_ITERATIONS": "1",
+    "PERF_WARMUP": "0",
+}
 
 
 def readme_commands() -> list[str]:
@@ -27,7 +31,9 @@ def readme_commands() -> list[str]:
 
 def test_readme_shows_commands() -> None:
     commands = readme_commands()
-    assert "make test" in commands and "make check" in commands, "the two start-here commands"
+    assert "make test" in commands and "make check" in commands, (
+        "the two start-here commands"
+    )
 
 
 @pytest.mark.parametrize("command", [c for c in readme_commands() if c not in NOT_RUN])
@@ -35,7 +41,9 @@ def test_readme_command_works(command: str, stack_url: str, tmp_path: Path) -> N
     env = kit_env(PERF_RESULTS_DIR=str(tmp_path / "results"), **SCALED)
     was_up = answers(stack_url)
     result = run(["bash", "-c", command], env, timeout=900)
-    assert result.code == 0, f"{command}\n{result.stdout[-1500:]}\n{result.stderr[-3000:]}"
+    assert result.code == 0, (
+        f"{command}\n{result.stdout[-1500:]}\n{result.stderr[-3000:]}"
+    )
     if command == "make down" and was_up:
         # leave the session's stack as we found it
         assert run(["utils/local-stack.sh", "up"], kit_env(), timeout=600).code == 0

@@ -92,11 +92,57 @@ def test_cache_round_trip_mode_0600(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert json.loads(path.read_text()) == {
-        "url": URL,
-        "email": EMAIL,
-        "access_token": token.access_token,
-        "exp": 1795262887,
+        "tokens": [
+            {
+                "url": URL,
+                "email": EMAIL,
+                "access_token": token.access_token,
+                "exp": 1795262887,
+                "iat": None,
+            }
+        ]
     }
+
+
+def test_cache_keeps_one_token_per_gateway_and_email(tmp_path: Path) -> None:
+    path = tmp_path / "token.json"
+    first = cached(2000000000)
+    other_gateway = cached(2000000100, url="http://127.0.0.1:4461")
+    write_cache(path, first, now=NOW)
+    write_cache(path, other_gateway, now=NOW)
+    assert read_cache(path, URL, EMAIL) == first
+    assert read_cache(path, "http://127.0.0.1:4461", EMAIL) == other_gateway
+    assert read_cache(path) == other_gateway, "without a key: the newest token"
+    renewed = cached(2000000500)
+    write_cache(path, renewed, now=NOW)
+    assert read_cache(path, URL, EMAIL) == renewed
+    assert len(json.loads(path.read_text())["tokens"]) == 2
+
+
+def test_cache_drops_expired_tokens_of_other_gateways(tmp_path: Path) -> None:
+    path = tmp_path / "token.json"
+    write_cache(path, cached(int(NOW) - 10, url="http://127.0.0.1:4461"), now=NOW)
+    write_cache(path, cached(2000000000), now=NOW)
+    assert read_cache(path, "http://127.0.0.1:4461", EMAIL) is None
+
+
+def test_cache_reads_the_old_single_token_format(tmp_path: Path) -> None:
+    path = tmp_path / "token.json"
+    path.write_text(
+        json.dumps({"url": URL, "email": EMAIL, "access_token": "t", "exp": 5})
+    )
+    assert read_cache(path, URL, EMAIL) == CachedToken(URL, EMAIL, "t", 5)
+
+
+def test_margin_never_exceeds_half_the_token_lifetime() -> None:
+    short = CachedToken(URL, EMAIL, "t", exp=int(NOW) + 200, iat=int(NOW) - 400)
+    # a 600 s token with 200 s left: a 900 s margin would refuse it forever; half-life is 300
+    assert not usable(short, URL, EMAIL, 900, NOW)
+    fresh = CachedToken(URL, EMAIL, "t", exp=int(NOW) + 590, iat=int(NOW) - 10)
+    assert usable(fresh, URL, EMAIL, 900, NOW)
+    assert not usable(
+        CachedToken(URL, EMAIL, "t", exp=int(NOW) + 590), URL, EMAIL, 900, NOW
+    )
 
 
 def test_cache_replace_is_atomic_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -257,7 +303,9 @@ def test_store_caches_and_prints_the_token(
     )
     assert main(argv) == 0
     assert capsys.readouterr().out == token + "\n"
-    assert read_cache(cache) == CachedToken(URL, EMAIL, token, 1795262887)
+    assert read_cache(cache) == CachedToken(
+        URL, EMAIL, token, 1795262887, iat=1795261687
+    )
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600
 
 

@@ -70,12 +70,14 @@ def test_non_json_body_is_invalid_by_default() -> None:
 )
 @pytest.mark.parametrize("expect", [None, ANY_2XX, "detail"])
 def test_non_2xx_is_invalid(name: str, reason: str, expect: str | None) -> None:
-    assert judged(name, expect) == reason
+    judged_reason = judged(name, expect)
+    assert judged_reason is not None and judged_reason.startswith(f"{reason} (")
 
 
 @pytest.mark.parametrize("status", ["199", "300", "500"])
 def test_status_outside_2xx_is_invalid(status: str) -> None:
-    assert judge(status, "{}", ANY_2XX) == f"HTTP {status}"
+    reason = judge(status, "{}", ANY_2XX)
+    assert reason is not None and reason.startswith(f"HTTP {status}")
 
 
 @pytest.mark.parametrize("status", ["000", "", "abc"])
@@ -244,3 +246,15 @@ def test_cli_invalid_regex_exits_2_naming_it(
     assert main(argv) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert re.match(r"perfkit validate: error: expect 'status~\(x': /\(x/ is not", err)
+
+
+def test_a_refused_probe_carries_the_status_hint() -> None:
+    reason = judge("429", '{"detail": "Rate limit exceeded"}', None)
+    assert (
+        reason is not None
+        and reason.startswith("HTTP 429 (")
+        and "rate limiter" in reason
+    )
+    assert judge("418", "{}", None) == "HTTP 418", (
+        "no hint for a status the kit knows nothing about"
+    )

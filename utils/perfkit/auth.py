@@ -24,45 +24,93 @@ class CachedToken:
     email: str
     access_token: str
     exp: int
+    iat: int | None = (
+        None  # issued-at, when the token carries it: gives the token's lifetime
+    )
 
 
-def jwt_exp(token: str) -> int:
-    """The `exp` claim of a JWT (not verified: the gateway verifies, we only schedule refreshes)."""
+def jwt_claims(token: str) -> dict[str, object]:
+    """The claims of a JWT (not verified: the gateway verifies, we only schedule refreshes)."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(
             base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         )
-        return int(claims["exp"])
-    except (IndexError, ValueError, KeyError, TypeError) as exc:
+    except (IndexError, ValueError, TypeError) as exc:
+        raise KitError(
+            "the gateway's login answer holds no readable JWT", ExitCode.ENV_NOT_READY
+        ) from exc
+    if not isinstance(claims, dict):
+        raise KitError(
+            "the gateway's JWT payload is not an object", ExitCode.ENV_NOT_READY
+        )
+    return claims
+
+
+def jwt_exp(token: str) -> int:
+    """The `exp` claim of a JWT."""
+    try:
+        return int(jwt_claims(token)["exp"])  # type: ignore[call-overload]
+    except (KitError, KeyError, ValueError, TypeError) as exc:
         raise KitError(
             "the gateway's login answer holds no readable JWT 'exp' claim",
             ExitCode.ENV_NOT_READY,
         ) from exc
 
 
-def read_cache(path: Path) -> CachedToken | None:
+def _jwt_iat(token: str) -> int | None:
+    try:
+        return int(jwt_claims(token)["iat"])  # type: ignore[call-overload]
+    except (KitError, KeyError, ValueError, TypeError):
+        return None
+
+
+def _entries(path: Path) -> list[CachedToken]:
+    """Every token in the cache, newest last; an unreadable cache is only a cache: empty."""
     try:
         data = json.loads(path.read_text())
-        return CachedToken(
-            str(data["url"]),
-            str(data["email"]),
-            str(data["access_token"]),
-            int(data["exp"]),
-        )
-    except FileNotFoundError:
-        return None
-    except (ValueError, KeyError, TypeError, OSError):
-        return None  # an unreadable cache is only a cache: log in again and replace it
+        rows = data["tokens"] if isinstance(data, dict) and "tokens" in data else [data]
+        return [
+            CachedToken(
+                str(row["url"]),
+                str(row["email"]),
+                str(row["access_token"]),
+                int(row["exp"]),
+                int(row["iat"]) if row.get("iat") is not None else None,
+            )
+            for row in rows
+        ]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
 
 
-def write_cache(path: Path, token: CachedToken) -> None:
+def read_cache(
+    path: Path, url: str | None = None, email: str | None = None
+) -> CachedToken | None:
+    """The cached token for url and email (the newest one when they are not given)."""
+    entries = [
+        t
+        for t in _entries(path)
+        if (url is None or t.url == url) and (email is None or t.email == email)
+    ]
+    return entries[-1] if entries else None
+
+
+def write_cache(path: Path, token: CachedToken, now: float | None = None) -> None:
+    """Store token (replacing the one for its gateway and email, dropping expired ones),
+    atomically and readable by the owner only."""
+    now = time.time() if now is None else now
+    keep = [
+        t
+        for t in _entries(path)
+        if (t.url, t.email) != (token.url, token.email) and t.exp > now
+    ]
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".token-")
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w") as handle:
-            json.dump(asdict(token), handle)
+            json.dump({"tokens": [asdict(t) for t in [*keep, token]]}, handle)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -72,12 +120,15 @@ def write_cache(path: Path, token: CachedToken) -> None:
 def usable(
     token: CachedToken | None, url: str, email: str, margin_s: int, now: float
 ) -> bool:
-    return (
-        token is not None
-        and token.url == url
-        and token.email == email
-        and token.exp - margin_s > now
-    )
+    """True when token belongs to url and email and stays valid for margin_s more seconds.
+
+    The margin never exceeds half the token's lifetime: a gateway issuing 10-minute tokens
+    must not make the kit log in before every test (auth endpoints are rate-limited)."""
+    if token is None or token.url != url or token.email != email:
+        return False
+    if token.iat is not None and token.exp > token.iat:
+        margin_s = min(margin_s, (token.exp - token.iat) // 2)
+    return token.exp - margin_s > now
 
 
 def login_failure(status: str, body: str, email: str) -> KitError:
@@ -118,7 +169,7 @@ def login_failure(status: str, body: str, email: str) -> KitError:
 
 
 def cmd_cached(args: argparse.Namespace) -> int:
-    token = read_cache(Path(args.cache))
+    token = read_cache(Path(args.cache), args.url, args.email)
     if not usable(token, args.url, args.email, args.margin, time.time()):
         return 1
     assert token is not None
@@ -137,17 +188,25 @@ def cmd_store(args: argparse.Namespace) -> int:
             f"POST /auth/login answered 200 without an access_token: {body[:200]}",
             ExitCode.ENV_NOT_READY,
         ) from exc
-    token = CachedToken(args.url, args.email, access_token, jwt_exp(access_token))
+    token = CachedToken(
+        args.url,
+        args.email,
+        access_token,
+        jwt_exp(access_token),
+        _jwt_iat(access_token),
+    )
     write_cache(Path(args.cache), token)
     print(token.access_token)
     return 0
 
 
 def cmd_expiry(args: argparse.Namespace) -> int:
-    token = read_cache(Path(args.cache))
+    token = read_cache(Path(args.cache), args.url, args.email)
     if token is None:
+        wanted = f" for {args.email} at {args.url}" if args.url else ""
         raise KitError(
-            f"no cached token in {args.cache}; run: make auth", ExitCode.ENV_NOT_READY
+            f"no cached token{wanted} in {args.cache}; run: make auth",
+            ExitCode.ENV_NOT_READY,
         )
     left = token.exp - time.time()
     print(
@@ -187,6 +246,8 @@ def cli(argv: list[str]) -> int:
     store.add_argument("--body", required=True)
     expiry = sub.add_parser("expiry", help="say when the cached token expires")
     expiry.add_argument("--cache", required=True)
+    expiry.add_argument("--url", help="the gateway (default: the newest token's)")
+    expiry.add_argument("--email", help="the account (default: the newest token's)")
     sub.add_parser(
         "body", help="print the login JSON from PERF_AUTH_EMAIL/PERF_AUTH_PASSWORD"
     )

@@ -12,11 +12,23 @@ import sys
 from perfkit.exitcodes import ExitCode, KitError
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "config": ("perfkit.config", "resolve settings (defaults < config.yaml < profile < env < flags)"),
-    "run-init": ("perfkit.environment", "create run.json with target, environment and settings"),
-    "validate": ("perfkit.probe", "validate one probe response (status, JSON, JSON-RPC error, content)"),
+    "config": (
+        "perfkit.config",
+        "resolve settings (defaults < config.yaml < profile < env < flags)",
+    ),
+    "run-init": (
+        "perfkit.environment",
+        "create run.json with target, environment and settings",
+    ),
+    "validate": (
+        "perfkit.probe",
+        "validate one probe response (status, JSON, JSON-RPC error, content)",
+    ),
     "record": ("perfkit.events", "record a test's outcome in a run's events.jsonl"),
-    "summarize": ("perfkit.summary", "build summary.json from a run folder and print the table"),
+    "summarize": (
+        "perfkit.summary",
+        "build summary.json from a run folder and print the table",
+    ),
     "auth": ("perfkit.auth", "token cache: inspect, store, classify login answers"),
     "services": ("perfkit.services", "interpret /health, /ready and /gateways answers"),
     "exit-codes": ("perfkit.cli", "print the exit-code table as shell constants"),

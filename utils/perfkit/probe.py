@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.table import status_hint
 
 _MISSING = object()
 ANY_2XX = "*"
@@ -87,7 +88,8 @@ def judge(status: str, body: str, expect: str | None) -> str | None:
     if not status.isdigit() or status == "000":
         return "no HTTP answer (connection refused or timed out)"
     if not 200 <= int(status) < 300:
-        return f"HTTP {status}"
+        hint = status_hint(int(status))
+        return f"HTTP {status} ({hint})" if hint else f"HTTP {status}"
     try:
         document = json.loads(body)
     except ValueError:

@@ -92,7 +92,7 @@ def _reasons(tests: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _hint(code: int) -> str:
+def status_hint(code: int) -> str:
     """What a non-2xx status usually means for a gateway benchmark, and the fix."""
     if code == 429:
         return RATE_LIMIT_HINT
@@ -107,7 +107,7 @@ def describe_errors(status_codes: dict[int, int], transport: int) -> str:
     """Non-2xx counts with a hint each, then transport errors, e.g. '1905 x 429 (the
     gateway's rate limiter is on: ...); 3 transport errors (timeouts or refused connections)'."""
     parts = [
-        f"{n} x {code}" + (f" ({_hint(code)})" if _hint(code) else "")
+        f"{n} x {code}" + (f" ({status_hint(code)})" if status_hint(code) else "")
         for code, n in sorted(status_codes.items())
         if not 200 <= code < 300
     ]
