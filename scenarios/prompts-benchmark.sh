@@ -3,11 +3,7 @@
 # prompt through the gateway. Run alone: scenarios/prompts-benchmark.sh [flags].
 
 scenario_prompts() {
-  local limit limits
-  IFS=, read -ra limits <<<"${PERF_LIST_LIMITS}"
-  for limit in "${limits[@]}"; do
-    perf_test "rest_list_prompts_limit_${limit}" GET "/prompts?limit=${limit}" --expect '0.name'
-  done
+  perf_list_tests prompts /prompts '0.name'
   perf_test rpc_prompts_list POST /rpc --payload "${PERF_PAYLOAD_DIR_PROMPTS}/prompts_list.json" \
     --expect 'result.prompts.0.name'
   perf_test rpc_prompts_get_compare_timezones POST /rpc --payload "${PERF_PAYLOAD_DIR_PROMPTS}/get_compare_timezones.json" \

@@ -3,11 +3,7 @@
 # resources through the gateway. Run alone: scenarios/resources-benchmark.sh [flags].
 
 scenario_resources() {
-  local limit limits
-  IFS=, read -ra limits <<<"${PERF_LIST_LIMITS}"
-  for limit in "${limits[@]}"; do
-    perf_test "rest_list_resources_limit_${limit}" GET "/resources?limit=${limit}" --expect '0.uri'
-  done
+  perf_list_tests resources /resources '0.uri'
   perf_test rpc_resources_list POST /rpc --payload "${PERF_PAYLOAD_DIR_RESOURCES}/resources_list.json" \
     --expect 'result.resources.0.uri'
   perf_test rpc_resources_read_timezone_info POST /rpc --payload "${PERF_PAYLOAD_DIR_RESOURCES}/read_timezone_info.json" \

@@ -52,6 +52,16 @@ perf_test() {
   perf_declare single "${PERF_CURRENT_SCENARIO}/$1" "${@:2}"
 }
 
+# perf_list_tests NOUN PATH EXPECT: GET PATH?limit=N for every limit in PERF_LIST_LIMITS, as
+# tests rest_list_NOUN_limit_N.
+perf_list_tests() {
+  local noun="$1" path="$2" expect="$3" limit limits
+  IFS=, read -ra limits <<<"${PERF_LIST_LIMITS}"
+  for limit in "${limits[@]}"; do
+    perf_test "rest_list_${noun}_limit_${limit}" GET "${path}?limit=${limit}" --expect "${expect}"
+  done
+}
+
 # perf_group NAME DESCRIPTION: a mixed workload; the perf_component calls that follow run together.
 perf_group() {
   PERF_CURRENT_GROUP="${PERF_CURRENT_SCENARIO}/$1"

@@ -258,3 +258,16 @@ def test_a_refused_probe_carries_the_status_hint() -> None:
     assert judge("418", "{}", None) == "HTTP 418", (
         "no hint for a status the kit knows nothing about"
     )
+
+
+def test_the_tools_scenario_expectation_holds_on_a_recorded_answer() -> None:
+    """The expect string a scenario declares accepts the real answer it is meant for."""
+    script = Path(__file__).resolve().parents[2] / "scenarios" / "tools-benchmark.sh"
+    found = re.search(
+        r"call_get_system_time\.json\" \\\n\s+--expect '([^']+)'", script.read_text()
+    )
+    assert found is not None, (
+        "the tools scenario declares an expect for get_system_time"
+    )
+    assert judged("rpc-get-system-time", found.group(1)) is None
+    assert judged("rpc-unknown-tool", found.group(1)) is not None
