@@ -194,23 +194,14 @@ run_make_dir() {
   export PERF_RUN_DIR
 }
 
-run_gateway_version() {
-  local body version=""
-  body="$(mktemp)"
-  if [[ "$(perf_http_get "${PERF_TARGET_URL}/version" "${body}" "${PERF_TOKEN}")" == 200 ]]; then
-    version="$(perf_py services version "${body}")" || version=""
-  fi
-  rm -f "${body}"
-  printf '%s\n' "${version}"
-}
-
 run_init() {
-  local settings version args=() rc=0
+  local settings args=() rc=0
   # the resolved settings hold the password: keep them out of the run folder
   settings="$(mktemp)"
   perf_py config --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" "${RUN_SETS[@]}" --format json >"${settings}"
-  version="$(run_gateway_version)"
-  [[ -z "${version}" ]] || args+=(--gateway-version "${version}")
+  # GET /version: the gateway's release and benchmark-relevant settings, for the fingerprint
+  [[ "$(perf_http_get "${PERF_TARGET_URL}/version" "${PERF_RUN_DIR}/gateway-version.json" "${PERF_TOKEN}")" != 200 ]] ||
+    args+=(--gateway-info "${PERF_RUN_DIR}/gateway-version.json")
   perf_py run-init "${PERF_RUN_DIR}" --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" \
     --settings-json "${settings}" --target-url "${PERF_TARGET_URL}" --hey-bin "$(command -v "${PERF_HEY_BIN}")" \
     --db-backend "${PERF_DB_BACKEND}" "${args[@]}" || rc=$?

@@ -60,7 +60,7 @@ check_redis() {
 }
 
 check_main() {
-  local url="" profile="${PERF_PROFILE:-light}" servers="" body token gateways_json
+  local url="" profile="${PERF_PROFILE:-light}" servers="" body token gateways_json version
   while (($#)); do
     case "$1" in
       --url) url="$(perf_flag_value "$@")"; shift 2 ;;
@@ -95,6 +95,13 @@ check_main() {
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "failing: ${CHECK_FAILED[*]}"
   }
   check_line auth 0 "token for ${PERF_AUTH_EMAIL} accepted"
+  body="$(mktemp)"
+  if [[ "$(perf_http_get "${url}/version" "${body}" "${token}")" == 200 ]] && version="$(perf_py services version "${body}")"; then
+    check_line version 0 "${version}"
+  else
+    check_line version 1 "GET /version gave no release number (is this a ContextForge gateway?)"
+  fi
+  rm -f "${body}"
   gateways_json="$(mktemp)"
   perf_http_get "${url}/gateways" "${gateways_json}" "${token}" >/dev/null
   check_json "mcp-servers" servers "${gateways_json}" --expected "${servers}"

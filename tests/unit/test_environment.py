@@ -87,7 +87,11 @@ def test_run_json_contents(
     assert started.utcoffset() == timedelta(0)
     assert before <= started <= datetime.now(UTC)
     assert "." not in run["started_at"]
-    assert run["target"] == {"url": "http://127.0.0.1:4444", "gateway_version": "1.0.6"}
+    assert run["target"] == {
+        "url": "http://127.0.0.1:4444",
+        "gateway_version": "1.0.6",
+        "gateway_settings": None,
+    }
     expected = load_settings(KIT, "spike", {}, {}).for_run_json() | {
         "db_backend": "postgresql"
     }
@@ -105,6 +109,39 @@ def test_gateway_version_defaults_to_null(
     assert rc == 0
     assert run["target"]["gateway_version"] is None
     assert run["settings"]["db_backend"] == "sqlite"
+
+
+def test_gateway_info_gives_version_and_benchmark_settings(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, settings_json: Path
+) -> None:
+    recorded = KIT / "tests" / "fixtures" / "gateway" / "version.body"
+    rc, _ = run_init(
+        capsys, tmp_path / "run", settings_json, "--gateway-info", str(recorded)
+    )
+    target = json.loads((tmp_path / "run" / "run.json").read_text())["target"]
+    assert rc == 0
+    assert target["gateway_version"] == "1.0.7-20260921"
+    settings = target["gateway_settings"]
+    assert settings["database"] == "sqlite"
+    assert settings["settings.cache_type"] == "memory"
+    assert settings["env.LOG_LEVEL"] == "ERROR"
+    assert "uptime_seconds" not in json.dumps(settings), "volatile fields stay out"
+
+
+def test_unreadable_gateway_info_leaves_version_unknown(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, settings_json: Path
+) -> None:
+    broken = tmp_path / "version.json"
+    broken.write_text("<html>")
+    rc, _ = run_init(
+        capsys, tmp_path / "run", settings_json, "--gateway-info", str(broken)
+    )
+    target = json.loads((tmp_path / "run" / "run.json").read_text())["target"]
+    assert (rc, target["gateway_version"], target["gateway_settings"]) == (
+        0,
+        None,
+        None,
+    )
 
 
 def test_existing_run_json_is_not_overwritten(

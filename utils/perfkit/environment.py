@@ -53,6 +53,40 @@ class Fingerprint:
 class Target:
     url: str
     gateway_version: str | None
+    gateway_settings: dict[str, Any] | None = (
+        None  # what the gateway's /version reports
+    )
+
+
+def gateway_settings(version_answer: dict[str, Any]) -> dict[str, Any]:
+    """The benchmark-relevant settings in a gateway's GET /version answer."""
+
+    def block(name: str) -> dict[str, Any]:
+        value = version_answer.get(name)
+        return value if isinstance(value, dict) else {}
+
+    runtime = block("mcp_runtime")
+    return {
+        "database": block("database").get("dialect"),
+        "redis_reachable": block("redis").get("reachable"),
+        **{f"settings.{k}": v for k, v in sorted(block("settings").items())},
+        "mcp_runtime": runtime.get("effective_mode") or runtime.get("mode"),
+        **{f"env.{k}": v for k, v in sorted(block("env").items())},
+        "python": block("platform").get("python"),
+    }
+
+
+def read_gateway_info(path: Path) -> tuple[str | None, dict[str, Any] | None]:
+    """(version, settings) from a saved GET /version answer; (None, None) if unreadable."""
+    try:
+        answer = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(answer, dict):
+        return None, None
+    app = answer.get("app") if isinstance(answer.get("app"), dict) else {}
+    version = app.get("version") if isinstance(app, dict) else None
+    return (str(version) if version else None), gateway_settings(answer)
 
 
 @dataclass(frozen=True)
@@ -172,12 +206,18 @@ def build_run_info(args: argparse.Namespace) -> RunInfo:
         schema_version=SCHEMA_VERSION,
         profile=args.profile,
         started_at=utc_now(),
-        target=Target(
-            parse_arg("--target-url", args.target_url, "url"), args.gateway_version
-        ),
+        target=build_target(args),
         environment=collect_fingerprint(args.kit_root, str(hey_bin)),
         settings=settings,
     )
+
+
+def build_target(args: argparse.Namespace) -> Target:
+    url = parse_arg("--target-url", args.target_url, "url")
+    if args.gateway_info is None:
+        return Target(url, args.gateway_version)
+    version, settings = read_gateway_info(args.gateway_info)
+    return Target(url, args.gateway_version or version, settings)
 
 
 def parse_arg(flag: str, text: str, kind: str) -> Any:
@@ -215,6 +255,11 @@ def cli(argv: list[str]) -> int:
         "--hey-bin", help="the hey to fingerprint (default: PERF_HEY_BIN)"
     )
     parser.add_argument("--db-backend", help="overrides the settings' db_backend")
+    parser.add_argument(
+        "--gateway-info",
+        type=Path,
+        help="the gateway's GET /version answer: its version and benchmark settings",
+    )
     args = parser.parse_args(argv)
     write_run_json(args.run_dir, build_run_info(args))
     return 0
