@@ -54,6 +54,8 @@ run_parse_args() {
   RUN_NAME=""
   RUN_AUTH=yes
   RUN_SKIP_CHECKS=0
+  RUN_AB_BASE=""
+  RUN_AB_CANDIDATE=""
   RUN_SETS=()
   while (($#)); do
     case "$1" in
@@ -73,6 +75,8 @@ run_parse_args() {
       --expect) RUN_EXPECT="$(perf_flag_value "$@")"; shift 2 ;;
       --name) RUN_NAME="$(perf_flag_value "$@")"; shift 2 ;;
       --no-auth) RUN_AUTH=no; shift ;;
+      --ab-base) RUN_AB_BASE="$(perf_flag_value "$@")"; shift 2 ;;
+      --ab-candidate) RUN_AB_CANDIDATE="$(perf_flag_value "$@")"; shift 2 ;;
       --skip-checks) RUN_SKIP_CHECKS=1; shift ;;
       --quiet) PERF_QUIET=1; shift ;;
       -h | --help) run_usage; exit 0 ;;
@@ -83,6 +87,12 @@ run_parse_args() {
 }
 
 run_check_args() {
+  if [[ -n "${RUN_AB_BASE}${RUN_AB_CANDIDATE}" ]]; then
+    [[ -n "${RUN_AB_BASE}" && -n "${RUN_AB_CANDIDATE}" ]] ||
+      perf_die "${PERF_EXIT_USAGE}" "--ab-base and --ab-candidate go together (make compare-versions sets both)"
+    [[ -z "${RUN_ENDPOINT}${RUN_URL}" ]] ||
+      perf_die "${PERF_EXIT_USAGE}" "--ab-base/--ab-candidate name both targets: drop --url and --endpoint"
+  fi
   case "${RUN_BASELINE}" in
     save | compare | skip) ;;
     *) perf_die "${PERF_EXIT_USAGE}" "--baseline '${RUN_BASELINE}' is not one of: save, compare, skip" ;;
@@ -142,8 +152,21 @@ run_resolve_target() {
 }
 
 run_check_loopback() {
-  perf_is_loopback_url "${PERF_TARGET_URL}" || [[ "${PERF_ALLOW_REMOTE:-0}" == 1 ]] ||
-    perf_die "${PERF_EXIT_USAGE}" "target ${PERF_TARGET_URL} is not on loopback; load against another host must be deliberate: set PERF_ALLOW_REMOTE=1"
+  local url="${1:-${PERF_TARGET_URL}}"
+  perf_is_loopback_url "${url}" || [[ "${PERF_ALLOW_REMOTE:-0}" == 1 ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "target ${url} is not on loopback; load against another host must be deliberate: set PERF_ALLOW_REMOTE=1"
+}
+
+# run_ab_targets: both gateways of a version A/B run must answer (they are named targets).
+run_ab_targets() {
+  local url
+  RUN_AB_BASE="${RUN_AB_BASE%/}"
+  RUN_AB_CANDIDATE="${RUN_AB_CANDIDATE%/}"
+  for url in "${RUN_AB_BASE}" "${RUN_AB_CANDIDATE}"; do
+    run_check_loopback "${url}"
+    perf_gateway_answers "${url}" ||
+      perf_die "${PERF_EXIT_ENV_NOT_READY}" "the A/B target ${url} does not answer /health; start it (make compare-versions starts both)"
+  done
 }
 
 run_start_stack() {
@@ -178,46 +201,71 @@ run_endpoint_name() {
   printf '%s\n' "${name:0:80}"
 }
 
+# run_make_dir: a fresh results/<profile>_<stamp>/ (adhoc_... for --endpoint, <profile>_ab_...
+# holding base/ and candidate/ for a version A/B run); sets RUN_DIR.
 run_make_dir() {
-  local stamp base
+  local stamp base n=1 kind="${RUN_PROFILE}"
   stamp="$(date +%Y%m%d-%H%M%S)"
-  base="${PERF_RESULTS_DIR}/${RUN_PROFILE}_${stamp}"
-  [[ -z "${RUN_ENDPOINT}" ]] || base="${PERF_RESULTS_DIR}/adhoc_${stamp}"
-  PERF_RUN_DIR="${base}"
-  local n=1
-  while [[ -e "${PERF_RUN_DIR}" ]]; do
+  [[ -z "${RUN_ENDPOINT}" ]] || kind=adhoc
+  [[ -z "${RUN_AB_BASE}" ]] || kind="${RUN_PROFILE}_ab"
+  base="${PERF_RESULTS_DIR}/${kind}_${stamp}"
+  RUN_DIR="${base}"
+  while [[ -e "${RUN_DIR}" ]]; do
     n=$((n + 1))
-    PERF_RUN_DIR="${base}-${n}"
+    RUN_DIR="${base}-${n}"
   done
-  mkdir -p "${PERF_RUN_DIR}/raw"
+  mkdir -p "${RUN_DIR}"
   # every process this run starts inherits it: a stray one can be traced back to its run
-  export PERF_RUN_DIR
+  export PERF_RUN_DIR="${RUN_DIR}"
 }
 
+# run_prepare_side URL DIR: log in, check the services, write run.json and the plan in DIR.
+run_prepare_side() {
+  local url="$1" dir="$2" token=""
+  if [[ "${RUN_AUTH}" == yes ]]; then
+    token="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${url}" --profile "${RUN_PROFILE}" --print)"
+  fi
+  if [[ "${RUN_SKIP_CHECKS}" == 0 ]]; then
+    "${PERF_KIT_ROOT}/utils/check-services.sh" --url "${url}" --profile "${RUN_PROFILE}" >&2
+  fi
+  mkdir -p "${dir}/raw"
+  run_init "${url}" "${dir}" "${token}"
+  perf_add_side "${url}" "${token}" "${dir}"
+}
+
+# run_init URL DIR TOKEN: run.json (settings, environment, the gateway's version) and plan.tsv.
 run_init() {
-  local settings args=() rc=0
+  local url="$1" dir="$2" token="$3" settings args=() rc=0
   # the resolved settings hold the password: keep them out of the run folder
   settings="$(mktemp)"
   perf_py config --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" "${RUN_SETS[@]}" --format json >"${settings}"
   # GET /version: the gateway's release and benchmark-relevant settings, for the fingerprint
-  [[ "$(perf_http_get "${PERF_TARGET_URL}/version" "${PERF_RUN_DIR}/gateway-version.json" "${PERF_TOKEN}")" != 200 ]] ||
-    args+=(--gateway-info "${PERF_RUN_DIR}/gateway-version.json")
-  perf_py run-init "${PERF_RUN_DIR}" --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" \
-    --settings-json "${settings}" --target-url "${PERF_TARGET_URL}" --hey-bin "$(command -v "${PERF_HEY_BIN}")" \
+  [[ "$(perf_http_get "${url}/version" "${dir}/gateway-version.json" "${token}")" != 200 ]] ||
+    args+=(--gateway-info "${dir}/gateway-version.json")
+  perf_py run-init "${dir}" --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" \
+    --settings-json "${settings}" --target-url "${url}" --hey-bin "$(command -v "${PERF_HEY_BIN}")" \
     --db-backend "${PERF_DB_BACKEND}" "${args[@]}" || rc=$?
   rm -f "${settings}"
   ((rc == 0)) || exit "${rc}"
-  perf_write_plan "${PERF_RUN_DIR}/plan.tsv"
-  ln -sfn "$(basename "${PERF_RUN_DIR}")" "${PERF_RESULTS_DIR}/latest"
+  perf_write_plan "${dir}/plan.tsv"
 }
 
 # --- finishing ----------------------------------------------------------------------------
 
+# run_summarize: summary.json (and the table) for every side; the worst exit code.
 run_summarize() {
-  local args=() rc=0
-  [[ "${1:-}" != partial ]] || args+=(--partial)
-  perf_py summarize "${PERF_RUN_DIR}" "${args[@]}" || rc=$?
+  local rc=0 dir
+  for dir in "${PERF_SIDE_DIRS[@]}"; do
+    ((${#PERF_SIDE_DIRS[@]} == 1)) || printf '\n%s\n' "$(basename "${dir}"): ${dir}"
+    perf_py summarize "${dir}" || { local side_rc=$?; ((side_rc <= rc)) || rc="${side_rc}"; }
+  done
   return "${rc}"
+}
+
+# run_compare_ab: the candidate's verdict against the base, rounds measured alternately.
+run_compare_ab() {
+  # the two sides differ in gateway version by design: the comparison is forced past that
+  perf_py compare "${PERF_SIDE_DIRS[1]}" --against "${PERF_SIDE_DIRS[0]}" --force
 }
 
 run_teardown() {
@@ -229,16 +277,18 @@ run_teardown() {
 }
 
 run_on_signal() {
+  local dir
   trap - INT TERM
   perf_warn "interrupted: stopping hey and everything this run started"
   perf_kill_children
-  if [[ -n "${PERF_RUN_DIR:-}" && -f "${PERF_RUN_DIR}/run.json" ]]; then
+  for dir in "${PERF_SIDE_DIRS[@]}"; do
+    [[ -f "${dir}/run.json" ]] || continue
     [[ -z "${PERF_CURRENT_TEST}" ]] ||
-      perf_py record "${PERF_RUN_DIR}" --id "${PERF_CURRENT_TEST}" --status skipped \
+      perf_py record "${dir}" --id "${PERF_CURRENT_TEST}" --status skipped \
         --reason "interrupted during this test; rounds measured before are kept" || true
-    run_summarize partial || true
-    perf_log "partial results kept in ${PERF_RUN_DIR}"
-  fi
+    perf_py summarize "${dir}" --partial || true
+    perf_log "partial results kept in ${dir}"
+  done
   run_teardown
   exit "${PERF_EXIT_INTERRUPTED}"
 }
@@ -255,21 +305,25 @@ run_main() {
   trap run_teardown EXIT
   [[ "${RUN_BASELINE}" == skip ]] ||
     perf_warn "--baseline ${RUN_BASELINE}: baselines are not implemented yet; the run is not compared or saved"
-  run_resolve_target
-  PERF_TOKEN=""
-  if [[ "${RUN_AUTH}" == yes ]]; then
-    PERF_TOKEN="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${PERF_TARGET_URL}" --profile "${RUN_PROFILE}" --print)"
-  fi
-  if [[ "${RUN_SKIP_CHECKS}" == 0 ]]; then
-    "${PERF_KIT_ROOT}/utils/check-services.sh" --url "${PERF_TARGET_URL}" --profile "${RUN_PROFILE}" >&2
-  fi
   run_declare_tests
-  run_make_dir
-  run_init
-  perf_log "run folder: ${PERF_RUN_DIR}"
+  if [[ -n "${RUN_AB_BASE}" ]]; then
+    run_ab_targets
+    run_make_dir
+    run_prepare_side "${RUN_AB_BASE}" "${RUN_DIR}/base"
+    run_prepare_side "${RUN_AB_CANDIDATE}" "${RUN_DIR}/candidate"
+  else
+    run_resolve_target
+    run_make_dir
+    run_prepare_side "${PERF_TARGET_URL}" "${RUN_DIR}"
+  fi
+  ln -sfn "${PERF_SIDE_DIRS[-1]#"${PERF_RESULTS_DIR}/"}" "${PERF_RESULTS_DIR}/latest"
+  perf_log "run folder: ${RUN_DIR}"
   perf_run_plan
   run_summarize || rc=$?
-  perf_log "results: ${PERF_RUN_DIR}/summary.json"
+  if [[ -n "${RUN_AB_BASE}" ]]; then
+    run_compare_ab || rc=$?
+  fi
+  perf_log "results: ${RUN_DIR}"
   return "${rc}"
 }
 

@@ -226,37 +226,87 @@ perf_record() {
   perf_py record "${PERF_RUN_DIR}" --id "${id}" --status "${status}" "${args[@]}"
 }
 
-# perf_run_test I: probe, warm up, PERF_ITERATIONS measured rounds, probe again, record.
+# --- sides: one target (a normal run) or two measured alternately (version A/B) -------------
+
+PERF_SIDE_URLS=()
+PERF_SIDE_TOKENS=()
+PERF_SIDE_DIRS=()
+
+# perf_add_side URL TOKEN RUN_DIR: one more target, with its token and its own run folder.
+perf_add_side() {
+  PERF_SIDE_URLS+=("$1")
+  PERF_SIDE_TOKENS+=("$2")
+  PERF_SIDE_DIRS+=("$3")
+}
+
+# perf_use_side S: point PERF_TARGET_URL / PERF_TOKEN / PERF_RUN_DIR at side S.
+perf_use_side() {
+  PERF_TARGET_URL="${PERF_SIDE_URLS[$1]}"
+  PERF_TOKEN="${PERF_SIDE_TOKENS[$1]}"
+  PERF_RUN_DIR="${PERF_SIDE_DIRS[$1]}"
+}
+
+# perf_round_order K: the sides in the order round K measures them - ABBA..., so that neither
+# side always goes first (a drift within the job then hits both alike).
+perf_round_order() {
+  local k="$1" s order=()
+  for s in "${!PERF_SIDE_URLS[@]}"; do
+    order+=("${s}")
+  done
+  if ((k % 2 == 0 && ${#order[@]} == 2)); then
+    order=("${order[1]}" "${order[0]}")
+  fi
+  printf '%s\n' "${order[@]}"
+}
+
+# perf_run_test I: on every side: probe, warm up; then PERF_ITERATIONS measured rounds, sides
+# alternating; then probe again and record. A side whose first probe fails is not benchmarked.
 perf_run_test() {
-  local i="$1" id="${PERF_T_ID[$1]}" dir k
-  dir="${PERF_RUN_DIR}/raw/${id}"
-  mkdir -p "${dir}"
+  local i="$1" id="${PERF_T_ID[$1]}" k s live=() order
   PERF_CURRENT_TEST="${id}"
-  perf_probe_all "${i}" "${dir}"
-  if [[ -n "${PERF_PROBE_REASON}" ]]; then
-    perf_warn "${id}: probe failed, not benchmarked: ${PERF_PROBE_REASON}"
-    perf_record "${id}" failed "probe failed: ${PERF_PROBE_REASON}" "${dir}"
-    PERF_ROUNDS_DONE=$((PERF_ROUNDS_DONE + PERF_ITERATIONS))
-    return
-  fi
-  perf_refresh_token
-  if ((PERF_WARMUP > 0)); then
-    perf_progress "${id} warm-up (${PERF_WARMUP} requests, discarded)"
-    perf_warmup "${i}" "${dir}"
-  fi
+  for s in "${!PERF_SIDE_URLS[@]}"; do
+    perf_use_side "${s}"
+    mkdir -p "${PERF_RUN_DIR}/raw/${id}"
+    perf_probe_all "${i}" "${PERF_RUN_DIR}/raw/${id}"
+    if [[ -n "${PERF_PROBE_REASON}" ]]; then
+      perf_warn "${id}: probe failed at ${PERF_TARGET_URL}, not benchmarked: ${PERF_PROBE_REASON}"
+      perf_record "${id}" failed "probe failed: ${PERF_PROBE_REASON}" "${PERF_RUN_DIR}/raw/${id}"
+      continue
+    fi
+    live+=("${s}")
+    perf_refresh_token
+    PERF_SIDE_TOKENS[s]="${PERF_TOKEN}"
+    if ((PERF_WARMUP > 0)); then
+      perf_progress "${id} warm-up (${PERF_WARMUP} requests, discarded)"
+      perf_warmup "${i}" "${PERF_RUN_DIR}/raw/${id}"
+    fi
+  done
   for ((k = 1; k <= PERF_ITERATIONS; k++)); do
-    perf_progress "${id} round ${k}/${PERF_ITERATIONS}"
-    perf_round "${i}" "${dir}/round-${k}"
+    mapfile -t order < <(perf_round_order "${k}")
+    for s in "${order[@]}"; do
+      [[ " ${live[*]} " == *" ${s} "* ]] || continue
+      perf_use_side "${s}"
+      perf_progress "${id} round ${k}/${PERF_ITERATIONS}$(perf_side_label)"
+      perf_round "${i}" "${PERF_RUN_DIR}/raw/${id}/round-${k}"
+    done
     PERF_ROUNDS_DONE=$((PERF_ROUNDS_DONE + 1))
   done
-  perf_probe_all "${i}" "${dir}"
-  if [[ -n "${PERF_PROBE_REASON}" ]]; then
-    perf_record "${id}" failed "answers went bad during the run: ${PERF_PROBE_REASON}" "${dir}"
-  else
-    perf_record "${id}" ok "" "${dir}"
-  fi
+  for s in "${live[@]}"; do
+    perf_use_side "${s}"
+    perf_probe_all "${i}" "${PERF_RUN_DIR}/raw/${id}"
+    if [[ -n "${PERF_PROBE_REASON}" ]]; then
+      perf_record "${id}" failed "answers went bad during the run: ${PERF_PROBE_REASON}" "${PERF_RUN_DIR}/raw/${id}"
+    else
+      perf_record "${id}" ok "" "${PERF_RUN_DIR}/raw/${id}"
+    fi
+  done
   # shellcheck disable=SC2034 # read by run_on_signal in run-configurable.sh
   PERF_CURRENT_TEST=""
+}
+
+perf_side_label() {
+  ((${#PERF_SIDE_URLS[@]} > 1)) || return 0
+  printf ' at %s' "${PERF_TARGET_URL}"
 }
 
 # perf_refresh_token: hey sends a fixed token, so make sure it outlives the test to come

@@ -16,7 +16,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # PERF_STACK_NAME keeps a second, independent stack apart (its own pids, logs, data, secrets);
-# its servers need their own ports (PERF_SERVER_BASE_PORT: server i listens on base + i).
+# its servers need their own ports (PERF_SERVER_BASE_PORT: server i listens on base + i), or
+# PERF_STACK_SHARED_SERVERS=1 registers servers another stack already runs on those ports.
 readonly STACK_NAME="${PERF_STACK_NAME:-stack}"
 [[ "${STACK_NAME}" =~ ^[A-Za-z0-9_-]+$ ]] || perf_die "${PERF_EXIT_USAGE}" "PERF_STACK_NAME '${STACK_NAME}' may hold only letters, digits, '_' and '-'"
 readonly STACK_DIR="${PERF_STATE_DIR}/${STACK_NAME}"
@@ -53,7 +54,7 @@ stack_install_gateway() {
   perf_log "installing mcp-contextforge-gateway==${PERF_GATEWAY_VERSION} into ${venv} (log: ${log})"
   rm -rf "${venv}"
   if ! { python3 -m venv "${venv}" && "${venv}/bin/pip" install --disable-pip-version-check \
-    "mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}"; } >"${log}" 2>&1; then
+    -c "${PERF_KIT_ROOT}/utils/gateway-constraints.txt" "mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}"; } >"${log}" 2>&1; then
     rm -rf "${venv}"
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not install mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}; see ${log} (set GATEWAY_VERSION to a release that installs)"
   fi
@@ -195,7 +196,13 @@ stack_up() {
   mkdir -p "${STACK_DIR}" "${STACK_LOGS}"
   stack_start_gateway "${port}"
   for ((index = 1; index <= servers; index++)); do
-    stack_start_server "${index}"
+    if [[ "${PERF_STACK_SHARED_SERVERS:-0}" == 1 ]]; then
+      # another stack started them (version A/B: both gateways call the same MCP servers)
+      [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$((STACK_SERVER_BASE_PORT + index))/mcp" 2>/dev/null)" != 000 ]] ||
+        perf_die "${PERF_EXIT_ENV_NOT_READY}" "PERF_STACK_SHARED_SERVERS=1 but no MCP server answers on port $((STACK_SERVER_BASE_PORT + index))"
+    else
+      stack_start_server "${index}"
+    fi
   done
   stack_register "${servers}"
   perf_log "local stack up: gateway ${PERF_BASE_URL} (${PERF_GATEWAY_VERSION}), ${servers} MCP server(s); logs in ${STACK_LOGS}"
