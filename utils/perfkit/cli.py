@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "auth": ("perfkit.auth", "token cache: inspect, store, classify login answers"),
     "services": ("perfkit.services", "interpret /health, /ready and /gateways answers"),
+    "baseline": (
+        "perfkit.baseline_cli",
+        "save, show, list, delete, roll back, accept and promote baselines",
+    ),
     "exit-codes": ("perfkit.cli", "print the exit-code table as shell constants"),
 }
 
