@@ -251,14 +251,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="replace an unreadable baseline (kept in history)")  # fmt: skip
     save.add_argument("--how", choices=("initial", "save"), default="save")
     for action in ("show", "load"):
-        show = _add(sub, action, do_show, "print a baseline", common)
+        show = _add(
+            sub, action, do_show, "print a baseline (--json: as stored)", common
+        )
         show.add_argument("name", metavar="NAME")
         show.add_argument("--json", action="store_true", help="the checked JSON")
     _add(sub, "list", do_list, "every baseline", common)
-    for action, handler in (("history", do_history), ("delete", do_delete)):
-        _add(sub, action, handler, f"{action} a baseline", common).add_argument(
-            "name", metavar="NAME"
-        )
+    for action, handler, text in (
+        ("history", do_history, "a baseline's log of changes"),
+        ("delete", do_delete, "move a baseline into history"),
+    ):
+        _add(sub, action, handler, text, common).add_argument("name", metavar="NAME")
     rollback = _add(sub, "rollback", do_rollback, "restore from history", common)
     rollback.add_argument("name", metavar="NAME")
     rollback.add_argument("--entry", default=None, metavar="FILE")
