@@ -586,3 +586,115 @@ def test_load_settings_raises_kit_error(kit: Path) -> None:
     with pytest.raises(KitError) as caught:
         load(kit, PERF_TIMEOUT="-1")
     assert caught.value.code == ExitCode.USAGE
+
+
+# --- baselines: comparison settings, and slos ---
+
+
+def test_comparison_settings_defaults_and_config_yaml(kit: Path) -> None:
+    settings = load(kit)
+    assert settings.baseline_mode == "compare"
+    assert settings.critical_metrics == ("p50", "rps")
+    assert (settings.alpha, settings.size_gate_factor) == (0.05, 0.7)
+    assert (settings.min_rounds, settings.error_rate_tolerance) == (3, 0.0)
+    assert settings.promote_after == 3
+    assert settings.slos == ()
+    assert settings.regression_thresholds() == {
+        "p50": 0.10, "p95": 0.20, "p99": 0.20, "rps": 0.10, "total_time": 0.10,
+    }  # fmt: skip
+
+
+def test_unset_metric_thresholds_follow_the_general_threshold(kit: Path) -> None:
+    edit_yaml(kit, "baselines.thresholds", None)
+    settings = load(kit, PERF_REGRESSION_THRESHOLD="15%", PERF_THRESHOLD_RPS="0.3")
+    assert settings.regression_thresholds() == {
+        "p50": 0.15, "p95": 0.15, "p99": 0.15, "rps": 0.3, "total_time": 0.15,
+    }  # fmt: skip
+
+
+def test_comparison_settings_follow_the_precedence(kit: Path) -> None:
+    edit_yaml(kit, "baselines.alpha", 0.01)
+    edit_yaml(kit, "baselines.critical_metrics", ["p95"])
+    assert load(kit).alpha == 0.01
+    assert load(kit).critical_metrics == ("p95",)
+    environ = {"PERF_MIN_ROUNDS": "5", "PERF_BASELINE_MODE": "save"}
+    settings = load_settings(kit, "light", {"PERF_MIN_ROUNDS": "6"}, environ)
+    assert (settings.min_rounds, settings.baseline_mode) == (6, "save")
+
+
+def test_json_output_carries_comparison_settings(
+    capsys: pytest.CaptureFixture[str], kit: Path
+) -> None:
+    rc, out, _ = run_config(capsys, kit, "--profile", "light", "--format", "json")
+    values = json.loads(out)
+    assert rc == 0
+    assert values["PERF_CRITICAL_METRICS"] == ["p50", "rps"]
+    assert values["PERF_THRESHOLD_P95"] == 0.2
+    assert values["PERF_THRESHOLD_P50"] is None
+    assert "PERF_SLOS" not in values
+
+
+COMPARISON_ERRORS = [
+    ("PERF_BASELINE_MODE=always", ["'always'", "compare, save, skip"]),
+    ("PERF_CRITICAL_METRICS=p50,p90", ["unknown 'p90'", "total_time"]),
+    ("PERF_THRESHOLD_P95=20", ["PERF_THRESHOLD_P95='20'", "did you mean 20%?"]),
+    ("PERF_ALPHA=0", ["PERF_ALPHA='0'", "0 < x < 1"]),
+    ("PERF_SIZE_GATE_FACTOR=1.5", ["PERF_SIZE_GATE_FACTOR='1.5'", "above 1"]),
+    ("PERF_SIZE_GATE_FACTOR=0", ["PERF_SIZE_GATE_FACTOR='0'", "positive"]),
+    ("PERF_MIN_ROUNDS=0", ["PERF_MIN_ROUNDS='0'", "too small"]),
+    (
+        "PERF_ERROR_RATE_TOLERANCE=-1%",
+        ["PERF_ERROR_RATE_TOLERANCE='-1%'", "0 <= x < 1"],
+    ),
+    ("PERF_PROMOTE_AFTER=x", ["PERF_PROMOTE_AFTER='x'", "not a whole number"]),
+]
+
+
+@pytest.mark.parametrize(("pair", "fragments"), COMPARISON_ERRORS)
+def test_invalid_comparison_settings_exit_2(
+    capsys: pytest.CaptureFixture[str], kit: Path, pair: str, fragments: list[str]
+) -> None:
+    expect_usage_error(
+        capsys, kit, "--profile", "light", "--set", pair, fragments=fragments
+    )
+
+
+def test_unknown_baselines_key_is_refused(
+    capsys: pytest.CaptureFixture[str], kit: Path
+) -> None:
+    edit_yaml(kit, "baselines.thresholds.p42", 0.1)
+    expect_usage_error(
+        capsys, kit, "--profile", "light",
+        fragments=["unknown key 'baselines.thresholds.p42'", "p50, p95, p99, rps, total_time"],
+    )  # fmt: skip
+
+
+def test_slos_are_parsed_from_config_yaml(kit: Path) -> None:
+    edit_yaml(
+        kit,
+        "slos",
+        {"tools/*": {"p95_ms": 250, "max_error_rate": 0}, "x": {"min_rps": 5}},
+    )
+    rules = load(kit).slos
+    assert [r.pattern for r in rules] == ["tools/*", "x"]
+    assert dict(rules[0].limits) == {"p95_ms": 250.0, "max_error_rate": 0.0}
+    assert rules[0].matches("tools/rpc_tools_list")
+    assert not rules[0].matches("gateway-core/health")
+
+
+@pytest.mark.parametrize(
+    ("slos", "fragment"),
+    [
+        ({"tools/*": {"p90_ms": 1}}, "slos.tools/*: unknown limit 'p90_ms'"),
+        ({"tools/*": {"p95_ms": -1}}, "slos.tools/*.p95_ms=-1 is not a number >= 0"),
+        ({"tools/*": {"p95_ms": "fast"}}, "p95_ms='fast' is not a number"),
+        ({"tools/*": {"max_error_rate": 5}}, "is not a fraction 0 <= x < 1"),
+        ({"tools/*": 250}, "slos.tools/* must map limits"),
+        ([1, 2], "slos must map a test id or glob to limits"),
+    ],
+)
+def test_invalid_slos_exit_2(
+    capsys: pytest.CaptureFixture[str], kit: Path, slos: Any, fragment: str
+) -> None:
+    edit_yaml(kit, "slos", slos)
+    expect_usage_error(capsys, kit, "--profile", "light", fragments=[fragment])

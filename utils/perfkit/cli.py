@@ -35,6 +35,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.baseline_cli",
         "save, show, list, delete, roll back, accept and promote baselines",
     ),
+    "compare": (
+        "perfkit.compare",
+        "verdicts of a run against a baseline or another run; SLOs",
+    ),
     "exit-codes": ("perfkit.cli", "print the exit-code table as shell constants"),
 }
 

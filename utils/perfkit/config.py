@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from perfkit.config_checks import (
+    COMPARE_METRICS,
     NAME,
     PARSERS,
     PAYLOAD_VARS,
@@ -35,6 +36,7 @@ from perfkit.config_checks import (
     warmup_notes,
     words,
 )
+from perfkit.slo import SloRule, parse_slos
 
 ALIASES = {"GATEWAY_VERSION": "PERF_GATEWAY_VERSION"}
 RUN_JSON_KEYS = {  # run.json "settings" key -> settings name (used by perfkit.environment)
@@ -89,6 +91,18 @@ PERF_PAYLOAD_DIR_CORE       scenarios.gateway-core.payload_dir payloads/core tex
 PERF_PAYLOAD_DIR_MIXED      scenarios.mixed.payload_dir        payloads/tools text
 PERF_BASELINES_DIR          baselines.dir                      baselines   text
 PERF_BASELINE_PROFILE       baselines.profile                  -           name?
+PERF_BASELINE_MODE          baselines.mode                     compare     baseline_mode
+PERF_CRITICAL_METRICS       baselines.critical_metrics         p50,rps     compare_metrics
+PERF_THRESHOLD_P50          baselines.thresholds.p50           -           fraction?
+PERF_THRESHOLD_P95          baselines.thresholds.p95           -           fraction?
+PERF_THRESHOLD_P99          baselines.thresholds.p99           -           fraction?
+PERF_THRESHOLD_RPS          baselines.thresholds.rps           -           fraction?
+PERF_THRESHOLD_TOTAL_TIME   baselines.thresholds.total_time    -           fraction?
+PERF_ALPHA                  baselines.alpha                    0.05        fraction
+PERF_SIZE_GATE_FACTOR       baselines.size_gate_factor         0.7         gate_factor
+PERF_MIN_ROUNDS             baselines.min_rounds               3           int1
+PERF_ERROR_RATE_TOLERANCE   baselines.error_rate_tolerance     0           fraction0
+PERF_PROMOTE_AFTER          baselines.promote_after            3           int1
 PERF_RESULTS_DIR            reporting.output_dir               results     text
 PERF_GENERATE_REPORT        reporting.generate_report          true        bool
 """
@@ -108,6 +122,8 @@ VARS = {
 }
 PATH_VARS = ("PERF_TOKEN_CACHE", "PERF_BASELINES_DIR", "PERF_RESULTS_DIR")
 YAML_ONLY = {"scenarios.all", *(f"scenarios.{s}.endpoints" for s in SCENARIOS)}
+# a free-form top-level section: test id or glob -> limits (perfkit.slo)
+SLOS_KEY = "slos"
 YAML_LEAVES = {var.yaml_key for var in VARS.values() if var.yaml_key} | YAML_ONLY
 
 
@@ -153,9 +169,32 @@ class Settings:
     payload_dir_mixed: Path
     baselines_dir: Path
     baseline_profile: str
+    baseline_mode: str  # compare | save | skip
+    critical_metrics: tuple[str, ...]  # the metrics whose regressions fail a run
+    # per-metric regression thresholds; None = performance.regression_threshold
+    threshold_p50: float | None
+    threshold_p95: float | None
+    threshold_p99: float | None
+    threshold_rps: float | None
+    threshold_total_time: float | None
+    alpha: float  # false discovery rate of the Benjamini-Hochberg family
+    size_gate_factor: float  # a regression needs a change >= threshold x this
+    min_rounds: int
+    error_rate_tolerance: float  # allowed rise of the error rate over the baseline's
+    promote_after: int  # consecutive improved runs before the baseline is promoted
     results_dir: Path
     generate_report: bool
     notes: tuple[str, ...]
+    slos: tuple[SloRule, ...] = ()  # config.yaml `slos:` (not exported to the shell)
+
+    def regression_thresholds(self) -> dict[str, float]:
+        """Metric -> regression threshold: baselines.thresholds, else the general one."""
+        return {
+            metric: getattr(self, f"threshold_{metric}", None)
+            or self.regression_threshold
+            for metric in COMPARE_METRICS
+            if metric != "error_rate"
+        }
 
     def payload_dir(self, scenario: str) -> Path:
         return Path(getattr(self, field_name(PAYLOAD_VARS[scenario])))
@@ -254,14 +293,25 @@ def yaml_text(value: Any, key: str, path: Path) -> str:
     return "" if value is None else str(value)
 
 
-def yaml_layer(path: Path) -> tuple[dict[str, Raw], dict[str, str]]:
-    """Settings from config.yaml, and its YAML-only keys (scenarios.all, endpoints)."""
+def yaml_slos(path: Path, document: dict[Any, Any]) -> tuple[SloRule, ...]:
+    try:
+        return parse_slos(document.pop(SLOS_KEY, None))
+    except (TypeError, ValueError) as exc:
+        raise usage(f"{path}: {exc}") from None
+
+
+def yaml_layer(
+    path: Path,
+) -> tuple[dict[str, Raw], dict[str, str], tuple[SloRule, ...]]:
+    """Settings from config.yaml, its YAML-only keys (scenarios.all, endpoints), its SLOs."""
+    document = read_yaml(path)
+    slos = yaml_slos(path, document)
     leaves: dict[str, Any] = {}
-    flatten(read_yaml(path), "", path, leaves)
+    flatten(document, "", path, leaves)
     texts = {key: yaml_text(value, key, path) for key, value in leaves.items()}
     by_key = {var.yaml_key: var.name for var in VARS.values()}
     layer = {by_key[k]: Raw(t, f"{path} {k}") for k, t in texts.items() if k in by_key}
-    return layer, {k: t for k, t in texts.items() if k in YAML_ONLY}
+    return layer, {k: t for k, t in texts.items() if k in YAML_ONLY}, slos
 
 
 def profile_layer(path: Path, label: str) -> dict[str, Raw]:
@@ -313,15 +363,15 @@ def read_layers(
     overrides: Mapping[str, str],
     environ: Mapping[str, str],
     config_path: Path | None,
-) -> tuple[dict[str, Raw], tuple[str, ...]]:
-    """All layers merged in precedence order, and the names PERF_SCENARIOS=all means.
+) -> tuple[dict[str, Raw], tuple[str, ...], tuple[SloRule, ...]]:
+    """All layers merged in precedence order, the names PERF_SCENARIOS=all means, the SLOs.
 
     Every value is checked, also one a higher layer overrides: a typo stays an error.
     """
     profile_path = find_profile(root, profile)
     path = config_path or root / "config.yaml"
-    from_yaml, yaml_only = (
-        yaml_layer(path) if config_path or path.exists() else ({}, {})
+    from_yaml, yaml_only, slos = (
+        yaml_layer(path) if config_path or path.exists() else ({}, {}, ())
     )
     from_profile = profile_layer(profile_path, f"profiles/{profile}.env")
     raws = {var.name: Raw(var.default, "built-in default") for var in VARS.values()}
@@ -332,7 +382,8 @@ def read_layers(
     all_raw = Raw(
         yaml_only.get("scenarios.all", ",".join(SCENARIOS)), f"{path} scenarios.all"
     )
-    return raws, parse_raw("scenarios.all", all_raw, lambda t: words(t, SCENARIOS))
+    all_names = parse_raw("scenarios.all", all_raw, lambda t: words(t, SCENARIOS))
+    return raws, all_names, slos
 
 
 # --- resolution and cross-checks ---
@@ -362,7 +413,7 @@ def load_settings(
         raise usage(
             f"kit root {str(kit_root)!r} is not a folder: pass the kit's folder"
         )
-    raws, all_names = read_layers(root, profile, overrides, environ, config_path)
+    raws, all_names, slos = read_layers(root, profile, overrides, environ, config_path)
     values = {n: parse_raw(n, raw, VARS[n].parse) for n, raw in raws.items()}
     values["PERF_SCENARIOS"] = expand_scenarios(raws["PERF_SCENARIOS"], all_names)
     make_absolute(values, root)
@@ -370,7 +421,7 @@ def load_settings(
     notes = load_notes(values) + warmup_notes(values)
     check_payloads(values, raws)
     fields = {field_name(n): value for n, value in values.items()}
-    return Settings(profile=profile, notes=tuple(notes), **fields)
+    return Settings(profile=profile, notes=tuple(notes), slos=slos, **fields)
 
 
 # --- command line ---

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.samples import METRICS as SAMPLE_METRICS
 
 SCENARIOS = ("tools", "resources", "prompts", "gateway-core", "mixed")
 PAYLOAD_VARS = {
@@ -27,6 +28,7 @@ PAYLOAD_VARS = {
     "mixed": "PERF_PAYLOAD_DIR_MIXED",
 }
 METRICS = ("p50", "p90", "p95", "p99", "min", "max", "mean", "rps", "error_rate")
+COMPARE_METRICS = tuple(SAMPLE_METRICS)  # what a baseline comparison judges
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -76,6 +78,17 @@ def fraction(text: str, allow_zero: bool) -> float:
     hint = f" (did you mean {value:g}%?)" if not percent and 1 <= value < 100 else ""
     low = "0 <=" if allow_zero else "0 <"
     raise ValueError(f"is not a fraction {low} x < 1{hint}: use e.g. 0.10 or 10%")
+
+
+def optional_fraction(text: str) -> float | None:
+    return fraction(text, False) if text.strip() else None
+
+
+def gate_factor(text: str) -> float:
+    value = positive_float(text)
+    if value > 1:
+        raise ValueError("is above 1: use e.g. 0.7 (gate at 70% of the threshold) or 1")
+    return value
 
 
 def choice(text: str, choices: tuple[str, ...]) -> str:
@@ -186,6 +199,10 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "name?": lambda t: name(t, True),
     "words": words,
     "metrics": lambda t: words(t, METRICS),
+    "compare_metrics": lambda t: words(t, COMPARE_METRICS),
+    "baseline_mode": lambda t: choice(t, ("compare", "save", "skip")),
+    "fraction?": optional_fraction,
+    "gate_factor": gate_factor,
     "ints": int_list,
     "text": text_value,
     "any": str,

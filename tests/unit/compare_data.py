@@ -1,0 +1,112 @@
+"""Builders for the comparison tests: SampleSets and summary.json documents with controlled
+per-round values, and the recorded real summaries in tests/fixtures/summaries/compare-*.json."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from perfkit.samples import SampleSet, TestSamples
+
+SUMMARIES = Path(__file__).resolve().parents[1] / "fixtures" / "summaries"
+FINGERPRINT: dict[str, Any] = {
+    "profile": "light",
+    "cpu_model": "AMD EPYC",
+    "logical_cores": 2,
+    "hey_version": "0.1.4-2+b4",
+    "gateway_version": "1.0.7",
+    "gateway_settings": None,
+    "settings": {"requests": 100, "concurrency": 10, "duration": None},
+}
+BASE_P50 = [20.0, 20.4, 19.8, 20.2, 20.1]  # robust CV ~1.5%
+
+
+def scaled(values: list[float], factor: float) -> list[float]:
+    return [round(v * factor, 4) for v in values]
+
+
+def samples_of(
+    test_id: str,
+    p50: list[float],
+    *,
+    status: str = "ok",
+    error_rate: float = 0.0,
+    rps: list[float] | None = None,
+) -> TestSamples:
+    """Rounds whose other metrics follow p50: p95 = 1.5 x, p99 = 2 x, rps = 10 000 / p50."""
+    rps_values = rps if rps is not None else [round(10_000 / v, 4) for v in p50]
+    rounds = {
+        "p50": list(p50),
+        "p95": scaled(p50, 1.5),
+        "p99": scaled(p50, 2.0),
+        "rps": rps_values,
+        "error_rate": [error_rate] * len(p50),
+        "total_time": [round(100 / r, 6) for r in rps_values],
+    }
+    return TestSamples(test_id, status, None, error_rate, rounds)
+
+
+def sample_set(
+    *tests: TestSamples, fingerprint: dict[str, Any] | None = None, source: str = "x"
+) -> SampleSet:
+    return SampleSet(
+        source,
+        "light",
+        copy.deepcopy(fingerprint or FINGERPRINT),
+        {t.id: t for t in tests},
+    )
+
+
+def summary_doc(
+    tests: dict[str, list[float]], error_rate: float = 0.0
+) -> dict[str, Any]:
+    """A schema-1 summary.json whose tests have these per-round p50s (ms)."""
+    return {
+        "schema_version": 1,
+        "profile": "light",
+        "status": "complete",
+        "target": {"gateway_version": "1.0.7", "gateway_settings": None},
+        "environment": {
+            "cpu_model": "AMD EPYC",
+            "logical_cores": 2,
+            "hey_version": "0.1.4-2+b4",
+        },
+        "settings": {"requests": 100, "concurrency": 10},
+        "tests": [
+            {
+                "id": test_id,
+                "status": "ok",
+                "reason": None,
+                "error_rate": error_rate,
+                "rounds": [summary_round(v, error_rate) for v in p50s],
+            }
+            for test_id, p50s in tests.items()
+        ],
+    }
+
+
+def summary_round(p50: float, error_rate: float) -> dict[str, Any]:
+    errors = round(100 * error_rate)
+    return {
+        "requests": 100,
+        "duration_s": round(p50 / 10, 4),
+        "rps": round(10_000 / p50, 2),
+        "latency_ms": {"p50": p50, "p95": p50 * 1.5, "p99": p50 * 2},
+        "errors": {"non_2xx": errors, "transport": 0},
+        "complete": True,
+    }
+
+
+def write_run(folder: Path, summary: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(json.dumps(summary))
+    return folder
+
+
+def recorded(name: str) -> dict[str, Any]:
+    """A recorded real run: compare-smoke-28 (all scenarios), compare-smoke-27 (the same
+    without gateway-core/version), compare-smoke-15 (tools and gateway-core); 1 round each."""
+    data: dict[str, Any] = json.loads((SUMMARIES / f"compare-{name}.json").read_text())
+    return data
