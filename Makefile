@@ -2,7 +2,15 @@
 #   make test PROFILE=medium GATEWAY_URL=http://127.0.0.1:4444
 PROFILE ?= light
 SCENARIOS ?= all
-BASELINE ?= skip
+BASELINE ?=
+NAME ?=
+RUN ?= results/latest
+RUNS ?=
+REASON ?=
+ENTRY ?=
+BASE ?=
+CANDIDATE ?=
+TRIALS ?=
 ITERATIONS ?=
 SERVERS ?=
 URL ?=
@@ -14,7 +22,7 @@ GATEWAY_VERSION ?=
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY := PYTHONPATH=utils .state/venv/bin/python
-RUN := ./run-configurable.sh --profile $(PROFILE) --baseline $(BASELINE) \
+RUN := ./run-configurable.sh --profile $(PROFILE) $(if $(BASELINE),--baseline $(BASELINE)) \
 	$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(GATEWAY_URL),--url $(GATEWAY_URL))
 export GATEWAY_VERSION
 STACK_ARGS := --profile $(PROFILE) $(if $(SERVERS),--servers $(SERVERS))
@@ -22,7 +30,9 @@ SHELL_FILES := run-configurable.sh $(wildcard utils/*.sh scenarios/*.sh tests/*.
 
 .PHONY: help setup setup-dev up down status auth check-services test test-tools test-resources \
 	test-prompts test-mixed test-gateway-core bench-endpoint clean clean-results check lint \
-	unit bats integration fixtures
+	unit bats integration fixtures compare baseline-save baseline-list baseline-show \
+	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
+	calibrate trend
 
 help: ## Show this help
 	@printf 'MCP Gateway Performance Kit\n\nusage: make TARGET [PROFILE=light] [GATEWAY_URL=...]\n\n'
@@ -70,6 +80,38 @@ test-mixed: setup ## Benchmark the mixed workload (several hey at once)
 bench-endpoint: setup ## Benchmark one URL: make bench-endpoint URL=http://127.0.0.1:4444/tools [METHOD=POST PAYLOAD=f.json]
 	@test -n "$(URL)" || { echo "make: bench-endpoint needs URL=http://..." >&2; exit 2; }
 	@./run-configurable.sh --profile $(PROFILE) --endpoint "$(URL)" --method $(METHOD) $(if $(PAYLOAD),--payload $(PAYLOAD))
+
+compare: setup ## Judge RUN (default results/latest) against its baseline, or AGAINST=results/<other run>
+	@$(PY) -m perfkit compare $(RUN) $(if $(AGAINST),--against $(AGAINST),--baseline "$$($(PY) -m perfkit baseline name $(RUN) --path)")
+
+baseline-save: setup ## Make RUN (default results/latest) the baseline of its profile [NAME=...]
+	@$(PY) -m perfkit baseline save $(RUN) $(if $(NAME),--name $(NAME))
+
+baseline-list: setup ## List the stored baselines
+	@$(PY) -m perfkit baseline list
+
+baseline-show: setup ## Show a baseline: make baseline-show PROFILE=light (or NAME=adhoc_...)
+	@$(PY) -m perfkit baseline show $(or $(NAME),$(PROFILE))
+
+baseline-history: setup ## A baseline's log of saves, promotions, accepts and rollbacks
+	@$(PY) -m perfkit baseline history $(or $(NAME),$(PROFILE))
+
+baseline-rollback: setup ## Restore the previous baseline of PROFILE (or ENTRY=history file)
+	@$(PY) -m perfkit baseline rollback $(or $(NAME),$(PROFILE)) $(if $(ENTRY),--entry $(ENTRY))
+
+baseline-delete: setup ## Move the baseline of PROFILE into history
+	@$(PY) -m perfkit baseline delete $(or $(NAME),$(PROFILE))
+
+baseline-accept: setup ## After an intended slowdown: make RUN the baseline, REASON="..." required
+	@test -n "$(REASON)" || { echo "make: baseline-accept needs REASON=\"why the slowdown is intended\"" >&2; exit 2; }
+	@$(PY) -m perfkit baseline accept $(RUN) --reason "$(REASON)" $(if $(NAME),--name $(NAME))
+
+compare-versions: setup ## Two gateway releases side by side, rounds alternating: BASE=1.0.6 CANDIDATE=1.0.7.post20260921
+	@utils/compare-versions.sh --base "$(BASE)" --candidate "$(CANDIDATE)" --profile $(PROFILE) \
+		$(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(ITERATIONS),--iterations $(ITERATIONS))
+
+trend: setup ## Per-test medians over every results/*/summary.json of PROFILE, with change points
+	@$(PY) -m perfkit trend --profile $(PROFILE)
 
 fixtures: setup-dev ## Re-record the unit-test fixtures from real hey runs (needs a running gateway)
 	@token="$$(utils/setup-auth.sh --print --url $(or $(GATEWAY_URL),http://127.0.0.1:4444))" && \

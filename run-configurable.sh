@@ -25,7 +25,8 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline
 
   --profile NAME      profiles/NAME.env (smoke, light, medium, heavy, spike, soak); default light
   --scenarios LIST    all, or a comma list of: tools, resources, prompts, gateway-core, mixed
-  --baseline MODE     save | compare | skip (baselines are not implemented yet: only parsed)
+  --baseline MODE     compare (default: judge the run against its stored baseline; the first
+                      run becomes the baseline) | save (make this run the baseline) | skip
   --url URL           benchmark this gateway only (also GATEWAY_URL); exit 3 if it does not answer
   --iterations N      measured rounds per test (PERF_ITERATIONS)
   --requests N, --concurrency N, --duration D (hey -z, e.g. 30s), --warmup N, --timeout S
@@ -45,7 +46,7 @@ EOF
 # run_parse_args ARGS...: fill RUN_* variables and RUN_SETS (--set NAME=VALUE for perfkit config).
 run_parse_args() {
   RUN_PROFILE="${PERF_PROFILE:-light}"
-  RUN_BASELINE=skip
+  RUN_BASELINE=""
   RUN_URL="${GATEWAY_URL:-}"
   RUN_ENDPOINT=""
   RUN_METHOD=""
@@ -94,7 +95,7 @@ run_check_args() {
       perf_die "${PERF_EXIT_USAGE}" "--ab-base/--ab-candidate name both targets: drop --url and --endpoint"
   fi
   case "${RUN_BASELINE}" in
-    save | compare | skip) ;;
+    "" | save | compare | skip) ;;
     *) perf_die "${PERF_EXIT_USAGE}" "--baseline '${RUN_BASELINE}' is not one of: save, compare, skip" ;;
   esac
   if [[ -z "${RUN_ENDPOINT}" ]]; then
@@ -268,6 +269,42 @@ run_compare_ab() {
   perf_py compare "${PERF_SIDE_DIRS[1]}" --against "${PERF_SIDE_DIRS[0]}" --force
 }
 
+# run_baseline RC: the stored-baseline step of a single-target run (RC: the summary's exit
+# code). compare: judge the run against its baseline (the first run becomes the baseline) and
+# count it towards promotion; save: make it the baseline; skip: nothing. Returns the exit code.
+run_baseline() {
+  local rc="$1" file name args=() compare_rc=0
+  [[ "${RUN_BASELINE}" != skip ]] || return "${rc}"
+  [[ "${PERF_BASELINE_PROFILE:-${RUN_PROFILE}}" == "${RUN_PROFILE}" || -n "${RUN_ENDPOINT}" ]] ||
+    args+=(--profile "${PERF_BASELINE_PROFILE}")
+  file="$(perf_py baseline name "${RUN_DIR}" --path "${args[@]}")" || return "${PERF_EXIT_USAGE}"
+  name="$(basename "${file}" .json)"
+  name="${name#baseline_}"
+  if [[ "${RUN_BASELINE}" == save ]]; then
+    perf_py baseline save "${RUN_DIR}" --name "${name}" || return "$?"
+    return "${rc}"
+  fi
+  if [[ ! -e "${file}" ]]; then
+    if ((rc == 0)); then
+      perf_log "no baseline '${name}' yet: this run becomes it (${file})"
+      perf_py baseline save "${RUN_DIR}" --name "${name}" --how initial || return "$?"
+    else
+      perf_warn "no baseline '${name}' yet, and this run failed: it is not saved as the baseline"
+    fi
+    perf_py compare "${RUN_DIR}" --no-baseline --quiet || compare_rc=$?
+  else
+    perf_py compare "${RUN_DIR}" --baseline "${file}" || compare_rc=$?
+    [[ ! -f "${RUN_DIR}/comparison.json" ]] ||
+      perf_py baseline record "${RUN_DIR}" --comparison "${RUN_DIR}/comparison.json" --name "${name}" \
+        --promote-after "${PERF_PROMOTE_AFTER}" || true
+  fi
+  # a failed benchmark (4) or a bad baseline (2) says more than "worse than the baseline" (1)
+  if ((rc != 0)); then
+    return "${rc}"
+  fi
+  return "${compare_rc}"
+}
+
 run_teardown() {
   if [[ "${RUN_STARTED_STACK:-0}" == 1 ]]; then
     RUN_STARTED_STACK=0
@@ -303,8 +340,7 @@ run_main() {
   [[ "${RUN_AUTH}" == yes ]] || RUN_AUTH_ARGS=(--no-auth)
   trap run_on_signal INT TERM
   trap run_teardown EXIT
-  [[ "${RUN_BASELINE}" == skip ]] ||
-    perf_warn "--baseline ${RUN_BASELINE}: baselines are not implemented yet; the run is not compared or saved"
+  RUN_BASELINE="${RUN_BASELINE:-${PERF_BASELINE_MODE}}"
   run_declare_tests
   if [[ -n "${RUN_AB_BASE}" ]]; then
     run_ab_targets
@@ -322,6 +358,8 @@ run_main() {
   run_summarize || rc=$?
   if [[ -n "${RUN_AB_BASE}" ]]; then
     run_compare_ab || rc=$?
+  else
+    run_baseline "${rc}" || rc=$?
   fi
   perf_log "results: ${RUN_DIR}"
   return "${rc}"

@@ -1,18 +1,23 @@
 """The kit's benchmark MCP server: time tools, resources and a prompt over streamable HTTP.
 
 Built on the official ``mcp`` SDK (FastMCP, stateless, JSON responses) so that a request
-through the gateway makes a genuine gateway -> MCP server round trip.
+through the gateway makes a genuine gateway -> MCP server round trip. `GET /stats` returns
+how many calls it served, per tool, resource and prompt. `--delay-ms` adds that much waiting
+to every call: a deliberately slower MCP server, to check that the kit notices.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import threading
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.fastmcp import FastMCP
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 WORLD_ZONES = (
     "UTC",
@@ -25,7 +30,7 @@ WORLD_ZONES = (
 
 
 class CallCounter:
-    """Counts the calls this server served, per kind, for the kit to read at /stats."""
+    """Counts the calls this server served, per kind (served at GET /stats)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -49,20 +54,30 @@ def zone(name: str) -> ZoneInfo:
         ) from exc
 
 
-def build_server(name: str, host: str, port: int) -> tuple[FastMCP, CallCounter]:
+def build_server(
+    name: str, host: str, port: int, delay_ms: float = 0.0
+) -> tuple[FastMCP, CallCounter]:
     counter = CallCounter()
     mcp = FastMCP(name, host=host, port=port, stateless_http=True, json_response=True)
+    delay_s = delay_ms / 1000.0
+
+    async def served(kind: str) -> None:
+        counter.hit(kind)
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
 
     @mcp.tool()
-    def get_system_time(timezone_name: str = "UTC") -> str:
+    async def get_system_time(timezone_name: str = "UTC") -> str:
         """Current time in an IANA time zone, as ISO 8601."""
-        counter.hit("tool:get_system_time")
+        await served("tool:get_system_time")
         return datetime.now(zone(timezone_name)).isoformat()
 
     @mcp.tool()
-    def convert_time(time: str, source_timezone: str, target_timezone: str) -> str:
+    async def convert_time(
+        time: str, source_timezone: str, target_timezone: str
+    ) -> str:
         """Convert a wall-clock time (HH:MM) on today's date from one time zone to another."""
-        counter.hit("tool:convert_time")
+        await served("tool:convert_time")
         hour, minute = (int(part) for part in time.split(":", 1))
         today = datetime.now(zone(source_timezone)).date()
         start = datetime(
@@ -78,9 +93,9 @@ def build_server(name: str, host: str, port: int) -> tuple[FastMCP, CallCounter]
     @mcp.resource(
         "time://timezone_info", name="timezone_info", mime_type="application/json"
     )
-    def timezone_info() -> str:
+    async def timezone_info() -> str:
         """UTC offsets of the server's reference time zones."""
-        counter.hit("resource:timezone_info")
+        await served("resource:timezone_info")
         now = datetime.now(UTC)
         return json.dumps(
             {z: str(now.astimezone(zone(z)).utcoffset()) for z in WORLD_ZONES}
@@ -89,21 +104,29 @@ def build_server(name: str, host: str, port: int) -> tuple[FastMCP, CallCounter]
     @mcp.resource(
         "time://world_times", name="world_times", mime_type="application/json"
     )
-    def world_times() -> str:
+    async def world_times() -> str:
         """The current time in the reference time zones."""
-        counter.hit("resource:world_times")
+        await served("resource:world_times")
         now = datetime.now(UTC)
         return json.dumps({z: now.astimezone(zone(z)).isoformat() for z in WORLD_ZONES})
 
     @mcp.prompt()
-    def compare_timezones(first_timezone: str, second_timezone: str) -> str:
+    async def compare_timezones(first_timezone: str, second_timezone: str) -> str:
         """Ask for a comparison of the current time in two time zones."""
-        counter.hit("prompt:compare_timezones")
+        await served("prompt:compare_timezones")
         first = datetime.now(zone(first_timezone))
         second = datetime.now(zone(second_timezone))
         return (
             f"It is {first:%H:%M} in {first_timezone} and {second:%H:%M} in {second_timezone}. "
             "Explain the difference between these time zones for a meeting planner."
+        )
+
+    @mcp.custom_route("/stats", methods=["GET"])
+    async def stats(request: Request) -> JSONResponse:
+        """How many calls this server served, per tool, resource and prompt."""
+        counts = counter.snapshot()
+        return JSONResponse(
+            {"server": name, "calls": counts, "total": sum(counts.values())}
         )
 
     return mcp, counter
@@ -114,8 +137,16 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9101)
     parser.add_argument("--name", default="bench-time-1")
+    parser.add_argument(
+        "--delay-ms",
+        type=float,
+        default=0.0,
+        help="extra wait in every call (a slower server)",
+    )
     args = parser.parse_args()
-    mcp, _ = build_server(args.name, args.host, args.port)
+    if args.delay_ms < 0:
+        parser.error(f"--delay-ms {args.delay_ms} must be 0 or more")
+    mcp, _ = build_server(args.name, args.host, args.port, args.delay_ms)
     mcp.run(transport="streamable-http")
 
 

@@ -18,6 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # PERF_STACK_NAME keeps a second, independent stack apart (its own pids, logs, data, secrets);
 # its servers need their own ports (PERF_SERVER_BASE_PORT: server i listens on base + i), or
 # PERF_STACK_SHARED_SERVERS=1 registers servers another stack already runs on those ports.
+# PERF_SERVER_DELAY_MS makes the benchmark MCP servers slower on purpose (regression drills).
 readonly STACK_NAME="${PERF_STACK_NAME:-stack}"
 [[ "${STACK_NAME}" =~ ^[A-Za-z0-9_-]+$ ]] || perf_die "${PERF_EXIT_USAGE}" "PERF_STACK_NAME '${STACK_NAME}' may hold only letters, digits, '_' and '-'"
 readonly STACK_DIR="${PERF_STATE_DIR}/${STACK_NAME}"
@@ -143,7 +144,7 @@ stack_start_server() {
   [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:${port}/mcp" 2>/dev/null)" == "000" ]] ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "port ${port} (MCP server ${name}) is taken by a process the kit did not start; free it"
   (exec setsid "${PERF_VENV}/bin/python" "${PERF_KIT_ROOT}/utils/bench_server.py" \
-    --port "${port}" --name "${name}" >"${log}" 2>&1 </dev/null) &
+    --port "${port}" --name "${name}" --delay-ms "${PERF_SERVER_DELAY_MS:-0}" >"${log}" 2>&1 </dev/null) &
   printf '%s\n' "$!" >"${pidfile}"
   stack_wait_http "http://127.0.0.1:${port}/mcp" 30 "MCP server ${name}" "${log}" "${pidfile}" bench_server.py
 }

@@ -152,6 +152,13 @@ def name_for(args: argparse.Namespace) -> str:
     return default_name(read_summary(args.run_dir / "summary.json"))
 
 
+def do_name(args: argparse.Namespace) -> int:
+    """Print the baseline name a run is judged against, and with --path its file."""
+    name = default_name(read_summary(args.run_dir / "summary.json"), args.profile)
+    print(store.baseline_path(args.dir, name) if args.path else name)
+    return 0
+
+
 def do_save(args: argparse.Namespace) -> int:
     change = store.save_run(
         args.dir, name_for(args), args.run_dir, args.how, force=args.force
@@ -257,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
         show.add_argument("name", metavar="NAME")
         show.add_argument("--json", action="store_true", help="the checked JSON")
     _add(sub, "list", do_list, "every baseline", common)
+    name = _add(sub, "name", do_name, "the baseline a run is judged against", common)
+    name.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    name.add_argument("--profile", default=None, help="another profile's baseline")
+    name.add_argument("--path", action="store_true", help="print the file's path")
     for action, handler, text in (
         ("history", do_history, "a baseline's log of changes"),
         ("delete", do_delete, "move a baseline into history"),

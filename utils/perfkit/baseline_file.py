@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from perfkit.config_checks import SCENARIOS
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.samples import SampleSet, from_summary
 
@@ -226,8 +227,11 @@ def read_summary(summary_path: Path) -> dict[str, Any]:
     return data
 
 
-def default_name(summary: dict[str, Any]) -> str:
-    """The run's profile, or `adhoc_<test name>` for an ad-hoc `--endpoint` run."""
+def default_name(summary: dict[str, Any], profile: str | None = None) -> str:
+    """The run's profile (or `profile`, to compare against another profile's baseline),
+    suffixed with its scenarios when it ran only some of them (`light_tools-prompts`: a run
+    of one scenario is never judged against the whole suite's baseline), or
+    `adhoc_<test name>` for an ad-hoc `--endpoint` run."""
     ids = [str(test.get("id", "")) for test in summary.get("tests", [])]
     if ids and all(test_id.startswith(ADHOC_PREFIX) for test_id in ids):
         names = sorted({test_id[len(ADHOC_PREFIX) :] for test_id in ids})
@@ -237,11 +241,14 @@ def default_name(summary: dict[str, Any]) -> str:
                 ExitCode.USAGE,
             )
         return check_name("adhoc_" + re.sub(r"[^A-Za-z0-9_.-]", "_", names[0]))
-    profile = summary.get("profile")
+    profile = profile or summary.get("profile")
     if not isinstance(profile, str) or not profile:
         raise KitError(
             "summary.json names no profile: pass --name NAME", ExitCode.USAGE
         )
+    scenarios = (summary.get("settings") or {}).get("scenarios") or []
+    if isinstance(scenarios, list) and scenarios and set(scenarios) != set(SCENARIOS):
+        profile = f"{profile}_{'-'.join(str(s) for s in scenarios)}"
     return check_name(profile)
 
 
