@@ -35,6 +35,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.baseline_cli",
         "save, show, list, delete, roll back, accept and promote baselines",
     ),
+    "calibrate": (
+        "perfkit.calibrate",
+        "plan, record and report make calibrate's detection check",
+    ),
+    "trend": (
+        "perfkit.trend",
+        "per-test series of run medians over results/ and their change points",
+    ),
     "compare": (
         "perfkit.compare",
         "verdicts of a run against a baseline or another run; SLOs",
