@@ -110,6 +110,9 @@ compare-versions: setup ## Two gateway releases side by side, rounds alternating
 	@utils/compare-versions.sh --base "$(BASE)" --candidate "$(CANDIDATE)" --profile $(PROFILE) \
 		$(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(ITERATIONS),--iterations $(ITERATIONS))
 
+calibrate: setup ## The kit's own detection check: A/A and +10/20/30% pairs on a calibrated target [TRIALS=10]
+	@utils/calibrate.sh $(if $(TRIALS),--trials $(TRIALS))
+
 trend: setup ## Per-test medians over every results/*/summary.json of PROFILE, with change points
 	@$(PY) -m perfkit trend --profile $(PROFILE)
 

@@ -1,0 +1,143 @@
+"""Stored-baseline verdicts end to end: real runs of the tools scenario against the real gateway.
+
+Rounds are small (smoke: 20 requests at concurrency 2) but there are five of them, the fewest
+that let a per-round test reach significance; the slowed-down case adds 60 ms to every call of
+the benchmark MCP server, which more than doubles the tool-call latency.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import KIT_ROOT, Result, kit_env, run, stack_processes
+
+TOOLS = [
+    "./run-configurable.sh",
+    "--profile",
+    "smoke",
+    "--scenarios",
+    "tools",
+    "--quiet",
+]
+
+
+@pytest.fixture()
+def dirs(tmp_path: Path) -> dict[str, str]:
+    return {
+        "PERF_RESULTS_DIR": str(tmp_path / "results"),
+        "PERF_BASELINES_DIR": str(tmp_path / "baselines"),
+        "PERF_ITERATIONS": "5",
+    }
+
+
+def tools_run(url: str, dirs: dict[str, str], *extra: str, **env: str) -> Result:
+    return run([*TOOLS, "--url", url, *extra], kit_env(**dirs, **env), timeout=600)
+
+
+def comparison(dirs: dict[str, str]) -> dict:
+    return json.loads(
+        (Path(dirs["PERF_RESULTS_DIR"]) / "latest" / "comparison.json").read_text()
+    )
+
+
+def test_first_run_becomes_the_baseline_then_unchanged_then_slowed_down(
+    stack_url: str, dirs: dict[str, str], tmp_path: Path
+) -> None:
+    first = tools_run(stack_url, dirs)
+    assert first.code == 0, first.stderr[-2000:]
+    baseline = Path(dirs["PERF_BASELINES_DIR"]) / "baseline_smoke_tools.json"
+    assert json.loads(baseline.read_text())["source"]["how"] == "initial"
+
+    second = tools_run(stack_url, dirs)
+    assert second.code == 0, second.stdout[-3000:]
+    verdicts = {t["id"]: t["verdict"] for t in comparison(dirs)["tests"]}
+    assert len(verdicts) == 6 and "regression" not in verdicts.values()
+
+    slow_env = {
+        "PERF_STACK_NAME": "it-slow",
+        "PERF_BASE_URL": "http://127.0.0.1:4463",
+        "PERF_SERVER_BASE_PORT": "9500",
+        "PERF_SERVER_DELAY_MS": "60",
+        "PERF_TOKEN_CACHE": str(tmp_path / "token.json"),
+    }
+    try:
+        started = run(["utils/local-stack.sh", "up"], kit_env(**slow_env), timeout=600)
+        assert started.code == 0, started.stderr[-2000:]
+        slowed = tools_run(
+            "http://127.0.0.1:4463", dirs, PERF_TOKEN_CACHE=slow_env["PERF_TOKEN_CACHE"]
+        )
+    finally:
+        run(["utils/local-stack.sh", "down"], kit_env(**slow_env), timeout=120)
+    assert slowed.code == 1, slowed.stdout[-3000:]
+    assert "regressed:" in slowed.stdout
+    assert "tools/rpc_tools_call_get_system_time: p50" in slowed.stdout
+    regressed = {
+        t["id"] for t in comparison(dirs)["tests"] if t["verdict"] == "regression"
+    }
+    assert {
+        "tools/rpc_tools_call_get_system_time",
+        "tools/rpc_tools_call_convert_time",
+    } <= regressed
+    assert not any(r.startswith("tools/rest_list") for r in regressed), (
+        "REST lists never touch the MCP server"
+    )
+    assert stack_processes(KIT_ROOT / ".state" / "it-slow") == []
+
+
+def test_corrupt_baseline_is_exit_2_and_left_alone(
+    stack_url: str, dirs: dict[str, str]
+) -> None:
+    baseline = Path(dirs["PERF_BASELINES_DIR"]) / "baseline_smoke_tools.json"
+    baseline.parent.mkdir(parents=True)
+    baseline.write_text('{"schema_version": 1, "kind": "perfkit-baseline", "tests": [')
+    result = tools_run(stack_url, dirs)
+    assert result.code == 2, result.stderr[-2000:]
+    assert str(baseline) in result.stderr and "baseline-rollback" in result.stderr
+    assert baseline.read_text().endswith('"tests": ['), (
+        "a corrupt baseline is never replaced"
+    )
+
+
+def test_missing_test_fails_the_comparison(
+    stack_url: str, dirs: dict[str, str]
+) -> None:
+    assert tools_run(stack_url, dirs).code == 0
+    fewer = tools_run(stack_url, dirs, PERF_LIST_LIMITS="10,50")
+    assert fewer.code == 1, fewer.stdout[-2000:]
+    [missing] = [
+        t
+        for t in comparison(dirs)["tests"]
+        if t["id"] == "tools/rest_list_tools_limit_100"
+    ]
+    assert missing["verdict"] == "failed"
+    assert "failed" in fewer.stdout
+
+
+def test_another_profiles_baseline_is_at_most_inconclusive(
+    stack_url: str, dirs: dict[str, str]
+) -> None:
+    # a "light" baseline (scaled down through the environment, so only the profile differs)
+    light = run(
+        [
+            "./run-configurable.sh",
+            "--profile",
+            "light",
+            "--scenarios",
+            "tools",
+            "--quiet",
+            "--url",
+            stack_url,
+        ],
+        kit_env(**dirs, PERF_REQUESTS="20", PERF_CONCURRENCY="2", PERF_WARMUP="0"),
+        timeout=600,
+    )
+    assert light.code == 0, light.stderr[-2000:]
+    against_light = tools_run(stack_url, dirs, PERF_BASELINE_PROFILE="light")
+    assert against_light.code == 0, against_light.stdout[-2000:]
+    result = comparison(dirs)
+    assert Path(result["baseline"]["source"]).name == "baseline_light_tools.json"
+    assert "profile: light -> smoke" in result["environment_differences"]
+    assert {t["verdict"] for t in result["tests"]} <= {"inconclusive", "unchanged"}
+    assert "profile: light -> smoke" in against_light.stdout
