@@ -318,7 +318,7 @@ def test_save_refuses_to_replace_a_corrupt_baseline(
 ) -> None:
     path = bdir / "baseline_smoke.json"
     path.write_text('{"half": ')
-    run = run_dir(tmp_path, "r", summary())
+    run = run_dir(tmp_path, "r", summary(SMOKE_27))
     code, _, err = perfkit(capsys, "save", str(run), "--dir", str(bdir))
     assert code == 2
     assert "is not valid JSON" in err and "pass --force" in err
@@ -331,7 +331,7 @@ def test_forced_save_keeps_the_corrupt_file_in_history(
 ) -> None:
     path = bdir / "baseline_smoke.json"
     path.write_text('{"half": ')
-    run = run_dir(tmp_path, "r", summary())
+    run = run_dir(tmp_path, "r", summary(SMOKE_27))
     code, _, err = perfkit(capsys, "save", str(run), "--dir", str(bdir), "--force")
     assert code == 0
     (kept,) = history_json(bdir)
@@ -548,7 +548,16 @@ def test_record_on_the_command_line(
     runs = improved_runs(tmp_path)
     comparison = tmp_path / "comparison.json"
     comparison.write_text(json.dumps(IMPROVED))
-    args = ["--comparison", str(comparison), "--dir", str(bdir), "--promote-after", "2"]
+    args = [
+        "--comparison",
+        str(comparison),
+        "--dir",
+        str(bdir),
+        "--promote-after",
+        "2",
+        "--name",
+        "smoke",
+    ]
     code, _, err = perfkit(capsys, "record", str(runs[0]), *args)
     assert code == 0 and "improvement 1 of 2" in err
     code, _, err = perfkit(capsys, "record", str(runs[1]), *args)
@@ -563,7 +572,7 @@ def test_adhoc_runs_keep_their_own_baseline(
     tmp_path: Path, bdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert default_name(summary(ADHOC)) == "adhoc_get_health"
-    assert default_name(summary(SMOKE)) == "smoke"
+    assert default_name(summary(SMOKE_27)) == "smoke"
     save_run(bdir, "smoke", run_dir(tmp_path, "suite", summary()))
     suite = (bdir / "baseline_smoke.json").read_bytes()
     code, _, err = perfkit(capsys, "save", str(run_dir(tmp_path, "adhoc", summary(ADHOC))),
@@ -578,7 +587,7 @@ def test_save_message_names_what_was_done(
     tmp_path: Path, bdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first, second = (
-        run_dir(tmp_path, "a", summary()),
+        run_dir(tmp_path, "a", summary(SMOKE_27)),
         run_dir(tmp_path, "b", summary(SMOKE_27)),
     )
     perfkit(capsys, "save", str(first), "--dir", str(bdir))
@@ -586,6 +595,14 @@ def test_save_message_names_what_was_done(
     assert code == 0 and out == ""
     assert f"from {second.resolve()} (27 tests, 1 round each)" in err
     assert f"previous kept as {history_json(bdir)[0]}" in err
+
+
+def test_a_run_of_some_scenarios_has_a_baseline_of_its_own() -> None:
+    """make test-tools must never be judged against the whole suite's baseline."""
+    assert default_name(summary(SMOKE)) == "smoke_tools-gateway-core"
+    assert default_name(summary(SMOKE_27)) == "smoke"
+    assert default_name(summary(SMOKE), profile="light") == "light_tools-gateway-core"
+    assert default_name(summary(SMOKE_27), profile="light") == "light"
 
 
 def test_list_shows_every_baseline(

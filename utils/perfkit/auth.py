@@ -10,11 +10,11 @@ import argparse
 import base64
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from perfkit.atomic import write_json_atomic
 from perfkit.exitcodes import ExitCode, KitError
 
 
@@ -106,15 +106,7 @@ def write_cache(path: Path, token: CachedToken, now: float | None = None) -> Non
         if (t.url, t.email) != (token.url, token.email) and t.exp > now
     ]
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".token-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"tokens": [asdict(t) for t in [*keep, token]]}, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_json_atomic(path, {"tokens": [asdict(t) for t in [*keep, token]]}, mode=0o600)
 
 
 def usable(

@@ -14,11 +14,11 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from perfkit.atomic import write_text_atomic
 from perfkit.compare_engine import check_run_slos, compare_samples
 from perfkit.compare_model import CompareOptions, Comparison
 from perfkit.compare_output import (
@@ -96,19 +96,6 @@ def compare_runs(
     if baseline is None:
         return check_run_slos(candidate, options)
     return compare_samples(baseline, candidate, options)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_outputs(run_dir: Path, comparison: Comparison) -> None:

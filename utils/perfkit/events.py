@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from perfkit.atomic import write_json_atomic
 from perfkit.exitcodes import ExitCode, KitError
 
 SCHEMA_VERSION = 1  # of run.json and summary.json
@@ -217,18 +216,8 @@ def check_overwrite(path: Path, force: bool) -> None:
 
 
 def write_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write to a temporary file in the same folder, then rename it over `path`."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=2, ensure_ascii=False)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write JSON to `path` whole or not at all (see perfkit.atomic)."""
+    write_json_atomic(path, data)
 
 
 def build_parser() -> argparse.ArgumentParser:
