@@ -47,6 +47,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.compare",
         "verdicts of a run against a baseline or another run; SLOs",
     ),
+    "report": ("perfkit.report_html", "write a run's self-contained report.html"),
+    "report-compare": ("perfkit.report_multi", "one HTML page comparing several runs"),
     "exit-codes": ("perfkit.cli", "print the exit-code table as shell constants"),
 }
 

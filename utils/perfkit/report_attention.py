@@ -1,0 +1,160 @@
+"""The report's verdict banner and its list of what needs attention (data only).
+
+Banner kinds, worst first: failed > regression > inconclusive > pass. The worst of what the
+summary says (failed tests; partial, skipped or empty runs are inconclusive) and what
+comparison.json says (its run verdict) wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SEVERITY = {"failed": 3, "regression": 2, "inconclusive": 1, "pass": 0}
+# comparison.json run verdict -> banner kind
+COMPARISON_KIND = {
+    "failed": "failed",
+    "slo_breach": "failed",
+    "regression": "regression",
+    "inconclusive": "inconclusive",
+    "improvement": "pass",
+    "unchanged": "pass",
+}
+
+
+@dataclass
+class Banner:
+    kind: str  # pass | regression | failed | inconclusive
+    title: str
+    lines: list[str]
+
+
+@dataclass
+class Attention:
+    kind: str  # failed | regression | slo | inconclusive | warning
+    subject: str  # a test id, or "run"
+    text: str
+
+
+def summary_kind(summary: dict[str, Any]) -> tuple[str, list[str]]:
+    """Banner kind from the summary alone: failed tests, else partial/skipped/empty runs are
+    inconclusive, else pass."""
+    tests = summary.get("tests", [])
+    failed = [t["id"] for t in tests if t.get("status") == "failed"]
+    skipped = [t["id"] for t in tests if t.get("status") == "skipped"]
+    lines = []
+    if summary.get("status") == "partial":
+        lines.append(
+            "the run is partial: it was interrupted before every test finished"
+        )
+    if failed:
+        return "failed", [f"{len(failed)} of {len(tests)} tests failed", *lines]
+    if skipped:
+        lines.append(f"{len(skipped)} of {len(tests)} tests skipped")
+    if not any(t.get("status") == "ok" for t in tests):
+        lines.append("no test was measured")
+    return ("inconclusive" if lines else "pass"), lines
+
+
+def banner(summary: dict[str, Any], comparison: dict[str, Any] | None) -> Banner:
+    kind, lines = summary_kind(summary)
+    if comparison is not None and comparison.get("verdict") in COMPARISON_KIND:
+        verdict = str(comparison["verdict"])
+        counts = comparison.get("summary", {})
+        parts = [f"{counts[k]} {k}" for k in SUMMARY_KEYS if counts.get(k)]
+        lines.append(
+            f"against the baseline: {verdict} ({', '.join(parts) or 'no tests'})"
+        )
+        other = COMPARISON_KIND[verdict]
+        if SEVERITY[other] > SEVERITY[kind]:
+            kind = other
+    elif comparison is not None:
+        lines.append(f"no baseline comparison ({comparison.get('verdict')})")
+    else:
+        lines.append("not compared with a baseline (no comparison.json)")
+    totals = summary.get("totals", {})
+    counted = ", ".join(
+        f"{totals[k]} {k}" for k in ("ok", "failed", "skipped") if totals.get(k)
+    )
+    lines.insert(0, f"{totals.get('tests', 0)} tests: {counted or 'none run'}")
+    titles = {
+        "pass": "Pass",
+        "regression": "Regression",
+        "failed": "Failed",
+        "inconclusive": "Inconclusive",
+    }
+    return Banner(kind, titles[kind], lines)
+
+
+SUMMARY_KEYS = (
+    "failed",
+    "regression",
+    "inconclusive",
+    "improvement",
+    "unchanged",
+    "new",
+)
+
+
+def _fmt_change(metric: str, m: dict[str, Any]) -> str:
+    unit = {"rps": " req/s", "error_rate": "", "total_time": " s"}.get(metric, " ms")
+    text = f"{metric}: {m.get('base_median')}{unit} -> {m.get('cand_median')}{unit}"
+    if m.get("change_pct") is not None:
+        text += f" ({m['change_pct']:+.1f}%"
+        ci = m.get("ci_pct")
+        if ci:
+            text += (
+                f", CI [{ci[0]:+.1f}%, {ci[1]:+.1f}%] @{round(100 * m['ci_level'])}%"
+            )
+        text += ")"
+    return text
+
+
+def attention(
+    summary: dict[str, Any], comparison: dict[str, Any] | None
+) -> list[Attention]:
+    """What needs a look, worst first: failed tests, regressions, SLO breaches,
+    inconclusive tests, then measurement warnings."""
+    items: list[Attention] = []
+    for test in summary.get("tests", []):
+        if test.get("status") in {"failed", "skipped"}:
+            reason = test.get("reason") or "no reason recorded"
+            items.append(Attention("failed", test["id"], f"{test['status']}: {reason}"))
+    compared = comparison.get("tests", []) if comparison else []
+    for test in compared:
+        if test.get("verdict") == "failed" and not any(
+            i.subject == test["id"] for i in items
+        ):
+            notes = "; ".join(test.get("notes", [])) or "failed against the baseline"
+            items.append(Attention("failed", test["id"], notes))
+    for test in compared:
+        for metric, m in test.get("metrics", {}).items():
+            if m.get("verdict") == "regression":
+                items.append(
+                    Attention("regression", test["id"], _fmt_change(metric, m))
+                )
+    for breach in comparison.get("slo_breaches", []) if comparison else []:
+        text = f"SLO {breach.get('slo')}: {breach.get('value')} (limit {breach.get('limit')})"
+        items.append(Attention("slo", str(breach.get("test")), text))
+    for test in compared:
+        if test.get("verdict") == "inconclusive":
+            notes = "; ".join(test.get("notes", [])) or "inconclusive"
+            items.append(Attention("inconclusive", test["id"], notes))
+    items += [
+        Attention("warning", "run", w)
+        for w in measurement_warnings(summary, comparison)
+    ]
+    return items
+
+
+def measurement_warnings(
+    summary: dict[str, Any], comparison: dict[str, Any] | None
+) -> list[str]:
+    warnings = [str(w) for w in summary.get("warnings", [])]
+    if summary.get("status") == "partial":
+        warnings.append(
+            "partial run: interrupted, some tests have fewer rounds or none"
+        )
+    for diff in comparison.get("environment_differences", []) if comparison else []:
+        warnings.append(f"environment differs from the baseline's: {diff}")
+    return warnings
