@@ -30,7 +30,7 @@ SHELL_FILES := run-configurable.sh $(wildcard utils/*.sh scenarios/*.sh tests/*.
 
 .PHONY: help setup setup-dev up down status auth check-services test test-tools test-resources \
 	test-prompts test-mixed test-gateway-core bench-endpoint clean clean-results check lint \
-	unit bats integration fixtures compare baseline-save baseline-list baseline-show \
+	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
 	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
 	calibrate trend
 
@@ -125,6 +125,9 @@ lint: setup-dev ## shellcheck, ruff and mypy
 	.state/venv/bin/ruff check utils tests
 	.state/venv/bin/ruff format --check utils tests
 	.state/venv/bin/mypy utils/perfkit
+
+fixtures-monitor: setup ## Re-record tests/fixtures/monitor/ (a real perfkit monitor run, ~8 s, no gateway)
+	@tests/fixtures/record-monitor-fixture.sh
 
 unit: setup-dev ## Python unit tests on recorded fixtures
 	$(PY) -m pytest -q tests/unit

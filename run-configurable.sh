@@ -231,6 +231,7 @@ run_prepare_side() {
   fi
   mkdir -p "${dir}/raw"
   run_init "${url}" "${dir}" "${token}"
+  perf_monitor_start "${url}" "${dir}"
   perf_add_side "${url}" "${token}" "${dir}"
 }
 
@@ -306,6 +307,7 @@ run_baseline() {
 }
 
 run_teardown() {
+  perf_monitor_stop
   if [[ "${RUN_STARTED_STACK:-0}" == 1 ]]; then
     RUN_STARTED_STACK=0
     perf_log "taking down the local stack this run started"
@@ -355,6 +357,7 @@ run_main() {
   ln -sfn "${PERF_SIDE_DIRS[-1]#"${PERF_RESULTS_DIR}/"}" "${PERF_RESULTS_DIR}/latest"
   perf_log "run folder: ${RUN_DIR}"
   perf_run_plan
+  perf_monitor_stop
   run_summarize || rc=$?
   if [[ -n "${RUN_AB_BASE}" ]]; then
     run_compare_ab || rc=$?

@@ -355,3 +355,44 @@ perf_run_plan() {
     [[ "${PERF_T_KIND[i]}" == component ]] || perf_run_test "${i}"
   done
 }
+
+# --- resource monitor: one `perfkit monitor` per run folder, for the whole run ----------------
+
+readonly PERF_MONITOR_INTERVAL=0.5 # seconds between samples (docs/internals.md, resources.jsonl)
+PERF_MONITOR_PIDS=()
+PERF_MONITOR_DIRS=()
+
+# perf_monitor_start URL DIR: sample resource use into DIR/resources.jsonl until
+# perf_monitor_stop (or the interrupt path's perf_kill_children; it also stops by itself once
+# this shell is gone). The gateway: the local stack's processes when the stack serves URL, else
+# whatever listens on URL's loopback port. A monitor that fails costs a warning, never the run.
+perf_monitor_start() {
+  local url="$1" dir="$2" role pid port args=(--interval "${PERF_MONITOR_INTERVAL}" --watch-pid "$$")
+  if [[ "${url}" =~ ^(https?)://(127\.[0-9.]+|localhost|\[::1\])(:([0-9]+))?(/|$) ]]; then
+    port="${BASH_REMATCH[4]:-$([[ "${BASH_REMATCH[1]}" == https ]] && echo 443 || echo 80)}"
+    args+=(--gateway-port "${port}")
+  fi
+  while read -r role pid; do
+    case "${role}" in
+      gateway) args+=(--gateway-pid "${pid}") ;;
+      server) args+=(--server-pid "${pid}") ;;
+    esac
+  done < <("${PERF_KIT_ROOT}/utils/local-stack.sh" pids --url "${url}" 2>/dev/null || true)
+  perf_spawn env PYTHONPATH="${PERF_KIT_ROOT}/utils" "${PERF_VENV}/bin/python" -m perfkit \
+    monitor "${dir}" "${args[@]}" >/dev/null
+  PERF_MONITOR_PIDS+=("${PERF_LAST_PID}")
+  PERF_MONITOR_DIRS+=("${dir}")
+}
+
+# perf_monitor_stop: stop every monitor (each flushes and exits within a second of TERM).
+perf_monitor_stop() {
+  local i
+  for i in "${!PERF_MONITOR_PIDS[@]}"; do
+    perf_stop_group "${PERF_MONITOR_PIDS[i]}" 2
+    perf_forget_pid "${PERF_MONITOR_PIDS[i]}"
+    [[ -s "${PERF_MONITOR_DIRS[i]}/resources.jsonl" ]] ||
+      perf_warn "the resource monitor recorded nothing in ${PERF_MONITOR_DIRS[i]}: summary.json has no resource figures"
+  done
+  PERF_MONITOR_PIDS=()
+  PERF_MONITOR_DIRS=()
+}

@@ -6,6 +6,8 @@
 #   utils/local-stack.sh down                                 stop exactly what `up` started (by PID)
 #   utils/local-stack.sh status                               show what runs; exit 3 if the gateway is down
 #   utils/local-stack.sh running                              exit 0 when the kit's gateway runs
+#   utils/local-stack.sh pids [--url URL]                     `gateway PID` / `server PID` lines of
+#                                                             what runs (none if URL is not the stack's)
 #
 # Settings: service.gateway_version (GATEWAY_VERSION), service.base_url, service.servers_count,
 # service.cache; everything lives in .state/ (git-ignored): gateway venvs in .state/gateways/,
@@ -250,14 +252,30 @@ stack_status() {
   return "${rc}"
 }
 
+# stack_pids [URL]: a `gateway PID` line and a `server PID` line per MCP server that runs, for
+# perfkit monitor; nothing when the gateway is down or does not serve URL.
+stack_pids() {
+  local url="${1%/}" pidfile served
+  stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway || return 0
+  served="$(cat "${STACK_DIR}/gateway.url" 2>/dev/null || true)"
+  [[ -z "${url}" || "${served%/}" == "${url}" ]] || return 0
+  printf 'gateway %s\n' "$(<"${STACK_DIR}/gateway.pid")"
+  for pidfile in "${STACK_DIR}"/server-*.pid; do
+    if stack_pid_alive "${pidfile}" bench_server.py; then
+      printf 'server %s\n' "$(<"${pidfile}")"
+    fi
+  done
+}
+
 stack_main() {
-  local action="${1:-}" servers="" profile="${PERF_PROFILE:-light}"
-  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, down, status or running (see --help)"
+  local action="${1:-}" servers="" profile="${PERF_PROFILE:-light}" url=""
+  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, down, status, running or pids (see --help)"
   shift
   while (($#)); do
     case "$1" in
       --servers) servers="$(perf_flag_value "$@")"; shift 2 ;;
       --profile) profile="$(perf_flag_value "$@")"; shift 2 ;;
+      --url) url="$(perf_flag_value "$@")"; shift 2 ;;
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
     esac
   done
@@ -272,8 +290,9 @@ stack_main() {
       stack_status
       ;;
     running) stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway ;;
-    -h | --help) sed -n '2,12p' "$0" ;;
-    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, down, status, running)" ;;
+    pids) stack_pids "${url}" ;;
+    -h | --help) sed -n '2,14p' "$0" ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, down, status, running, pids)" ;;
   esac
 }
 

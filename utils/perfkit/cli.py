@@ -47,6 +47,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.compare",
         "verdicts of a run against a baseline or another run; SLOs",
     ),
+    "monitor": (
+        "perfkit.monitor",
+        "sample CPU, memory, threads and connections into RUN_DIR/resources.jsonl",
+    ),
     "report": ("perfkit.report_html", "write a run's self-contained report.html"),
     "report-compare": ("perfkit.report_multi", "one HTML page comparing several runs"),
     "exit-codes": ("perfkit.cli", "print the exit-code table as shell constants"),

@@ -34,6 +34,7 @@ from perfkit.events import (
     write_atomic,
 )
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.monitor_summary import for_summary
 from perfkit.table import describe_errors, render_summary
 
 INTERRUPTED = "run interrupted before this test finished"
@@ -67,11 +68,13 @@ class TestResult:
     aggregate: dict[str, Any] | None
     probe: dict[str, Any] | None
     components: list[ComponentResult] | None = None
+    resources: dict[str, Any] | None = None  # only when the run has resources.jsonl
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if self.components is None:
-            del data["components"]
+        for key in ("components", "resources"):
+            if data[key] is None:
+                del data[key]
         return data
 
 
@@ -95,11 +98,16 @@ class Summary:
     tests: list[TestResult]
     totals: Totals
     warnings: list[str] = field(default_factory=list)
+    resources: dict[str, Any] | None = (
+        None  # perfkit.monitor_summary; only with resources.jsonl
+    )
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["tests"] = [test.to_dict() for test in self.tests]
+        if data["resources"] is None:
+            del data["resources"]
         return {"schema_version": data.pop("schema_version"), **data}
 
 
@@ -287,6 +295,14 @@ def summarize(run_dir: Path, partial: bool) -> Summary:
         tests.append(test)
         warnings += test_warnings
     warnings += _unknown_transport_warning(tests)
+    resources, per_test, resource_warnings = for_summary(
+        run_dir,
+        {t.id: t.rounds for t in tests},
+        float(run["settings"]["generator_cpu_warning"]),
+    )
+    for test in tests:
+        test.resources = per_test.get(test.id)
+    warnings += resource_warnings
     totals = Totals(tests=len(tests))
     for test in tests:
         setattr(totals, test.status, getattr(totals, test.status) + 1)
@@ -302,6 +318,7 @@ def summarize(run_dir: Path, partial: bool) -> Summary:
         tests=tests,
         totals=totals,
         warnings=list(dict.fromkeys(warnings)),
+        resources=resources,
     )
 
 
