@@ -32,7 +32,7 @@ SHELL_FILES := run-configurable.sh $(wildcard utils/*.sh scenarios/*.sh tests/*.
 	test-prompts test-mixed test-gateway-core bench-endpoint clean clean-results check lint \
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
 	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
-	calibrate trend
+	calibrate trend report report-compare
 
 help: ## Show this help
 	@printf 'MCP Gateway Performance Kit\n\nusage: make TARGET [PROFILE=light] [GATEWAY_URL=...]\n\n'
@@ -112,6 +112,13 @@ compare-versions: setup ## Two gateway releases side by side, rounds alternating
 
 calibrate: setup ## The kit's own detection check: A/A and +10/20/30% pairs on a calibrated target [TRIALS=10]
 	@utils/calibrate.sh $(if $(TRIALS),--trials $(TRIALS))
+
+report: setup ## Write RUN's self-contained report.html (default results/latest) and open it when interactive
+	@$(PY) -m perfkit report $(RUN) --open
+
+report-compare: setup ## One page comparing runs side by side: make report-compare RUNS="results/a results/b"
+	@test -n "$(RUNS)" || { echo "make: report-compare needs RUNS=\"results/<run> results/<run> ...\"" >&2; exit 2; }
+	@$(PY) -m perfkit report-compare $(RUNS) --open
 
 trend: setup ## Per-test medians over every results/*/summary.json of PROFILE, with change points
 	@$(PY) -m perfkit trend --profile $(PROFILE)

@@ -364,8 +364,20 @@ run_main() {
   else
     run_baseline "${rc}" || rc=$?
   fi
+  run_report
   perf_log "results: ${RUN_DIR}"
   return "${rc}"
+}
+
+# run_report: report.html in every run folder when reporting.generate_report / PERF_GENERATE_REPORT
+# is on, opened in a browser only when interactive; a report that fails never fails the run.
+run_report() {
+  local dir args=()
+  [[ "${PERF_GENERATE_REPORT}" == true ]] || return 0
+  [[ -t 1 && -z "${CI:-}" ]] && args+=(--open)
+  for dir in "${PERF_SIDE_DIRS[@]}"; do
+    perf_py report "${dir}" "${args[@]}" >/dev/null || perf_warn "no report.html for ${dir} (see above); the results stand"
+  done
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
