@@ -13,11 +13,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 
+def _umask_mode() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return 0o666 & ~current
+
+
 def _write(path: Path, fill: Callable[[TextIO], None], mode: int | None) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        if mode is not None:
-            os.fchmod(fd, mode)
+        # mkstemp makes 0600 files: give results the usual umask-based mode unless told
+        os.fchmod(fd, _umask_mode() if mode is None else mode)
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             fill(stream)
             stream.flush()
