@@ -116,9 +116,8 @@ calibrate: setup ## The kit's own detection check: A/A and +10/20/30% pairs on a
 report: setup ## Write RUN's self-contained report.html (default results/latest) and open it when interactive
 	@$(PY) -m perfkit report $(RUN) --open
 
-report-compare: setup ## One page comparing runs side by side: make report-compare RUNS="results/a results/b"
-	@test -n "$(RUNS)" || { echo "make: report-compare needs RUNS=\"results/<run> results/<run> ...\"" >&2; exit 2; }
-	@$(PY) -m perfkit report-compare $(RUNS) --open
+report-compare: setup ## Runs side by side: RUNS="results/a results/b" (default: the newest run of each profile)
+	@$(PY) -m perfkit report-compare $(RUNS) --results $(or $(PERF_RESULTS_DIR),results) --open
 
 trend: setup ## Per-test medians over every results/*/summary.json of PROFILE, with change points
 	@$(PY) -m perfkit trend --profile $(PROFILE)

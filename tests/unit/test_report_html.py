@@ -158,3 +158,29 @@ def test_report_compare_changes_relative_to_first_run() -> None:
     assert only_first.cells[1]["p50"].value is None
     html = report_multi.render([ALL, REGRESSION])
     assert external_urls(html) == [] and html.count('data-chart="compare"') == 2
+
+
+def test_report_compare_picks_the_newest_complete_run_of_each_profile(
+    tmp_path: Path,
+) -> None:
+    from perfkit.exitcodes import KitError
+    from perfkit.report_multi import newest_per_profile
+
+    def run(name: str, profile: str, status: str = "complete") -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "summary.json").write_text(
+            json.dumps({"profile": profile, "status": status})
+        )
+        return folder
+
+    run("light_20260101-000000", "light")
+    newest_light = run("light_20260102-000000", "light")
+    run("light_20260103-000000", "light", status="partial")
+    smoke = run("smoke_20260101-000000", "smoke")
+    run("adhoc_20260104-000000", "smoke")
+    assert newest_per_profile(tmp_path) == [smoke, newest_light]
+    (tmp_path / "light_20260102-000000" / "summary.json").unlink()
+    (tmp_path / "light_20260101-000000" / "summary.json").unlink()
+    with pytest.raises(KitError, match="at least two profiles"):
+        newest_per_profile(tmp_path)

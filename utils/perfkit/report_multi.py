@@ -8,6 +8,7 @@ templates/report_compare.html.j2.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -140,12 +141,47 @@ def render(run_dirs: list[Path], generated_at: str | None = None) -> str:
     )
 
 
+PROFILE_ORDER = ("smoke", "light", "medium", "heavy", "spike", "soak")
+
+
+def newest_per_profile(results: Path) -> list[Path]:
+    """The newest complete suite run of each profile, lightest profile first."""
+    newest: dict[str, Path] = {}
+    for summary in sorted(results.glob("*/summary.json")):
+        try:
+            data = json.loads(summary.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        profile = str(data.get("profile"))
+        if data.get("status") == "complete" and not summary.parent.name.startswith(
+            "adhoc_"
+        ):
+            newest[profile] = (
+                summary.parent
+            )  # names sort by time stamp: the last one wins
+    if len(newest) < 2:
+        raise KitError(
+            f"need runs of at least two profiles in {results} (have: {', '.join(newest) or 'none'});"
+            " name run folders: report-compare RUN_DIR RUN_DIR ...",
+            ExitCode.USAGE,
+        )
+    rank = {name: i for i, name in enumerate(PROFILE_ORDER)}
+    return [
+        newest[p] for p in sorted(newest, key=lambda p: (rank.get(p, len(rank)), p))
+    ]
+
+
 def cli(argv: list[str]) -> int:
     from perfkit.report_html import deliver
 
     parser = argparse.ArgumentParser(prog="perfkit report-compare", description=__doc__)
     parser.add_argument(
-        "run_dirs", type=Path, nargs="+", help="run folders, first = reference"
+        "run_dirs", type=Path, nargs="*", help="run folders, first = reference"
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help="no run folders given: the newest complete run of each profile in this folder",
     )
     parser.add_argument(
         "--output",
@@ -154,6 +190,8 @@ def cli(argv: list[str]) -> int:
     )
     parser.add_argument("--open", action="store_true", help="open when interactive")
     args = parser.parse_args(argv)
+    if not args.run_dirs:
+        args.run_dirs = newest_per_profile(args.results or Path("results"))
     missing = [str(d) for d in args.run_dirs if not (d / "summary.json").is_file()]
     if missing:
         raise KitError(
