@@ -41,7 +41,7 @@ help: ## Show this help
 setup: ## Install what is missing: hey, curl, GNU time (apt, as root) and the Python venv
 	@utils/setup.sh
 
-setup-dev: ## setup, plus the test tools (shellcheck, bats, jq, pytest, ruff, mypy)
+setup-dev: ## setup, plus the test tools (shellcheck, bats, jq, chromium, pytest, ruff, mypy)
 	@utils/setup.sh --dev
 
 up: setup ## Start the local stack: gateway (GATEWAY_VERSION) + benchmark MCP server(s)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the kit needs and is missing: OS tools (hey, curl, GNU time; with --dev also
-# ShellCheck, bats, jq) from Debian packages when running as root, and the Python venv.
+# ShellCheck, bats, jq and Chromium for the report test) from Debian packages when running as
+# root, and the Python venv.
 #
 #   utils/setup.sh [--dev]
 # Not root and a tool missing: prints the exact command to run and exits 3.
@@ -56,7 +57,7 @@ setup_main() {
   esac
   setup_os_packages hey:hey curl:curl time:/usr/bin/time
   if ((dev)); then
-    setup_os_packages shellcheck:shellcheck bats:bats jq:jq
+    setup_os_packages shellcheck:shellcheck bats:bats jq:jq chromium:chromium
     setup_venv "${PERF_KIT_ROOT}/utils/requirements-dev.txt"
   else
     setup_venv "${PERF_KIT_ROOT}/utils/requirements.txt"
