@@ -184,3 +184,25 @@ def test_report_compare_picks_the_newest_complete_run_of_each_profile(
     (tmp_path / "light_20260101-000000" / "summary.json").unlink()
     with pytest.raises(KitError, match="at least two profiles"):
         newest_per_profile(tmp_path)
+
+
+def test_report_generator_script_is_the_report_command(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "utils" / "report_generator.py"
+    output = tmp_path / "report.html"
+    done = subprocess.run(
+        [sys.executable, str(script), str(REGRESSION), "--output", str(output)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "tools/rpc_tools_call_get_system_time" in output.read_text()
+    missing = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 2 and "nope" in missing.stderr
