@@ -40,11 +40,16 @@ def readme_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """One results and one baselines folder for all the commands, which build on each other
     (make test saves the baseline that make baseline-show shows), kept out of the kit's own."""
     base = tmp_path_factory.mktemp("readme")
-    return {"PERF_RESULTS_DIR": str(base / "results"), "PERF_BASELINES_DIR": str(base / "baselines")}
+    return {
+        "PERF_RESULTS_DIR": str(base / "results"),
+        "PERF_BASELINES_DIR": str(base / "baselines"),
+    }
 
 
 @pytest.mark.parametrize("command", [c for c in readme_commands() if c not in NOT_RUN])
-def test_readme_command_works(command: str, stack_url: str, readme_dirs: dict[str, str]) -> None:
+def test_readme_command_works(
+    command: str, stack_url: str, readme_dirs: dict[str, str]
+) -> None:
     env = kit_env(**readme_dirs, **SCALED)
     was_up = answers(stack_url)
     result = run(["bash", "-c", command], env, timeout=900)

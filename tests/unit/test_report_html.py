@@ -204,5 +204,6 @@ def test_report_generator_script_is_the_report_command(tmp_path: Path) -> None:
         [sys.executable, str(script), str(tmp_path / "nope")],
         capture_output=True,
         text=True,
+        check=False,
     )
     assert missing.returncode == 2 and "nope" in missing.stderr
