@@ -41,7 +41,9 @@ setup_venv() {
   command -v python3 >/dev/null 2>&1 || perf_die "${PERF_EXIT_ENV_NOT_READY}" "python3 not found; install Python 3.11-3.13"
   perf_log "installing Python dependencies into ${PERF_VENV} (from $(basename "${requirements}"))"
   [[ -x "${PERF_VENV}/bin/python" ]] || python3 -m venv "${PERF_VENV}"
-  "${PERF_VENV}/bin/pip" install -q --disable-pip-version-check -r "${requirements}" ||
+  # (this machine's pip.conf names local mirrors that lack some packages: pip warns per package)
+  "${PERF_VENV}/bin/pip" install -q --disable-pip-version-check -r "${requirements}" \
+    2> >(grep -v '^WARNING: Location .* is ignored' >&2) ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "pip could not install ${requirements}; see the messages above"
   printf '%s\n' "${want}" >>"${stamp}"
   # the dev requirements include the runtime ones: a dev venv satisfies both
