@@ -22,7 +22,7 @@ GATEWAY_VERSION ?=
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY := PYTHONPATH=utils .state/venv/bin/python
-RUN := ./run-configurable.sh --profile $(PROFILE) $(if $(BASELINE),--baseline $(BASELINE)) \
+RUNNER := ./run-configurable.sh --profile $(PROFILE) $(if $(BASELINE),--baseline $(BASELINE)) \
 	$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(GATEWAY_URL),--url $(GATEWAY_URL))
 export GATEWAY_VERSION
 STACK_ARGS := --profile $(PROFILE) $(if $(SERVERS),--servers $(SERVERS))
@@ -60,22 +60,22 @@ check-services: setup ## Check gateway health/readiness, database, cache, auth a
 	@utils/check-services.sh --profile $(PROFILE) $(if $(GATEWAY_URL),--url $(GATEWAY_URL)) $(if $(SERVERS),--servers $(SERVERS))
 
 test: setup ## Benchmark every scenario (PROFILE=light); brings the local stack up if nothing answers
-	@$(RUN) --scenarios $(SCENARIOS)
+	@$(RUNNER) --scenarios $(SCENARIOS)
 
 test-tools: setup ## Benchmark the tools scenario
-	@$(RUN) --scenarios tools
+	@$(RUNNER) --scenarios tools
 
 test-resources: setup ## Benchmark the resources scenario
-	@$(RUN) --scenarios resources
+	@$(RUNNER) --scenarios resources
 
 test-prompts: setup ## Benchmark the prompts scenario
-	@$(RUN) --scenarios prompts
+	@$(RUNNER) --scenarios prompts
 
 test-gateway-core: setup ## Benchmark health, readiness, version, servers, gateways, RPC ping
-	@$(RUN) --scenarios gateway-core
+	@$(RUNNER) --scenarios gateway-core
 
 test-mixed: setup ## Benchmark the mixed workload (several hey at once)
-	@$(RUN) --scenarios mixed
+	@$(RUNNER) --scenarios mixed
 
 bench-endpoint: setup ## Benchmark one URL: make bench-endpoint URL=http://127.0.0.1:4444/tools [METHOD=POST PAYLOAD=f.json]
 	@test -n "$(URL)" || { echo "make: bench-endpoint needs URL=http://..." >&2; exit 2; }

@@ -37,13 +37,18 @@ def answers(url: str) -> bool:
 
 
 def kit_env(**overrides: str) -> dict[str, str]:
-    """The environment a user would have: no PERF_* leaking in from the test runner."""
+    """The environment a user would have: no PERF_* leaking in from the test runner. A test
+    that puts its results in a temporary folder gets its baselines beside them, never in the
+    kit's own baselines/."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("PERF_") and k != "GATEWAY_URL"
     }
     env.update(overrides)
+    if "PERF_RESULTS_DIR" in overrides and "PERF_BASELINES_DIR" not in overrides:
+        results = Path(overrides["PERF_RESULTS_DIR"])
+        env["PERF_BASELINES_DIR"] = str(results.parent / "baselines")
     return env
 
 

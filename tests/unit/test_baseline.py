@@ -677,3 +677,18 @@ def test_default_dir_comes_from_the_environment(
 
 def test_path_of_a_name(bdir: Path) -> None:
     assert baseline_path(bdir, "adhoc_x.y-1") == bdir / "baseline_adhoc_x.y-1.json"
+
+
+def test_a_run_that_measured_nothing_still_has_a_baseline_name(
+    tmp_path: Path, bdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failed ad-hoc run gets compared (and fails); naming its baseline must not crash."""
+    data = summary(ADHOC)
+    for test in data["tests"]:
+        test["rounds"] = []
+        test["status"] = "failed"
+    run = run_dir(tmp_path, "failed", data)
+    code, out, _ = perfkit(capsys, "name", str(run), "--dir", str(bdir), "--path")
+    assert code == 0 and out.strip() == str(bdir / "baseline_adhoc_get_health.json")
+    code, _, err = perfkit(capsys, "save", str(run), "--dir", str(bdir))
+    assert code == 2 and "no test has a measured round" in err

@@ -25,6 +25,7 @@ from perfkit.baseline_file import (
     check_name,
     default_name,
     load_baseline,
+    load_summary,
     read_summary,
 )
 from perfkit.baseline_promote import DEFAULT_PROMOTE_AFTER, record
@@ -154,7 +155,7 @@ def name_for(args: argparse.Namespace) -> str:
 
 def do_name(args: argparse.Namespace) -> int:
     """Print the baseline name a run is judged against, and with --path its file."""
-    name = default_name(read_summary(args.run_dir / "summary.json"), args.profile)
+    name = default_name(load_summary(args.run_dir / "summary.json"), args.profile)
     print(store.baseline_path(args.dir, name) if args.path else name)
     return 0
 

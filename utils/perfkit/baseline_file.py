@@ -192,8 +192,8 @@ def aggregates_of(samples: SampleSet) -> dict[str, dict[str, float]]:
     }
 
 
-def read_summary(summary_path: Path) -> dict[str, Any]:
-    """A run's summary.json, refused as a baseline unless complete and with measured rounds."""
+def load_summary(summary_path: Path) -> dict[str, Any]:
+    """A run's summary.json, whatever its outcome (for naming its baseline)."""
     try:
         data = json.loads(summary_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -210,6 +210,12 @@ def read_summary(summary_path: Path) -> dict[str, Any]:
             f"{summary_path}: summary schema_version {version!r} unknown (have: 1)",
             ExitCode.USAGE,
         )
+    return data
+
+
+def read_summary(summary_path: Path) -> dict[str, Any]:
+    """A run's summary.json, refused as a baseline unless complete and with measured rounds."""
+    data = load_summary(summary_path)
     status = data.get("status")
     if status != "complete":
         raise KitError(
