@@ -266,3 +266,24 @@ def test_slos_apply_without_a_baseline() -> None:
         sample_set(samples_of("tools/a", [], status="failed")), OPTIONS
     )
     assert (failed.verdict, failed.exit_code) == ("failed", 1)
+
+
+def test_performance_metrics_choose_what_is_judged_and_reported() -> None:
+    _, every = verdicts(BASE_P50, list(BASE_P50))
+    assert "total_time" in every.metrics
+    _, listed = verdicts(BASE_P50, list(BASE_P50), metrics=("p50", "p95", "rps"))
+    assert set(listed.metrics) == {"p50", "p95", "rps"}
+    _, critical = verdicts(BASE_P50, scaled(BASE_P50, 1.5), metrics=("p95",))
+    assert "p50" in critical.metrics, "a critical metric is judged even when not listed"
+    assert critical.verdict == "regression"
+
+
+def test_the_settings_metrics_reach_the_comparison() -> None:
+    from pathlib import Path
+
+    from perfkit.compare import options_from_settings
+    from perfkit.config import load_settings
+
+    kit = Path(__file__).resolve().parents[2]
+    settings = load_settings(kit, "light", {"PERF_METRICS": "p50,rps"}, {})
+    assert options_from_settings(settings).metrics == ("p50", "rps")

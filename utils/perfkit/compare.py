@@ -42,6 +42,7 @@ def options_from_settings(
     return CompareOptions(
         thresholds=settings.regression_thresholds(),
         critical_metrics=settings.critical_metrics,
+        metrics=settings.metrics,
         improvement_threshold=settings.improvement_threshold,
         alpha=settings.alpha,
         size_gate_factor=settings.size_gate_factor,

@@ -92,6 +92,8 @@ def measure(base: TestSamples, cand: TestSamples, options: CompareOptions) -> Pe
     stats = {}
     if cand.status == "ok":
         for metric, direction in METRICS.items():
+            if metric not in options.metrics and metric not in options.critical_metrics:
+                continue
             b, c = base.rounds.get(metric, []), cand.rounds.get(metric, [])
             enough = min(len(b), len(c)) >= options.min_rounds
             tested = not failure and metric in TESTED and enough

@@ -23,6 +23,9 @@ class CompareOptions:
         default_factory=lambda: dict.fromkeys(TESTED, 0.10)
     )
     critical_metrics: tuple[str, ...] = ("p50", "rps")
+    # performance.metrics: the metrics judged and reported (critical ones always are; the
+    # errors-first rule applies whatever this lists)
+    metrics: tuple[str, ...] = tuple(METRICS)
     improvement_threshold: float = 0.05
     alpha: float = 0.05
     size_gate_factor: float = 0.7

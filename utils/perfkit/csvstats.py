@@ -9,8 +9,6 @@ interpolation, in milliseconds. hey's CSV leaves transport errors out, so they a
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -323,23 +321,3 @@ def group_round_stats(
     stats.index = round_index(round_dir)
     stats.components = components
     return stats
-
-
-def cli(argv: list[str]) -> int:
-    """Debugging aid: print one round's statistics as JSON (not one of perfkit's commands)."""
-    parser = argparse.ArgumentParser(prog="perfkit csvstats", description=__doc__)
-    parser.add_argument(
-        "csv", type=Path, help="round-<k>.csv, or a group's round-<k>/ directory"
-    )
-    parser.add_argument(
-        "--requests", type=int, default=None, help="hey -n (omit in -z mode)"
-    )
-    args = parser.parse_args(argv)
-    path: Path = args.csv
-    if path.is_dir():
-        expected = {p.stem: args.requests for p in path.glob("*.csv")}
-        stats = group_round_stats(path, expected)
-    else:
-        stats = round_stats(path, path.with_suffix(".time"), args.requests)
-    print(json.dumps(stats.to_dict(), indent=2))
-    return 0
