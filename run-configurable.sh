@@ -13,6 +13,8 @@ readonly -A RUN_SCENARIO_FILES=(
   [prompts]=prompts-benchmark.sh
   [gateway-core]=gateway-core-benchmark.sh
   [mixed]=mixed-workload.sh
+  [scale]=scale-workload.sh
+  [sweep]=concurrency-sweep.sh
 )
 
 run_usage() {
@@ -25,6 +27,8 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline
 
   --profile NAME      profiles/NAME.env (smoke, light, medium, heavy, spike, soak); default light
   --scenarios LIST    all, or a comma list of: tools, resources, prompts, gateway-core, mixed
+                      (run-advanced.sh also uses scale and sweep: tool calls spread over every
+                      MCP server of the stack, and the concurrency sweep)
   --baseline MODE     compare (default: judge the run against its stored baseline; the first
                       run becomes the baseline) | save (make this run the baseline) | skip
   --url URL           benchmark this gateway only (also GATEWAY_URL); exit 3 if it does not answer
@@ -356,7 +360,10 @@ run_main() {
   fi
   ln -sfn "${PERF_SIDE_DIRS[-1]#"${PERF_RESULTS_DIR}/"}" "${PERF_RESULTS_DIR}/latest"
   perf_log "run folder: ${RUN_DIR}"
+  # per-server call counts only make sense for one target (A/B sides share their servers)
+  ((${#PERF_SIDE_DIRS[@]} > 1)) || perf_servers_snapshot before
   perf_run_plan
+  ((${#PERF_SIDE_DIRS[@]} > 1)) || perf_servers_snapshot after
   perf_monitor_stop
   run_summarize || rc=$?
   if [[ -n "${RUN_AB_BASE}" ]]; then

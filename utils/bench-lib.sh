@@ -372,10 +372,12 @@ perf_monitor_start() {
     port="${BASH_REMATCH[4]:-$([[ "${BASH_REMATCH[1]}" == https ]] && echo 443 || echo 80)}"
     args+=(--gateway-port "${port}")
   fi
+  # lines `ROLE VALUE`: gateway PID, server PID, postgres URL
   while read -r role pid; do
     case "${role}" in
       gateway) args+=(--gateway-pid "${pid}") ;;
       server) args+=(--server-pid "${pid}") ;;
+      postgres) args+=(--pg-dsn "${pid}") ;; # the stack's own database: count its connections
     esac
   done < <("${PERF_KIT_ROOT}/utils/local-stack.sh" pids --url "${url}" 2>/dev/null || true)
   perf_spawn env PYTHONPATH="${PERF_KIT_ROOT}/utils" "${PERF_VENV}/bin/python" -m perfkit \
@@ -395,4 +397,44 @@ perf_monitor_stop() {
   done
   PERF_MONITOR_PIDS=()
   PERF_MONITOR_DIRS=()
+}
+
+# --- the benchmark MCP servers' own call counts ------------------------------------------------
+
+# perf_servers_snapshot PHASE: servers-PHASE.json (before|after) in the run folder: the call
+# counts of every MCP server the local stack runs behind the target (nothing for another
+# gateway, whose servers the kit cannot ask). summarize turns the pair into `servers`.
+perf_servers_snapshot() {
+  local phase="$1" name url args=()
+  while read -r name url; do
+    args+=(--server "${name}=${url}")
+  done < <("${PERF_KIT_ROOT}/utils/local-stack.sh" servers --url "${PERF_TARGET_URL}" 2>/dev/null || true)
+  ((${#args[@]})) || return 0
+  perf_py servers-stats "${PERF_RUN_DIR}" --phase "${phase}" "${args[@]}" ||
+    perf_warn "could not read the MCP servers' call counts (${phase} the run): summary.json has no per-server counts"
+}
+
+# --- run-advanced.sh's workloads: tool calls spread over the stack's MCP servers ---------------
+
+# perf_server_call_payload I: a tools/call payload for server bench-time-I's get_system_time
+# (generated once into .state/payloads/); prints its path.
+perf_server_call_payload() {
+  local file="${PERF_STATE_DIR}/payloads/call_bench-time-$1.json"
+  if [[ ! -f "${file}" ]]; then
+    mkdir -p "${file%/*}"
+    printf '{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "bench-time-%s-get-system-time", "arguments": {"timezone_name": "UTC"}}}\n' \
+      "$1" >"${file}.tmp.$$"
+    mv "${file}.tmp.$$" "${file}"
+  fi
+  printf '%s\n' "${file}"
+}
+
+# perf_server_calls FIRST LAST: one component per server FIRST..LAST of the current group, each
+# calling its own server's tool.
+perf_server_calls() {
+  local i
+  for ((i = $1; i <= $2; i++)); do
+    perf_component "call_bench-time-${i}" POST /rpc --payload "$(perf_server_call_payload "${i}")" \
+      --expect 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+  done
 }

@@ -9,9 +9,13 @@
 #   utils/local-stack.sh pids [--url URL]                     `gateway PID` / `server PID` lines of
 #                                                             what runs (none if URL is not the stack's)
 #
+#   utils/local-stack.sh servers [--url URL]                  `NAME URL` of every MCP server that runs
+#
 # Settings: service.gateway_version (GATEWAY_VERSION), service.base_url, service.servers_count,
-# service.cache; everything lives in .state/ (git-ignored): gateway venvs in .state/gateways/,
-# the stack's pids, logs, SQLite data and secrets in .state/stack/.
+# service.cache, service.database (PERF_DB_BACKEND: sqlite, or postgresql in a database of the
+# kit's own on service.postgres_url's server, created by `up` and dropped by `down`); everything
+# else lives in .state/ (git-ignored): gateway venvs in .state/gateways/, the stack's pids, logs,
+# SQLite data and secrets in .state/stack/.
 set -euo pipefail
 
 # shellcheck source=utils/lib.sh
@@ -51,15 +55,71 @@ stack_venv() {
 stack_install_gateway() {
   local venv log
   venv="$(stack_venv)"
-  [[ -x "${venv}/bin/mcpgateway" ]] && return 0
-  mkdir -p "${STACK_LOGS}"
   log="${PERF_STATE_DIR}/install-gateway-${PERF_GATEWAY_VERSION}.log"
-  perf_log "installing mcp-contextforge-gateway==${PERF_GATEWAY_VERSION} into ${venv} (log: ${log})"
-  rm -rf "${venv}"
-  if ! { python3 -m venv "${venv}" && "${venv}/bin/pip" install --disable-pip-version-check \
-    -c "${PERF_KIT_ROOT}/utils/gateway-constraints.txt" "mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}"; } >"${log}" 2>&1; then
+  if [[ ! -x "${venv}/bin/mcpgateway" ]]; then
+    mkdir -p "${STACK_LOGS}"
+    perf_log "installing mcp-contextforge-gateway==${PERF_GATEWAY_VERSION} into ${venv} (log: ${log})"
     rm -rf "${venv}"
-    perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not install mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}; see ${log} (set GATEWAY_VERSION to a release that installs)"
+    if ! { python3 -m venv "${venv}" && "${venv}/bin/pip" install --disable-pip-version-check \
+      -c "${PERF_KIT_ROOT}/utils/gateway-constraints.txt" "mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}"; } >"${log}" 2>&1; then
+      rm -rf "${venv}"
+      perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not install mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}; see ${log} (set GATEWAY_VERSION to a release that installs)"
+    fi
+  fi
+  [[ "${PERF_DB_BACKEND}" == postgresql ]] || return 0
+  "${venv}/bin/python" -c 'import psycopg' 2>/dev/null && return 0
+  # the gateway's [postgres] extra (psycopg 3), added to the same venv when first needed
+  perf_log "installing mcp-contextforge-gateway[postgres]==${PERF_GATEWAY_VERSION} into ${venv} (log: ${log})"
+  "${venv}/bin/pip" install --disable-pip-version-check -c "${PERF_KIT_ROOT}/utils/gateway-constraints.txt" \
+    "mcp-contextforge-gateway[postgres]==${PERF_GATEWAY_VERSION}" >>"${log}" 2>&1 ||
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not install the gateway's PostgreSQL driver (extra [postgres]); see ${log}"
+}
+
+# --- PostgreSQL: a database of the kit's own per stack, created by `up`, dropped by `down` ---
+
+# stack_pg_name: the stack's database (perfkit_<stack name>).
+stack_pg_name() {
+  local name="perfkit_${STACK_NAME//-/_}"
+  printf '%s\n' "${name,,}"
+}
+
+# stack_pg_url DATABASE: service.postgres_url with its database replaced.
+stack_pg_url() {
+  printf '%s/%s\n' "${PERF_POSTGRES_URL%/*}" "$1"
+}
+
+stack_psql() {
+  psql -X -q -v ON_ERROR_STOP=1 -d "${PERF_POSTGRES_URL}" "$@"
+}
+
+# stack_pg_create: a fresh database for the gateway; refuses one the kit did not create.
+stack_pg_create() {
+  local db marker="${STACK_DIR}/postgres.db" exists
+  db="$(stack_pg_name)"
+  perf_require_cmd psql "install it: apt-get install -y postgresql-client"
+  stack_psql -tAc 'SELECT 1' >/dev/null 2>&1 ||
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "PostgreSQL does not answer at ${PERF_POSTGRES_URL}; start it, or point service.postgres_url (PERF_POSTGRES_URL) at a server the kit may create databases on"
+  exists="$(stack_psql -tAc "SELECT 1 FROM pg_database WHERE datname = '${db}'")"
+  if [[ "${exists}" == 1 ]]; then
+    [[ -f "${marker}" ]] ||
+      perf_die "${PERF_EXIT_ENV_NOT_READY}" "PostgreSQL database ${db} exists but this kit did not create it; drop it (DROP DATABASE ${db}) or use another PERF_STACK_NAME"
+    stack_pg_drop
+  fi
+  stack_psql -c "CREATE DATABASE ${db}" >/dev/null
+  printf '%s\n' "${db}" >"${marker}"
+  perf_log "created PostgreSQL database ${db} at ${PERF_POSTGRES_URL%/*}"
+}
+
+# stack_pg_drop: drop the database `up` created (its name is in .state/<stack>/postgres.db).
+stack_pg_drop() {
+  local marker="${STACK_DIR}/postgres.db" db
+  [[ -f "${marker}" ]] || return 0
+  db="$(<"${marker}")"
+  if stack_psql -c "DROP DATABASE IF EXISTS ${db} WITH (FORCE)" >/dev/null; then
+    rm -f "${marker}"
+    perf_log "dropped PostgreSQL database ${db}"
+  else
+    perf_warn "could not drop PostgreSQL database ${db} at ${PERF_POSTGRES_URL%/*}; drop it by hand (DROP DATABASE ${db})"
   fi
 }
 
@@ -82,16 +142,27 @@ stack_write_env() {
     umask 077
     cat "${STACK_DIR}/secrets.env"
     printf '%s\n' \
-      "DATABASE_URL=sqlite:///${data_dir}/mcp.db" \
+      "DATABASE_URL=$(stack_database_url "${data_dir}")" \
       "PLATFORM_ADMIN_EMAIL=${PERF_AUTH_EMAIL}" \
       "PLATFORM_ADMIN_PASSWORD=${PERF_AUTH_PASSWORD}" \
       "AUTH_REQUIRED=true" "MCPGATEWAY_UI_ENABLED=false" "MCPGATEWAY_ADMIN_API_ENABLED=true" \
       "LOG_LEVEL=ERROR" "DISABLE_ACCESS_LOG=true" "CACHE_TYPE=${PERF_CACHE}" "REDIS_URL=${PERF_REDIS_URL}" \
       "RATE_LIMITING_REDIS_ENABLED=false" "${limits[@]}" \
       "SSRF_ALLOW_LOCALHOST=true" "SSRF_ALLOW_PRIVATE_NETWORKS=true" "OBSERVABILITY_ENABLED=false" \
-      "DB_POOL_SIZE=50" "DB_MAX_OVERFLOW=50" "HTTPX_MAX_CONNECTIONS=200" \
+      "DB_POOL_SIZE=${PERF_DB_POOL_SIZE}" "DB_MAX_OVERFLOW=${PERF_DB_MAX_OVERFLOW}" "HTTPX_MAX_CONNECTIONS=200" \
       "TOKEN_EXPIRY=120"
   ) >"${env_file}"
+}
+
+# stack_database_url DATA_DIR: the gateway's DATABASE_URL for service.database.
+stack_database_url() {
+  if [[ "${PERF_DB_BACKEND}" == postgresql ]]; then
+    local url
+    url="$(stack_pg_url "$(stack_pg_name)")"
+    printf 'postgresql+psycopg://%s\n' "${url#*://}"
+  else
+    printf 'sqlite:///%s/mcp.db\n' "$1"
+  fi
 }
 
 stack_random() {
@@ -112,12 +183,15 @@ stack_wait_http() {
 stack_start_gateway() {
   local port="$1" pidfile="${STACK_DIR}/gateway.pid" log="${STACK_LOGS}/gateway.log" venv
   if stack_pid_alive "${pidfile}" mcpgateway; then
+    [[ "$(cat "${STACK_DIR}/gateway.database" 2>/dev/null || echo sqlite)" == "${PERF_DB_BACKEND}" ]] ||
+      perf_die "${PERF_EXIT_ENV_NOT_READY}" "the running gateway uses $(cat "${STACK_DIR}/gateway.database" 2>/dev/null || echo sqlite), not ${PERF_DB_BACKEND}; take the stack down first (utils/local-stack.sh down)"
     perf_log "gateway already running (pid $(<"${pidfile}")) at ${PERF_BASE_URL}"
     return 0
   fi
   perf_gateway_answers "${PERF_BASE_URL}" &&
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "a gateway the kit did not start already answers at ${PERF_BASE_URL}; benchmark it with GATEWAY_URL=${PERF_BASE_URL}, or stop it first"
   stack_install_gateway
+  [[ "${PERF_DB_BACKEND}" != postgresql ]] || stack_pg_create
   stack_write_env
   venv="$(stack_venv)"
   mkdir -p "${STACK_LOGS}"
@@ -132,6 +206,7 @@ stack_start_gateway() {
   ) &
   printf '%s\n' "$!" >"${pidfile}"
   printf '%s\n' "${PERF_GATEWAY_VERSION}" >"${STACK_DIR}/gateway.version"
+  printf '%s\n' "${PERF_DB_BACKEND}" >"${STACK_DIR}/gateway.database"
   printf '%s\n' "${PERF_BASE_URL}" >"${STACK_DIR}/gateway.url"
   stack_wait_http "${PERF_BASE_URL}/health" "${PERF_HEALTH_TIMEOUT}" gateway "${log}" "${pidfile}" mcpgateway
 }
@@ -228,6 +303,10 @@ stack_down() {
     stack_stop_pidfile "${pidfile}" bench_server.py "MCP server $(basename "${pidfile}" .pid)"
   done
   stack_stop_pidfile "${STACK_DIR}/gateway.pid" mcpgateway gateway
+  if [[ -f "${STACK_DIR}/postgres.db" ]]; then
+    perf_load_settings "${PERF_PROFILE:-light}"
+    stack_pg_drop
+  fi
 }
 
 stack_status() {
@@ -265,11 +344,30 @@ stack_pids() {
       printf 'server %s\n' "$(<"${pidfile}")"
     fi
   done
+  if [[ -f "${STACK_DIR}/postgres.db" ]]; then
+    perf_load_settings "${PERF_PROFILE:-light}"
+    printf 'postgres %s\n' "$(stack_pg_url "$(<"${STACK_DIR}/postgres.db")")"
+  fi
+}
+
+# stack_servers [URL]: `NAME URL` of every benchmark MCP server the stack runs (none when the
+# gateway is down or does not serve URL).
+stack_servers() {
+  local url="${1%/}" pidfile served index
+  stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway || return 0
+  served="$(cat "${STACK_DIR}/gateway.url" 2>/dev/null || true)"
+  [[ -z "${url}" || "${served%/}" == "${url}" ]] || return 0
+  for pidfile in "${STACK_DIR}"/server-*.pid; do
+    stack_pid_alive "${pidfile}" bench_server.py || continue
+    index="${pidfile##*/server-}"
+    index="${index%.pid}"
+    printf 'bench-time-%s http://127.0.0.1:%s\n' "${index}" "$((STACK_SERVER_BASE_PORT + index))"
+  done
 }
 
 stack_main() {
   local action="${1:-}" servers="" profile="${PERF_PROFILE:-light}" url=""
-  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, down, status, running or pids (see --help)"
+  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, down, status, running, pids or servers (see --help)"
   shift
   while (($#)); do
     case "$1" in
@@ -291,8 +389,9 @@ stack_main() {
       ;;
     running) stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway ;;
     pids) stack_pids "${url}" ;;
-    -h | --help) sed -n '2,14p' "$0" ;;
-    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, down, status, running, pids)" ;;
+    servers) stack_servers "${url}" ;;
+    -h | --help) sed -n '2,18p' "$0" ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, down, status, running, pids, servers)" ;;
   esac
 }
 

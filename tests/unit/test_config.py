@@ -473,7 +473,7 @@ def test_environment_values_are_validated_and_named(
     ("key", "value", "fragments"),
     [
         ("performance.concurency", 5, ["unknown key 'performance.concurency'", "concurrency,"]),
-        ("reportng", {"x": 1}, ["unknown key 'reportng'", "known here: auth, baselines"]),
+        ("reportng", {"x": 1}, ["unknown key 'reportng'", "known here: advanced, auth, baselines"]),
         ("scenarios.tools.payload", "x", ["unknown key 'scenarios.tools.payload'",
                                           "endpoints, payload_dir"]),
         ("scenarios.all", ["tools", "toolz"], ["scenarios.all", "unknown 'toolz'"]),
@@ -698,3 +698,32 @@ def test_invalid_slos_exit_2(
 ) -> None:
     edit_yaml(kit, "slos", slos)
     expect_usage_error(capsys, kit, "--profile", "light", fragments=[fragment])
+
+
+def test_advanced_settings(kit: Path) -> None:
+    settings = load_settings(kit, "smoke", {}, {})
+    assert settings.sweep_levels == ()
+    assert (settings.db_pool_size, settings.db_max_overflow) == (20, 10)
+    assert "scale" not in settings.scenarios and "sweep" not in settings.scenarios
+    chosen = load_settings(
+        kit, "smoke", {"PERF_SCENARIOS": "scale,sweep", "PERF_SWEEP_LEVELS": "5,10"}, {}
+    )
+    assert chosen.scenarios == ("scale", "sweep")
+    assert chosen.sweep_levels == (5, 10)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("PERF_SWEEP_LEVELS", "5,x", "not a list of positive integers"),
+        ("PERF_POSTGRES_URL", "mysql://h/db", "is not a PostgreSQL URL"),
+        ("PERF_DB_POOL_SIZE", "0", "PERF_DB_POOL_SIZE"),
+    ],
+)
+def test_advanced_settings_are_validated(
+    kit: Path, name: str, value: str, fragment: str
+) -> None:
+    with pytest.raises(KitError) as err:
+        load_settings(kit, "smoke", {name: value}, {})
+    assert err.value.code == ExitCode.USAGE
+    assert fragment in str(err.value)

@@ -52,6 +52,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sample CPU, memory, threads and connections into RUN_DIR/resources.jsonl",
     ),
     "report": ("perfkit.report_html", "write a run's self-contained report.html"),
+    "servers-stats": (
+        "perfkit.server_stats",
+        "snapshot the benchmark MCP servers' own call counts (GET /stats)",
+    ),
     "report-compare": ("perfkit.report_multi", "one HTML page comparing several runs"),
     "exit-codes": ("perfkit.cli", "print the exit-code table as shell constants"),
 }

@@ -65,6 +65,9 @@ PERF_GATEWAY_VERSION        service.gateway_version            1.0.7       name
 PERF_SERVERS_COUNT          service.servers_count              1           int1
 PERF_DB_BACKEND             service.database                   sqlite      db
 PERF_CACHE                  service.cache                      memory      cache
+PERF_DB_POOL_SIZE           service.db_pool_size               20          int1
+PERF_DB_MAX_OVERFLOW        service.db_max_overflow            10          int0
+PERF_POSTGRES_URL           service.postgres_url     postgresql://postgres@127.0.0.1:5432/postgres pg_url
 PERF_REDIS_URL              service.redis_url        redis://127.0.0.1:6379/0 redis
 PERF_AUTH_EMAIL             auth.email                         admin@example.com text
 PERF_AUTH_PASSWORD          auth.password                      changeme    any
@@ -103,6 +106,8 @@ PERF_SIZE_GATE_FACTOR       baselines.size_gate_factor         0.7         gate_
 PERF_MIN_ROUNDS             baselines.min_rounds               3           int1
 PERF_ERROR_RATE_TOLERANCE   baselines.error_rate_tolerance     0           fraction0
 PERF_PROMOTE_AFTER          baselines.promote_after            3           int1
+PERF_SWEEP_LEVELS           advanced.concurrency_sweep         -           ints?
+PERF_SWEEP_P95_MS           advanced.sweep_p95_slo_ms          1000        int1
 PERF_RESULTS_DIR            reporting.output_dir               results     text
 PERF_GENERATE_REPORT        reporting.generate_report          true        bool
 """
@@ -143,6 +148,9 @@ class Settings:
     servers_count: int
     db_backend: str
     cache: str
+    db_pool_size: int
+    db_max_overflow: int
+    postgres_url: str
     redis_url: str
     auth_email: str
     auth_password: str = field(repr=False)
@@ -182,6 +190,8 @@ class Settings:
     min_rounds: int
     error_rate_tolerance: float  # allowed rise of the error rate over the baseline's
     promote_after: int  # consecutive improved runs before the baseline is promoted
+    sweep_levels: tuple[int, ...]  # run-advanced.sh's concurrency sweep; () = none
+    sweep_p95_ms: int  # the sweep's p95 limit (the knee)
     results_dir: Path
     generate_report: bool
     notes: tuple[str, ...]

@@ -20,6 +20,8 @@ from perfkit.exitcodes import ExitCode, KitError
 from perfkit.samples import METRICS as SAMPLE_METRICS
 
 SCENARIOS = ("tools", "resources", "prompts", "gateway-core", "mixed")
+# run-advanced.sh's workloads: chosen by name, never part of "all"
+ADVANCED_SCENARIOS = ("scale", "sweep")
 PAYLOAD_VARS = {
     "tools": "PERF_PAYLOAD_DIR_TOOLS",
     "resources": "PERF_PAYLOAD_DIR_RESOURCES",
@@ -175,6 +177,14 @@ def int_list(text: str) -> tuple[int, ...]:
         ) from None
 
 
+def postgres_url(text: str) -> str:
+    if not re.fullmatch(r"postgres(ql)?://[^/\s]+/[A-Za-z0-9_]+", text.strip()):
+        raise ValueError(
+            "is not a PostgreSQL URL: use e.g. postgresql://postgres@127.0.0.1:5432/postgres"
+        )
+    return text.strip()
+
+
 def text_value(text: str) -> str:
     if not text.strip():
         raise ValueError("is empty: give a value")
@@ -204,6 +214,8 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "fraction?": optional_fraction,
     "gate_factor": gate_factor,
     "ints": int_list,
+    "ints?": lambda t: int_list(t) if t.strip() else (),
+    "pg_url": postgres_url,
     "text": text_value,
     "any": str,
 }
@@ -225,7 +237,11 @@ def parse_raw(var_name: str, raw: Raw, parse: Callable[[str], Any]) -> Any:
 
 
 def expand_scenarios(raw: Raw, all_names: tuple[str, ...]) -> tuple[str, ...]:
-    items = parse_raw("PERF_SCENARIOS", raw, lambda t: words(t, ("all", *SCENARIOS)))
+    items = parse_raw(
+        "PERF_SCENARIOS",
+        raw,
+        lambda t: words(t, ("all", *SCENARIOS, *ADVANCED_SCENARIOS)),
+    )
     return tuple(
         dict.fromkeys(n for i in items for n in (all_names if i == "all" else [i]))
     )

@@ -35,6 +35,7 @@ from perfkit.events import (
 )
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.monitor_summary import for_summary
+from perfkit.server_stats import for_summary as for_servers
 from perfkit.table import describe_errors, render_summary
 
 INTERRUPTED = "run interrupted before this test finished"
@@ -101,13 +102,16 @@ class Summary:
     resources: dict[str, Any] | None = (
         None  # perfkit.monitor_summary; only with resources.jsonl
     )
+    # perfkit.server_stats: calls each benchmark MCP server served; only with its snapshots
+    servers: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["tests"] = [test.to_dict() for test in self.tests]
-        if data["resources"] is None:
-            del data["resources"]
+        for key in ("resources", "servers"):
+            if data[key] is None:
+                del data[key]
         return {"schema_version": data.pop("schema_version"), **data}
 
 
@@ -319,6 +323,7 @@ def summarize(run_dir: Path, partial: bool) -> Summary:
         totals=totals,
         warnings=list(dict.fromkeys(warnings)),
         resources=resources,
+        servers=for_servers(run_dir),
     )
 
 
