@@ -416,10 +416,11 @@ perf_servers_snapshot() {
 
 # --- run-advanced.sh's workloads: tool calls spread over the stack's MCP servers ---------------
 
-# perf_server_call_payload I: a tools/call payload for server bench-time-I's get_system_time
-# (generated once into .state/payloads/); prints its path.
+# perf_server_call_payload I: a tools/call payload for server bench-time-I's get_system_time,
+# generated once into PERF_SCALE_PAYLOAD_DIR (run-advanced.sh: its results folder; else
+# .state/payloads/); prints its path.
 perf_server_call_payload() {
-  local file="${PERF_STATE_DIR}/payloads/call_bench-time-$1.json"
+  local file="${PERF_SCALE_PAYLOAD_DIR:-${PERF_STATE_DIR}/payloads}/call_bench-time-$1.json"
   if [[ ! -f "${file}" ]]; then
     mkdir -p "${file%/*}"
     printf '{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "bench-time-%s-get-system-time", "arguments": {"timezone_name": "UTC"}}}\n' \
