@@ -18,6 +18,7 @@ METHOD ?= GET
 PAYLOAD ?=
 GATEWAY_URL ?=
 GATEWAY_VERSION ?=
+SWEEP ?=
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -26,10 +27,11 @@ RUNNER := ./run-configurable.sh --profile $(PROFILE) $(if $(BASELINE),--baseline
 	$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(GATEWAY_URL),--url $(GATEWAY_URL))
 export GATEWAY_VERSION
 STACK_ARGS := --profile $(PROFILE) $(if $(SERVERS),--servers $(SERVERS))
-SHELL_FILES := run-configurable.sh $(wildcard utils/*.sh scenarios/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
+SHELL_FILES := run-configurable.sh run-advanced.sh $(wildcard utils/*.sh scenarios/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
 
 .PHONY: help setup setup-dev up down status auth check-services test test-tools test-resources \
-	test-prompts test-mixed test-gateway-core bench-endpoint clean clean-results check lint \
+	test-prompts test-mixed test-gateway-core test-advanced test-scalability test-databases \
+	test-docker bench-endpoint clean clean-results check lint \
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
 	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
 	calibrate trend report report-compare
@@ -76,6 +78,22 @@ test-gateway-core: setup ## Benchmark health, readiness, version, servers, gatew
 
 test-mixed: setup ## Benchmark the mixed workload (several hey at once)
 	@$(RUNNER) --scenarios mixed
+
+SCALE_COUNTS := 1,2,5,10
+ADVANCED := ./run-advanced.sh --profile $(PROFILE) $(if $(ITERATIONS),--iterations $(ITERATIONS)) \
+	$(if $(SWEEP),--concurrency-sweep $(SWEEP))
+
+test-advanced: setup ## N MCP servers behind the gateway: make test-advanced SERVERS=10 [DATABASE=postgresql SWEEP=5,10,20]
+	@$(ADVANCED) --servers $(or $(SERVERS),10) $(if $(DATABASE),--database $(DATABASE))
+
+test-scalability: setup ## Scalability report over server counts: SERVERS=1,2,5,10 (default) [DATABASE=...]
+	@$(ADVANCED) --servers $(or $(SERVERS),$(SCALE_COUNTS)) $(if $(DATABASE),--database $(DATABASE))
+
+test-databases: setup ## The same workload on SQLite and PostgreSQL side by side [SERVERS=1,5]
+	@$(ADVANCED) --servers $(or $(SERVERS),1) --database both
+
+test-docker: setup ## run-advanced.sh in Docker mode (needs a Docker engine; exit 3 without one)
+	@$(ADVANCED) --mode docker --servers $(or $(SERVERS),10) $(if $(DATABASE),--database $(DATABASE))
 
 bench-endpoint: setup ## Benchmark one URL: make bench-endpoint URL=http://127.0.0.1:4444/tools [METHOD=POST PAYLOAD=f.json]
 	@test -n "$(URL)" || { echo "make: bench-endpoint needs URL=http://..." >&2; exit 2; }
