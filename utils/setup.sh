@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the kit needs and is missing: OS tools (hey, curl, GNU time; with --dev also
-# ShellCheck, bats, jq and Chromium for the report test) from Debian packages when running as
-# root, and the Python venv.
+# ShellCheck, bats, jq, Chromium for the report test and the PostgreSQL client for the database
+# tests) from Debian packages when running as root, and the Python venv.
 #
 #   utils/setup.sh [--dev]
 # Not root and a tool missing: prints the exact command to run and exits 3.
@@ -59,7 +59,7 @@ setup_main() {
   esac
   setup_os_packages hey:hey curl:curl time:/usr/bin/time
   if ((dev)); then
-    setup_os_packages shellcheck:shellcheck bats:bats jq:jq chromium:chromium
+    setup_os_packages shellcheck:shellcheck bats:bats jq:jq chromium:chromium postgresql-client:psql
     setup_venv "${PERF_KIT_ROOT}/utils/requirements-dev.txt"
   else
     setup_venv "${PERF_KIT_ROOT}/utils/requirements.txt"
