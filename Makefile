@@ -19,6 +19,8 @@ PAYLOAD ?=
 GATEWAY_URL ?=
 GATEWAY_VERSION ?=
 SWEEP ?=
+DATABASE ?=
+COMPOSE_FILE ?= .state/docker/docker-compose.yaml
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -94,6 +96,22 @@ test-databases: setup ## The same workload on SQLite and PostgreSQL side by side
 
 test-docker: setup ## run-advanced.sh in Docker mode (needs a Docker engine; exit 3 without one)
 	@$(ADVANCED) --mode docker --servers $(or $(SERVERS),10) $(if $(DATABASE),--database $(DATABASE))
+
+.PHONY: compose-generate compose-validate docker-up docker-down
+COMPOSE_ARGS = --servers $(or $(SERVERS),10) --database $(or $(DATABASE),sqlite)
+
+compose-generate: setup ## Write COMPOSE_FILE (gateway, MCP servers, PostgreSQL, Redis): SERVERS=10 DATABASE=sqlite|postgresql|both
+	@$(PY) -m perfkit compose generate $(COMPOSE_ARGS) --output $(COMPOSE_FILE)
+
+compose-validate: setup ## Check COMPOSE_FILE against the Compose Specification schema (generated first if missing)
+	@test -f $(COMPOSE_FILE) || $(PY) -m perfkit compose generate $(COMPOSE_ARGS) --output $(COMPOSE_FILE)
+	@$(PY) -m perfkit compose validate $(COMPOSE_FILE)
+
+docker-up: setup ## Build and start COMPOSE_FILE's stack and register its MCP servers (needs a Docker engine)
+	@utils/docker-stack.sh up $(COMPOSE_ARGS) --file $(COMPOSE_FILE)
+
+docker-down: ## Remove the Docker stack's containers and volumes (a no-op without one)
+	@utils/docker-stack.sh down --file $(COMPOSE_FILE)
 
 bench-endpoint: setup ## Benchmark one URL: make bench-endpoint URL=http://127.0.0.1:4444/tools [METHOD=POST PAYLOAD=f.json]
 	@test -n "$(URL)" || { echo "make: bench-endpoint needs URL=http://..." >&2; exit 2; }
