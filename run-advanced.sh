@@ -97,39 +97,70 @@ adv_child() {
   return "${rc}"
 }
 
-# adv_stack DATABASE ACTION [ARGS...]: the local stack of one database (its own name, ports,
-# state folder and, for PostgreSQL, its own database).
+# adv_stack DATABASE up COUNT | down: the stack of one database. Local mode: its own local
+# stack (name, ports, state folder, PostgreSQL database); docker mode: its own Compose project
+# (utils/docker-stack.sh) on the same host ports.
 adv_stack() {
-  local database="$1" action="$2"
-  shift 2
+  local database="$1" action="$2" count="${3:-}" args=()
+  if [[ "${ADV_MODE}" == docker ]]; then
+    args=(--file "${ADV_DIR}/docker/${database}/docker-compose.yaml")
+    [[ "${action}" != up ]] || args+=(--servers "${count}" --database "${database}" \
+      --gateway-port "$(adv_port "${database}")" --server-base-port "${ADV_SERVER_BASE_PORT}")
+    "${PERF_KIT_ROOT}/utils/docker-stack.sh" "${action}" "${args[@]}"
+    return
+  fi
+  [[ "${action}" != up ]] || args=(--servers "${count}" --profile "${ADV_PROFILE}")
   PERF_STACK_NAME="advanced-${database}" PERF_DB_BACKEND="${database}" \
     PERF_BASE_URL="$(adv_url "${database}")" PERF_SERVER_BASE_PORT="${ADV_SERVER_BASE_PORT}" \
-    "${PERF_KIT_ROOT}/utils/local-stack.sh" "${action}" "$@"
+    "${PERF_KIT_ROOT}/utils/local-stack.sh" "${action}" "${args[@]}"
+}
+
+# adv_run_env DATABASE COUNT: the environment a point's run-configurable.sh needs to find its
+# stack's MCP servers (their call counts) and processes (the resource monitor).
+adv_run_env() {
+  local database="$1" count="$2" i servers=()
+  if [[ "${ADV_MODE}" == docker ]]; then
+    for ((i = 1; i <= count; i++)); do
+      servers+=("bench-time-${i}=http://127.0.0.1:$((ADV_SERVER_BASE_PORT + i))")
+    done
+    # the gateway runs in a container: what listens on its host port is docker's proxy, not
+    # the gateway, so the monitor does not take it for the gateway
+    printf '%s\n' "PERF_STATS_SERVERS=$(
+      IFS=,
+      printf '%s' "${servers[*]}"
+    )" PERF_MONITOR_BY_PORT=0
+  else
+    printf '%s\n' "PERF_STACK_NAME=advanced-${database}" "PERF_SERVER_BASE_PORT=${ADV_SERVER_BASE_PORT}"
+  fi
 }
 
 # adv_url DATABASE: where that database's gateway listens (each its own port: a token cached
 # for one is never offered to the other).
 adv_url() {
+  printf 'http://127.0.0.1:%s\n' "$(adv_port "$1")"
+}
+
+adv_port() {
   case "$1" in
-    sqlite) printf 'http://127.0.0.1:4490\n' ;;
-    postgresql) printf 'http://127.0.0.1:4491\n' ;;
+    sqlite) printf '4490\n' ;;
+    postgresql) printf '4491\n' ;;
   esac
 }
 
 # adv_point DATABASE COUNT LAST: bring the stack to COUNT servers, run the scale workload (and
 # the sweep at the largest count), move the run folder into place and record the point.
 adv_point() {
-  local database="$1" count="$2" last="$3" scenarios=scale rc=0
+  local database="$1" count="$2" last="$3" scenarios=scale rc=0 stack_env=()
   [[ "${last}" != 1 || -z "${PERF_SWEEP_LEVELS}" ]] || scenarios=scale,sweep
   ADV_POINT="${database} ${count}" # recorded by the interrupt path if it stops this point
   perf_log "== ${database}, ${count} MCP server(s): ${scenarios} =="
-  adv_child adv_stack "${database}" up --servers "${count}" --profile "${ADV_PROFILE}" || rc=$?
+  adv_child adv_stack "${database}" up "${count}" || rc=$?
   if ((rc == 0)); then
     rm -f "${ADV_RUNS}/latest"
-    PERF_STACK_NAME="advanced-${database}" PERF_SERVER_BASE_PORT="${ADV_SERVER_BASE_PORT}" \
-      PERF_DB_BACKEND="${database}" PERF_SERVERS_COUNT="${count}" PERF_RESULTS_DIR="${ADV_RUNS}" \
-      PERF_SCALE_PAYLOAD_DIR="${ADV_DIR}/payloads" \
-      adv_child "${PERF_KIT_ROOT}/run-configurable.sh" --url "$(adv_url "${database}")" \
+    mapfile -t stack_env < <(adv_run_env "${database}" "${count}")
+    adv_child env "${stack_env[@]}" PERF_DB_BACKEND="${database}" PERF_SERVERS_COUNT="${count}" \
+      PERF_RESULTS_DIR="${ADV_RUNS}" PERF_SCALE_PAYLOAD_DIR="${ADV_DIR}/payloads" \
+      "${PERF_KIT_ROOT}/run-configurable.sh" --url "$(adv_url "${database}")" \
       --profile "${ADV_PROFILE}" --scenarios "${scenarios}" --baseline skip --skip-checks \
       "${ADV_RUN_ARGS[@]}" || rc=$?
   fi
@@ -207,6 +238,8 @@ adv_stop_stack() {
     cp -r "${state}/logs" "${ADV_DIR}/logs/${database}"
   fi
   [[ -f "${state}/postgres.db" ]] || rm -rf "${state}"
+  # docker mode: the Compose project's secrets do not stay in the results
+  [[ -z "${ADV_DIR:-}" ]] || rm -f "${ADV_DIR}/docker/${database}/docker-compose.env"
 }
 
 # --- whole run ------------------------------------------------------------------------------
@@ -284,11 +317,8 @@ adv_main() {
   perf_require_venv
   perf_load_settings "${ADV_PROFILE}" "${ADV_SETS[@]}"
   perf_require_tools
-  if [[ "${ADV_MODE}" == docker ]]; then
-    "${PERF_KIT_ROOT}/utils/docker-stack.sh" check
-    perf_die "${PERF_EXIT_ENV_NOT_READY}" "--mode docker is not built yet"
-  fi
-  [[ " ${ADV_DATABASES[*]} " != *" postgresql "* ]] || perf_require_cmd psql "install it: apt-get install -y postgresql-client"
+  [[ "${ADV_MODE}" != docker ]] || "${PERF_KIT_ROOT}/utils/docker-stack.sh" check
+  [[ " ${ADV_DATABASES[*]} " != *" postgresql "* || "${ADV_MODE}" == docker ]] || perf_require_cmd psql "install it: apt-get install -y postgresql-client"
   adv_check_ports
   ADV_RUN_ARGS=()
   [[ "${PERF_QUIET}" != 1 ]] || ADV_RUN_ARGS+=(--quiet)

@@ -368,7 +368,9 @@ PERF_MONITOR_DIRS=()
 # whatever listens on URL's loopback port. A monitor that fails costs a warning, never the run.
 perf_monitor_start() {
   local url="$1" dir="$2" role pid port args=(--interval "${PERF_MONITOR_INTERVAL}" --watch-pid "$$")
-  if [[ "${url}" =~ ^(https?)://(127\.[0-9.]+|localhost|\[::1\])(:([0-9]+))?(/|$) ]]; then
+  # PERF_MONITOR_BY_PORT=0: what listens on the target's port is not the gateway (a container's
+  # port proxy in run-advanced.sh's Docker mode)
+  if [[ "${PERF_MONITOR_BY_PORT:-1}" != 0 && "${url}" =~ ^(https?)://(127\.[0-9.]+|localhost|\[::1\])(:([0-9]+))?(/|$) ]]; then
     port="${BASH_REMATCH[4]:-$([[ "${BASH_REMATCH[1]}" == https ]] && echo 443 || echo 80)}"
     args+=(--gateway-port "${port}")
   fi
@@ -404,11 +406,19 @@ perf_monitor_stop() {
 # perf_servers_snapshot PHASE: servers-PHASE.json (before|after) in the run folder: the call
 # counts of every MCP server the local stack runs behind the target (nothing for another
 # gateway, whose servers the kit cannot ask). summarize turns the pair into `servers`.
+# PERF_STATS_SERVERS=NAME=URL,... names the servers instead (run-advanced.sh's Docker mode).
 perf_servers_snapshot() {
-  local phase="$1" name url args=()
+  local phase="$1" name url args=() server
+  if [[ -n "${PERF_STATS_SERVERS:-}" ]]; then
+    IFS=, read -ra args <<<"${PERF_STATS_SERVERS}"
+    for server in "${!args[@]}"; do
+      args[server]="--server=${args[server]}"
+    done
+  fi
   while read -r name url; do
     args+=(--server "${name}=${url}")
-  done < <("${PERF_KIT_ROOT}/utils/local-stack.sh" servers --url "${PERF_TARGET_URL}" 2>/dev/null || true)
+  done < <([[ -n "${PERF_STATS_SERVERS:-}" ]] ||
+    "${PERF_KIT_ROOT}/utils/local-stack.sh" servers --url "${PERF_TARGET_URL}" 2>/dev/null || true)
   ((${#args[@]})) || return 0
   perf_py servers-stats "${PERF_RUN_DIR}" --phase "${phase}" "${args[@]}" ||
     perf_warn "could not read the MCP servers' call counts (${phase} the run): summary.json has no per-server counts"

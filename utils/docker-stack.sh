@@ -5,6 +5,7 @@
 #   utils/docker-stack.sh check                       exit 3 unless docker, its compose plugin
 #                                                     and a Docker engine answer
 #   utils/docker-stack.sh up [--servers N] [--database sqlite|postgresql|both] [--file F]
+#                            [--gateway-port P] [--server-base-port B]
 #                                                     generate F, build, start, and wait for
 #                                                     the one-shot registration to succeed
 #   utils/docker-stack.sh down [--file F]             remove the stack's containers and volumes
@@ -51,9 +52,10 @@ docker_fail() {
 # exit as a failure (docker/compose#10596), so its exit code is read with `docker wait`.
 docker_up() {
   local file="$1" servers="$2" database="$3" id code
+  shift 3
   docker_check
   perf_require_venv
-  perf_py compose generate --servers "${servers}" --database "${database}" --output "${file}" >/dev/null
+  perf_py compose generate --servers "${servers}" --database "${database}" --output "${file}" "$@" >/dev/null
   perf_log "building and starting ${file} (the first build installs the gateway from PyPI)"
   docker compose -f "${file}" up -d --build || docker_fail "${file}" "docker compose up failed"
   id="$(docker compose -f "${file}" ps -a -q register)" || true
@@ -79,7 +81,7 @@ docker_down() {
 }
 
 docker_main() {
-  local action="${1:-}" servers=10 database=sqlite file="${DOCKER_DEFAULT_FILE}"
+  local action="${1:-}" servers=10 database=sqlite file="${DOCKER_DEFAULT_FILE}" ports=()
   [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: check, up or down (see --help)"
   shift
   while (($#)); do
@@ -87,14 +89,15 @@ docker_main() {
       --servers) servers="$(perf_flag_value "$@")"; shift 2 ;;
       --database) database="$(perf_flag_value "$@")"; shift 2 ;;
       --file) file="$(perf_flag_value "$@")"; shift 2 ;;
+      --gateway-port | --server-base-port) ports+=("$1" "$(perf_flag_value "$@")"); shift 2 ;;
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
     esac
   done
   case "${action}" in
     check) docker_check ;;
-    up) docker_up "${file}" "${servers}" "${database}" ;;
+    up) docker_up "${file}" "${servers}" "${database}" "${ports[@]}" ;;
     down) docker_down "${file}" ;;
-    -h | --help) sed -n '2,14p' "$0" ;;
+    -h | --help) sed -n '2,15p' "$0" ;;
     *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: check, up, down)" ;;
   esac
 }

@@ -161,3 +161,63 @@ index_of() {
   [ "${PERF_T_CONC[$(index_of mixed/load)]}" -eq 6 ]
   [ "${PERF_T_REQ[$(index_of mixed/load)]}" -eq 96 ]
 }
+
+@test "scale workload: one tool-call component per server, each with its own server's payload" {
+  PERF_SERVERS_COUNT=3
+  PERF_SCALE_PAYLOAD_DIR="${BATS_TEST_TMPDIR}/payloads"
+  PERF_PAYLOAD_DIR_RESOURCES=payloads/resources
+  PERF_PAYLOAD_DIR_PROMPTS=payloads/prompts
+  PERF_CURRENT_SCENARIO=scale
+  # shellcheck source=scenarios/scale-workload.sh
+  source "${KIT}/scenarios/scale-workload.sh"
+  scenario_scale
+  perf_split_groups
+  [ "${PERF_T_ID[0]}" = scale/spread ]
+  local i
+  for i in 1 2 3; do
+    i_call="$(index_of "scale/spread/call_bench-time-${i}")"
+    grep -q "\"bench-time-${i}-get-system-time\"" "${PERF_T_PAYLOAD[i_call]}"
+  done
+  # 7 components share 10 clients: one each, and the group says what really runs
+  [ "${PERF_T_CONC[0]}" -eq 7 ]
+}
+
+@test "sweep: a group per client count over min(clients, servers) servers" {
+  PERF_SERVERS_COUNT=4
+  PERF_SWEEP_LEVELS=2,8
+  PERF_SCALE_PAYLOAD_DIR="${BATS_TEST_TMPDIR}/payloads"
+  PERF_CURRENT_SCENARIO=sweep
+  # shellcheck source=scenarios/concurrency-sweep.sh
+  source "${KIT}/scenarios/concurrency-sweep.sh"
+  scenario_sweep
+  perf_split_groups
+  [ "${PERF_T_CONC[$(index_of sweep/c2)]}" -eq 2 ]
+  [ "${PERF_T_CONC[$(index_of sweep/c8)]}" -eq 8 ]
+  ! index_of sweep/c2/call_bench-time-3
+  index_of sweep/c8/call_bench-time-4
+  # max(profile requests, 4 x clients): 200 both times, the profile's values restored after
+  [ "${PERF_T_REQ[$(index_of sweep/c8)]}" -eq 200 ]
+  [ "${PERF_CONCURRENCY}" -eq 10 ]
+}
+
+@test "sweep without client counts is a usage error" {
+  PERF_SWEEP_LEVELS=""
+  PERF_CURRENT_SCENARIO=sweep
+  # shellcheck source=scenarios/concurrency-sweep.sh
+  source "${KIT}/scenarios/concurrency-sweep.sh"
+  run --separate-stderr scenario_sweep
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"PERF_SWEEP_LEVELS=5,10,20"* ]]
+}
+
+@test "perf_servers_snapshot asks the servers PERF_STATS_SERVERS names" {
+  perf_py() { printf '%s\n' "$@" >"${BATS_TEST_TMPDIR}/args"; }
+  PERF_RUN_DIR="${BATS_TEST_TMPDIR}"
+  PERF_STATS_SERVERS="bench-time-1=http://127.0.0.1:9701,bench-time-2=http://127.0.0.1:9702"
+  perf_servers_snapshot before
+  run cat "${BATS_TEST_TMPDIR}/args"
+  [ "${lines[0]}" = servers-stats ]
+  [ "${lines[2]}" = --phase ]
+  [ "${lines[4]}" = --server=bench-time-1=http://127.0.0.1:9701 ]
+  [ "${lines[5]}" = --server=bench-time-2=http://127.0.0.1:9702 ]
+}
