@@ -176,7 +176,7 @@ def test_postgresql_down_is_exit_3_and_leaves_nothing(results_dir: Path) -> None
     )
     adv = only_run(results_dir)
     points = json.loads((adv / "advanced.json").read_text())["points"]
-    assert [(p["run"], p["exit_code"]) for p in points] == [("", 3)]
+    assert [(p["run"], p["exit_code"]) for p in points] == [(None, 3)]
     assert_clean(adv)
 
 
