@@ -49,7 +49,7 @@ script() {
 @test "local-stack.sh: unknown or missing action exits 2" {
   script local-stack.sh restart
   [ "${status}" -eq 2 ]
-  [[ "${stderr}" == *"unknown action 'restart' (have: up, down, status, running, pids)"* ]]
+  [[ "${stderr}" == *"unknown action 'restart' (have: up, down, status, running, pids, servers)"* ]]
   script local-stack.sh
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"missing action"* ]]
