@@ -94,6 +94,13 @@ adv() {
   [[ "${stderr}" == *"--mode local"* ]]
 }
 
+@test "--mode docker with a docker that cannot run compose is exit 3 too" {
+  adv --servers 2 --profile smoke --mode docker
+  [ "${status}" -eq 3 ]
+  [[ "${stderr}" == *"compose"* ]]
+  [ ! -e "${BATS_TEST_TMPDIR}/results" ]
+}
+
 @test "the worst exit code of several points wins: 130 > 2 > 3 > 4 > 1 > 0" {
   # shellcheck source=run-advanced.sh
   source "${KIT}/run-advanced.sh"
