@@ -57,6 +57,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "snapshot the benchmark MCP servers' own call counts (GET /stats)",
     ),
     "report-compare": ("perfkit.report_multi", "one HTML page comparing several runs"),
+    "advanced": (
+        "perfkit.advanced",
+        "run-advanced.sh's points file (init, add-point) and its scalability report",
+    ),
     "compose": (
         "perfkit.compose_cli",
         "generate or validate the Docker Compose stack (gateway, MCP servers, databases)",

@@ -158,14 +158,18 @@ def interactive() -> bool:
     return sys.stdout.isatty() and not os.environ.get("CI") and has_display
 
 
-def deliver(path: Path, want_open: bool) -> None:
-    """Print the report's path; with --open, also open it in a browser when interactive."""
-    print(path)
+def deliver(
+    path: Path, want_open: bool, prog: str = "perfkit report", announce: bool = True
+) -> None:
+    """Print the report's path (unless `announce` is off: the caller prints results on
+    stdout); with --open, also open it in a browser when interactive."""
+    if announce:
+        print(path)
     if want_open and interactive():
         webbrowser.open(path.resolve().as_uri())
     elif want_open:
         print(
-            "perfkit report: not opening a browser (not interactive: CI set, no display "
+            f"{prog}: not opening a browser (not interactive: CI set, no display "
             "or output not a terminal)",
             file=sys.stderr,
         )
