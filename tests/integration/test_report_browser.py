@@ -181,6 +181,15 @@ def problems(events: list[dict[str, Any]]) -> list[str]:
     return found
 
 
+def requested(events: list[dict[str, Any]]) -> list[str]:
+    """The URLs the page asked for."""
+    return [
+        e["params"]["request"]["url"]
+        for e in events
+        if e["method"] == "Network.requestWillBeSent"
+    ]
+
+
 @pytest.mark.parametrize("name", ["smoke_tools_regression", "smoke_all"])
 def test_report_in_headless_chromium(name: str, tmp_path: Path) -> None:
     run = tmp_path / name
@@ -197,12 +206,7 @@ def test_report_in_headless_chromium(name: str, tmp_path: Path) -> None:
     )
     assert size < MAX_BYTES
     assert problems(result["events"]) == []
-    requests = [
-        e["params"]["request"]["url"]
-        for e in result["events"]
-        if e["method"] == "Network.requestWillBeSent"
-    ]
-    assert requests == [report.as_uri()]
+    assert requested(result["events"]) == [report.as_uri()]
     charts = result["charts"]
     assert sum(c["kind"] == "latency" for c in charts) == tests
     assert sum(c["kind"] == "throughput" for c in charts) == tests
