@@ -114,6 +114,21 @@ perf_forget_pid() {
   PERF_CHILD_PIDS=("${keep[@]}")
 }
 
+# --- folders ------------------------------------------------------------------------------
+
+# perf_make_fresh_dir BASE: create the folder BASE, or BASE-2, BASE-3, ... when it exists (mkdir
+# claims a name atomically: two runs started in the same second get two folders); print it.
+perf_make_fresh_dir() {
+  local dir="$1" n=1
+  mkdir -p "$(dirname "$1")"
+  until mkdir "${dir}" 2>/dev/null; do
+    [[ -e "${dir}" ]] || perf_die "${PERF_EXIT_ENV_NOT_READY}" "cannot create the folder ${dir}; check the permissions of $(dirname "$1")"
+    n=$((n + 1))
+    dir="$1-${n}"
+  done
+  printf '%s\n' "${dir}"
+}
+
 # --- HTTP -----------------------------------------------------------------------------------
 
 # perf_http_get URL OUT_BODY [TOKEN]: GET with a short timeout; prints the HTTP status (000 if none).

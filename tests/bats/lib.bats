@@ -66,3 +66,11 @@ setup() {
   GATEWAY_URL=http://localhost:5555/
   [ "$(perf_target_url)" = "http://localhost:5555" ]
 }
+
+@test "perf_make_fresh_dir creates BASE, then BASE-2, BASE-3, and prints each" {
+  local base="${BATS_TEST_TMPDIR}/results/all_1"
+  [ "$(perf_make_fresh_dir "${base}")" = "${base}" ]
+  [ "$(perf_make_fresh_dir "${base}")" = "${base}-2" ]
+  [ "$(perf_make_fresh_dir "${base}")" = "${base}-3" ]
+  [ -d "${base}" ] && [ -d "${base}-2" ] && [ -d "${base}-3" ]
+}

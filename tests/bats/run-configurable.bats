@@ -7,27 +7,16 @@
 bats_require_minimum_version 1.5.0
 
 setup() {
-  KIT="$(cd "${BATS_TEST_DIRNAME}/../.." && pwd)"
-  STUBS="${BATS_TEST_TMPDIR}/bin"
-  CALLS="${BATS_TEST_TMPDIR}/calls.log"
-  mkdir -p "${STUBS}"
-  local tool
-  for tool in curl hey; do
-    printf '#!/bin/sh\necho "%s $*" >>"%s"\nexit 7\n' "${tool}" "${CALLS}" >"${STUBS}/${tool}"
-    chmod +x "${STUBS}/${tool}"
-  done
+  load stubs
+  stubs_setup curl hey
 }
 
 teardown() {
-  # nothing reached the network and no run folder was made
-  [ ! -e "${CALLS}" ] || { cat "${CALLS}"; return 1; }
-  [ ! -e "${BATS_TEST_TMPDIR}/results" ]
+  stubs_nothing_done  # nothing reached the network and no run folder was made
 }
 
-# rc ARGS...: run run-configurable.sh in a clean environment with the stubs first on PATH.
 rc() {
-  run --separate-stderr env -i PATH="${STUBS}:/usr/bin:/bin" HOME="${HOME}" PERF_MANAGE=never \
-    PERF_RESULTS_DIR="${BATS_TEST_TMPDIR}/results" "${KIT}/run-configurable.sh" "$@"
+  stubs_run run-configurable.sh "$@"
 }
 
 @test "--help prints the usage and exits 0" {

@@ -5,16 +5,12 @@
 bats_require_minimum_version 1.5.0
 
 setup() {
-  KIT="$(cd "${BATS_TEST_DIRNAME}/../.." && pwd)"
-  STUBS="${BATS_TEST_TMPDIR}/bin"
-  CALLS="${BATS_TEST_TMPDIR}/calls.log"
-  mkdir -p "${STUBS}"
-  printf '#!/bin/sh\necho "curl $*" >>"%s"\nexit 7\n' "${CALLS}" >"${STUBS}/curl"
-  chmod +x "${STUBS}/curl"
+  load stubs
+  stubs_setup curl
 }
 
 teardown() {
-  [ ! -e "${CALLS}" ] || { cat "${CALLS}"; return 1; }  # nothing reached the network
+  stubs_no_calls  # nothing reached the network
 }
 
 # script NAME ARGS...: run utils/NAME with a recording curl stub first on PATH.
