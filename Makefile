@@ -1,6 +1,7 @@
 # MCP Gateway Performance Kit. `make` lists the targets; settings below can be overridden:
 #   make test PROFILE=medium GATEWAY_URL=http://127.0.0.1:4444
 PROFILE ?= light
+PROFILES ?=
 SCENARIOS ?= all
 BASELINE ?=
 NAME ?=
@@ -29,9 +30,9 @@ RUNNER := ./run-configurable.sh --profile $(PROFILE) $(if $(BASELINE),--baseline
 	$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(GATEWAY_URL),--url $(GATEWAY_URL))
 export GATEWAY_VERSION
 STACK_ARGS := --profile $(PROFILE) $(if $(SERVERS),--servers $(SERVERS))
-SHELL_FILES := run-configurable.sh run-advanced.sh $(wildcard utils/*.sh scenarios/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
+SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*.sh scenarios/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
 
-.PHONY: help setup setup-dev up down status auth check-services test test-tools test-resources \
+.PHONY: help setup setup-dev up down status auth check-services test test-all test-tools test-resources \
 	test-prompts test-mixed test-gateway-core test-advanced test-scalability test-databases \
 	test-docker bench-endpoint clean clean-results check lint \
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
@@ -65,6 +66,10 @@ check-services: setup ## Check gateway health/readiness, database, cache, auth a
 
 test: setup ## Benchmark every scenario (PROFILE=light); brings the local stack up if nothing answers
 	@$(RUNNER) --scenarios $(SCENARIOS)
+
+test-all: setup ## Profiles in order, each against its baseline, one master report: PROFILES=smoke,light (default light,medium,heavy)
+	@./run-all.sh $(if $(PROFILES),--profiles $(PROFILES)) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) \
+		$(if $(BASELINE),--baseline $(BASELINE)) $(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(GATEWAY_URL),--url $(GATEWAY_URL))
 
 test-tools: setup ## Benchmark the tools scenario
 	@$(RUNNER) --scenarios tools

@@ -61,6 +61,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.advanced",
         "run-advanced.sh's points file (init, add-point) and its scalability report",
     ),
+    "report-master": (
+        "perfkit.report_master",
+        "run-all.sh's master report: profiles side by side, critical findings first",
+    ),
+    "run-all-record": ("perfkit.run_all", "write run-all.sh's runs.json"),
     "compose": (
         "perfkit.compose_cli",
         "generate or validate the Docker Compose stack (gateway, MCP servers, databases)",

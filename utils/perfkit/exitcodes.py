@@ -20,3 +20,14 @@ class KitError(Exception):
     def __init__(self, message: str, code: ExitCode) -> None:
         super().__init__(message)
         self.code = code
+
+
+# What each code means, as the reports say it (run-all.sh: all_code_meaning says the same).
+MEANING: dict[int, str] = {
+    ExitCode.OK: "all good",
+    ExitCode.REGRESSION: "performance regression, SLO breach or failed comparison",
+    ExitCode.USAGE: "usage or configuration error (or a bad baseline)",
+    ExitCode.ENV_NOT_READY: "environment not ready",
+    ExitCode.BENCHMARK_FAILED: "benchmark failed",
+    ExitCode.INTERRUPTED: "interrupted",
+}

@@ -1,0 +1,334 @@
+#!/usr/bin/env bash
+# Run several profiles in order (light -> medium -> heavy by default), each through
+# run-configurable.sh and judged against its own baseline, then write one master report
+# comparing them: results/all_<stamp>/runs.json and report.html.
+# Exit codes: as run-configurable.sh (README.md, "Exit codes"); all_overall_code says how the
+# profiles' codes combine.
+set -euo pipefail
+
+PERF_PROG="run-all.sh"
+# shellcheck source=utils/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/utils/lib.sh"
+
+readonly ALL_DEFAULT_PROFILES=light,medium,heavy
+
+all_usage() {
+  cat <<'EOF'
+usage: ./run-all.sh [--profiles LIST] [--scenarios all|LIST] [--baseline compare|save|skip]
+                    [--url URL] [--iterations N] [--quiet]
+
+  --profiles LIST     comma list of profiles/NAME.env, run in this order; default light,medium,heavy
+  --scenarios LIST    all (default: each profile's own), or a comma list (see run-configurable.sh)
+  --baseline MODE     passed to every run: compare (default) | save | skip
+  --url URL           benchmark this gateway only (also GATEWAY_URL); never starts the local stack
+  --iterations N      measured rounds per test, for every profile
+  --quiet             no progress on stderr
+
+Each profile runs ./run-configurable.sh --profile NAME (its output goes to stderr and to
+results/all_<stamp>/NAME.log). A profile ending with 2, 3 or 130 stops the sequence; otherwise
+every profile runs and the exit code is the worst: 4 over 1 over 0. The master report is
+written either way; stdout gets its path.
+EOF
+}
+
+# all_parse_args ARGS...: fill ALL_* variables; ALL_CHILD_ARGS are passed to every profile's run
+# and ALL_SETS (--set NAME=VALUE) check the same values against each profile's settings.
+all_parse_args() {
+  local value
+  ALL_PROFILES_LIST="${ALL_DEFAULT_PROFILES}"
+  ALL_SCENARIOS=""
+  ALL_BASELINE=""
+  ALL_URL="${GATEWAY_URL:-}"
+  ALL_CHILD_ARGS=()
+  ALL_SETS=()
+  while (($#)); do
+    case "$1" in
+      --profiles) ALL_PROFILES_LIST="$(perf_flag_value "$@")"; shift 2 ;;
+      --scenarios)
+        ALL_SCENARIOS="$(perf_flag_value "$@")"
+        ALL_CHILD_ARGS+=(--scenarios "${ALL_SCENARIOS}")
+        ALL_SETS+=(--set "PERF_SCENARIOS=${ALL_SCENARIOS}")
+        shift 2
+        ;;
+      --baseline) ALL_BASELINE="$(perf_flag_value "$@")"; shift 2 ;;
+      --url) ALL_URL="$(perf_flag_value "$@")"; shift 2 ;;
+      --iterations)
+        value="$(perf_flag_value "$@")"
+        ALL_CHILD_ARGS+=(--iterations "${value}")
+        ALL_SETS+=(--set "PERF_ITERATIONS=${value}")
+        shift 2
+        ;;
+      --quiet) PERF_QUIET=1; ALL_CHILD_ARGS+=(--quiet); shift ;;
+      -h | --help) all_usage; exit 0 ;;
+      *) all_usage >&2; perf_die "${PERF_EXIT_USAGE}" "unknown option '$1'" ;;
+    esac
+  done
+  case "${ALL_BASELINE}" in
+    "") ;;
+    save | compare | skip) ALL_CHILD_ARGS+=(--baseline "${ALL_BASELINE}") ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "--baseline '${ALL_BASELINE}' is not one of: save, compare, skip" ;;
+  esac
+  if [[ -n "${ALL_URL}" ]]; then
+    ALL_URL="${ALL_URL%/}"
+    perf_is_loopback_url "${ALL_URL}" || [[ "${PERF_ALLOW_REMOTE:-0}" == 1 ]] ||
+      perf_die "${PERF_EXIT_USAGE}" "target ${ALL_URL} is not on loopback; load against another host must be deliberate: set PERF_ALLOW_REMOTE=1"
+    ALL_CHILD_ARGS+=(--url "${ALL_URL}")
+  fi
+  all_check_profiles
+}
+
+# all_check_profiles: ALL_PROFILES from the list; each must exist, once, and its settings (with
+# the flags above) must validate. Sets ALL_RESULTS (profile -> results folder) and, from the
+# first profile, ALL_BASE_URL and ALL_MANAGE; ALL_SERVERS is the most any profile wants.
+all_check_profiles() {
+  local profile have file line base manage servers results
+  local -A seen=()
+  IFS=, read -ra ALL_PROFILES <<<"${ALL_PROFILES_LIST}"
+  ((${#ALL_PROFILES[@]} > 0)) || perf_die "${PERF_EXIT_USAGE}" "--profiles is empty; name at least one profile (e.g. --profiles smoke)"
+  for file in "${PERF_KIT_ROOT}"/profiles/*.env; do
+    file="$(basename "${file}" .env)"
+    have="${have:+${have}, }${file}"
+  done
+  for profile in "${ALL_PROFILES[@]}"; do
+    [[ -n "${profile}" && -f "${PERF_KIT_ROOT}/profiles/${profile}.env" ]] ||
+      perf_die "${PERF_EXIT_USAGE}" "profile '${profile}' not found (have: ${have})"
+    [[ -z "${seen[${profile}]:-}" ]] ||
+      perf_die "${PERF_EXIT_USAGE}" "profile '${profile}' is named twice in --profiles; each profile runs once"
+    seen[${profile}]=1
+  done
+  perf_require_venv
+  declare -gA ALL_RESULTS=()
+  ALL_SERVERS=1
+  for profile in "${ALL_PROFILES[@]}"; do
+    line="$(all_profile_settings "${profile}")" ||
+      perf_die "${PERF_EXIT_USAGE}" "profile '${profile}': its settings do not validate (see above)"
+    IFS=$'\t' read -r base manage servers results <<<"${line}"
+    ALL_RESULTS[${profile}]="${results}"
+    ((servers <= ALL_SERVERS)) || ALL_SERVERS="${servers}"
+    if [[ "${profile}" == "${ALL_PROFILES[0]}" ]]; then
+      ALL_BASE_URL="${base%/}"
+      ALL_MANAGE="${manage}"
+    fi
+  done
+}
+
+# all_profile_settings PROFILE: `BASE_URL MANAGE SERVERS RESULTS_DIR` (tab-separated) as that
+# profile's run will resolve them. A subshell: one profile's settings must not leak into the
+# environment of the next profile's run (environment beats profile).
+all_profile_settings() {
+  (
+    perf_load_settings "$1" "${ALL_SETS[@]}"
+    printf '%s\t%s\t%s\t%s\n' "${PERF_BASE_URL}" "${PERF_MANAGE}" "${PERF_SERVERS_COUNT}" "${PERF_RESULTS_DIR}"
+  )
+}
+
+# --- exit codes -----------------------------------------------------------------------------
+
+# all_stops CODE: true when a profile's exit code ends the sequence: configuration (2) and
+# environment (3) problems hold for every profile, and Ctrl+C (130) means stop.
+all_stops() {
+  case "$1" in
+    "${PERF_EXIT_USAGE}" | "${PERF_EXIT_ENV_NOT_READY}" | "${PERF_EXIT_INTERRUPTED}") return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# all_overall_code CODE...: run-all's exit code from the profiles' codes in the order they ran:
+# the first code that stops the sequence (2, 3, 130), else the worst of 4 > 1 > 0. A code outside
+# the contract (a crash) counts as 4.
+all_overall_code() {
+  local code worst="${PERF_EXIT_OK}"
+  for code in "$@"; do
+    if all_stops "${code}"; then
+      printf '%s\n' "${code}"
+      return 0
+    fi
+    case "${code}" in
+      "${PERF_EXIT_OK}") ;;
+      "${PERF_EXIT_REGRESSION}")
+        [[ "${worst}" == "${PERF_EXIT_BENCHMARK_FAILED}" ]] || worst="${PERF_EXIT_REGRESSION}"
+        ;;
+      *) worst="${PERF_EXIT_BENCHMARK_FAILED}" ;;
+    esac
+  done
+  printf '%s\n' "${worst}"
+}
+
+# all_code_meaning CODE: as perfkit.exitcodes.MEANING says it.
+all_code_meaning() {
+  case "$1" in
+    "${PERF_EXIT_OK}") printf 'all good\n' ;;
+    "${PERF_EXIT_REGRESSION}") printf 'performance regression, SLO breach or failed comparison\n' ;;
+    "${PERF_EXIT_USAGE}") printf 'usage or configuration error (or a bad baseline)\n' ;;
+    "${PERF_EXIT_ENV_NOT_READY}") printf 'environment not ready\n' ;;
+    "${PERF_EXIT_BENCHMARK_FAILED}") printf 'benchmark failed\n' ;;
+    "${PERF_EXIT_INTERRUPTED}") printf 'interrupted\n' ;;
+    *) printf 'an exit code outside the contract\n' ;;
+  esac
+}
+
+# --- the target -----------------------------------------------------------------------------
+
+# all_resolve_target: what run-configurable.sh's run_resolve_target decides, once for all
+# profiles: a named target must answer; else service.manage (of the first profile) decides
+# whether the local stack is brought up, and run-all takes it down only if it started it.
+all_resolve_target() {
+  ALL_STARTED_STACK=0
+  if [[ -n "${ALL_URL}" ]]; then
+    perf_gateway_answers "${ALL_URL}" ||
+      perf_die "${PERF_EXIT_ENV_NOT_READY}" "the gateway named as target (${ALL_URL}) does not answer ${ALL_URL}/health; start it or fix --url / GATEWAY_URL"
+    return 0
+  fi
+  case "${ALL_MANAGE}" in
+    never)
+      perf_gateway_answers "${ALL_BASE_URL}" ||
+        perf_die "${PERF_EXIT_ENV_NOT_READY}" "no gateway answers at ${ALL_BASE_URL} and service.manage is 'never'; start one (make up) or set PERF_MANAGE=auto"
+      ;;
+    auto)
+      if perf_gateway_answers "${ALL_BASE_URL}"; then
+        perf_log "using the gateway answering at ${ALL_BASE_URL} for every profile"
+      else
+        all_start_stack
+      fi
+      ;;
+    always) all_start_stack ;;
+  esac
+}
+
+all_start_stack() {
+  "${PERF_KIT_ROOT}/utils/local-stack.sh" running || ALL_STARTED_STACK=1
+  "${PERF_KIT_ROOT}/utils/local-stack.sh" up --profile "${ALL_PROFILES[0]}" --servers "${ALL_SERVERS}"
+}
+
+# --- the profiles ---------------------------------------------------------------------------
+
+# all_make_dir: a fresh all_<stamp>/ in the first profile's results folder; sets ALL_DIR.
+all_make_dir() {
+  ALL_DIR="$(perf_make_fresh_dir "${ALL_RESULTS[${ALL_PROFILES[0]}]}/all_$(date +%Y%m%d-%H%M%S)")"
+}
+
+# all_latest PROFILE: where that profile's results/latest points (empty when nowhere).
+all_latest() {
+  readlink "${ALL_RESULTS[$1]}/latest" 2>/dev/null || true
+}
+
+# all_run_profile PROFILE N: run-configurable.sh for one profile. It runs in a session of its
+# own, so a Ctrl+C or a kill of our process group reaches only run-all, which passes it on once
+# (all_on_signal), and in the background, so that run-all hears it at once. Its stdout and
+# stderr go to our stderr and to ALL_DIR/PROFILE.log (through a tee that outlives the signal
+# and ends when the run's output closes). Records the profile, its run folder and exit code.
+all_run_profile() {
+  local profile="$1" n="$2" before fd started="${SECONDS}"
+  perf_log "profile ${n}/${#ALL_PROFILES[@]}: ${profile}"
+  before="$(all_latest "${profile}")"
+  exec {fd}> >(trap '' INT TERM; exec tee -a "${ALL_DIR}/${profile}.log" >&2)
+  ALL_TEE_PID=$!
+  setsid -w "${PERF_KIT_ROOT}/run-configurable.sh" --profile "${profile}" "${ALL_CHILD_ARGS[@]}" >&"${fd}" 2>&1 &
+  ALL_CHILD_PID=$!
+  ALL_CHILD_PROFILE="${profile}"
+  ALL_CHILD_BEFORE="${before}"
+  ALL_CHILD_STARTED="${started}"
+  exec {fd}>&-
+  local rc=0
+  wait "${ALL_CHILD_PID}" || rc=$?
+  all_record_child "${rc}"
+}
+
+# all_record_child RC: note the profile that just ended (run folder: where its results/latest
+# now points, if that moved to a folder of this profile) and reap its log writer.
+all_record_child() {
+  local rc="$1" profile="${ALL_CHILD_PROFILE}" after run_dir=-
+  ALL_CHILD_PID=""
+  after="$(all_latest "${profile}")"
+  if [[ -n "${after}" && "${after}" != "${ALL_CHILD_BEFORE}" && "$(basename "${after}")" == "${profile}_"* ]]; then
+    run_dir="${ALL_RESULTS[${profile}]}/${after}"
+  fi
+  ALL_RUNS+=(--run "${profile}" "${rc}" "${run_dir}" "$((SECONDS - ALL_CHILD_STARTED))")
+  ALL_CODES+=("${rc}")
+  all_reap_tee
+  perf_log "${profile}: exit ${rc} ($(all_code_meaning "${rc}")); run folder: ${run_dir}"
+}
+
+# all_reap_tee: the log writer ends once the run's output is closed; give it 5 s, then stop it.
+all_reap_tee() {
+  local waited=0
+  [[ -n "${ALL_TEE_PID:-}" ]] || return 0
+  while kill -0 "${ALL_TEE_PID}" 2>/dev/null && ((waited < 50)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  kill -KILL "${ALL_TEE_PID}" 2>/dev/null || true
+  wait "${ALL_TEE_PID}" 2>/dev/null || true
+  ALL_TEE_PID=""
+}
+
+# all_finish CODE [--partial]: runs.json and the master report, then exit with CODE. A report
+# that fails costs a warning, never the exit code (as for a run's own report).
+all_finish() {
+  local code="$1" args=()
+  [[ ! -t 1 || -n "${CI:-}" ]] || args+=(--open)
+  perf_py run-all-record "${ALL_DIR}" --profiles "${ALL_PROFILES[@]}" --scenarios "${ALL_SCENARIOS}" \
+    --baseline-mode "${ALL_BASELINE}" --started-at "${ALL_STARTED_AT}" --exit-code "${code}" \
+    "${ALL_RUNS[@]}" "${@:2}" ||
+    perf_warn "could not write ${ALL_DIR}/runs.json (see above)"
+  perf_py report-master "${ALL_DIR}" "${args[@]}" ||
+    perf_warn "no master report in ${ALL_DIR} (see above); the results stand"
+  perf_log "exit ${code} ($(all_code_meaning "${code}")); results: ${ALL_DIR}"
+  exit "${code}"
+}
+
+all_teardown() {
+  all_reap_tee
+  if [[ "${ALL_STARTED_STACK:-0}" == 1 ]]; then
+    ALL_STARTED_STACK=0
+    perf_log "taking down the local stack run-all started"
+    "${PERF_KIT_ROOT}/utils/local-stack.sh" down || true
+  fi
+}
+
+# all_on_signal: Ctrl+C or a kill. The running profile (in its own session: the signal did not
+# reach it) gets one TERM and cleans up after itself: hey stopped, partial summary.json kept.
+# Then the master report, marked partial, and exit 130; the EXIT trap stops our stack.
+all_on_signal() {
+  trap '' INT TERM
+  perf_warn "interrupted: stopping the running profile"
+  if [[ -n "${ALL_CHILD_PID:-}" ]]; then
+    kill -TERM "${ALL_CHILD_PID}" 2>/dev/null || true
+    local rc=0
+    wait "${ALL_CHILD_PID}" || rc=$?
+    all_record_child "${rc}"
+  fi
+  [[ -n "${ALL_DIR:-}" ]] || exit "${PERF_EXIT_INTERRUPTED}"
+  all_finish "${PERF_EXIT_INTERRUPTED}" --partial
+}
+
+all_main() {
+  local profile n=0 code rest
+  all_parse_args "$@"
+  perf_require_tools
+  ALL_RUNS=()
+  ALL_CODES=()
+  ALL_CHILD_PID=""
+  ALL_DIR=""
+  trap all_teardown EXIT
+  trap all_on_signal INT TERM
+  all_resolve_target
+  all_make_dir
+  ALL_STARTED_AT="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  perf_log "master folder: ${ALL_DIR}"
+  for profile in "${ALL_PROFILES[@]}"; do
+    n=$((n + 1))
+    all_run_profile "${profile}" "${n}"
+    code="${ALL_CODES[-1]}"
+    if all_stops "${code}"; then
+      rest="${ALL_PROFILES[*]:n}"
+      perf_error "profile '${profile}' ended with exit ${code} ($(all_code_meaning "${code}"); see above or ${ALL_DIR}/${profile}.log)${rest:+; not running: ${rest}}"
+      break
+    fi
+  done
+  all_finish "$(all_overall_code "${ALL_CODES[@]}")"
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  all_main "$@"
+fi
