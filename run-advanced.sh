@@ -245,14 +245,7 @@ adv_stop_stack() {
 # --- whole run ------------------------------------------------------------------------------
 
 adv_make_dir() {
-  local base n=1
-  base="${PERF_RESULTS_DIR}/advanced_${ADV_PROFILE}_$(date +%Y%m%d-%H%M%S)"
-  ADV_DIR="${base}"
-  while [[ -e "${ADV_DIR}" ]]; do
-    n=$((n + 1))
-    ADV_DIR="${base}-${n}"
-  done
-  mkdir -p "${ADV_DIR}"
+  ADV_DIR="$(perf_make_fresh_dir "${PERF_RESULTS_DIR}/advanced_${ADV_PROFILE}_$(date +%Y%m%d-%H%M%S)")"
   ADV_RUNS="${ADV_DIR}/.runs"
   local args=(--profile "${ADV_PROFILE}" --servers "$(
     IFS=,

@@ -209,17 +209,10 @@ run_endpoint_name() {
 # run_make_dir: a fresh results/<profile>_<stamp>/ (adhoc_... for --endpoint, <profile>_ab_...
 # holding base/ and candidate/ for a version A/B run); sets RUN_DIR.
 run_make_dir() {
-  local stamp base n=1 kind="${RUN_PROFILE}"
-  stamp="$(date +%Y%m%d-%H%M%S)"
+  local kind="${RUN_PROFILE}"
   [[ -z "${RUN_ENDPOINT}" ]] || kind=adhoc
   [[ -z "${RUN_AB_BASE}" ]] || kind="${RUN_PROFILE}_ab"
-  base="${PERF_RESULTS_DIR}/${kind}_${stamp}"
-  RUN_DIR="${base}"
-  while [[ -e "${RUN_DIR}" ]]; do
-    n=$((n + 1))
-    RUN_DIR="${base}-${n}"
-  done
-  mkdir -p "${RUN_DIR}"
+  RUN_DIR="$(perf_make_fresh_dir "${PERF_RESULTS_DIR}/${kind}_$(date +%Y%m%d-%H%M%S)")"
   # every process this run starts inherits it: a stray one can be traced back to its run
   export PERF_RUN_DIR="${RUN_DIR}"
 }

@@ -106,7 +106,18 @@ def test_servers_list_on_both_databases(results_dir: Path) -> None:
             assert summary["resources"]["postgres_connections_max"] >= 1
     assert (adv / "report.html").stat().st_size > 10_000
     scal = json.loads((adv / "scalability.json").read_text())
-    assert scal  # the computed report data
+    # per database, both counts measured; speedup against 1 server is req/s over 1 server's
+    assert [s["database"] for s in scal["scalability"]] == ["sqlite", "postgresql"]
+    for section in scal["scalability"]:
+        rows = section["rows"]
+        assert [(r["servers"], r["state"]) for r in rows] == [
+            (1, "measured"),
+            (2, "measured"),
+        ]
+        assert rows[0]["speedup"] == 1
+        assert rows[1]["speedup"] == round(rows[1]["rps"] / rows[0]["rps"], 3)
+        assert all(r["coverage"]["all_reached"] for r in rows)
+    assert [c["servers"] for c in scal["comparison"]] == [1, 2]
     assert "Scalability report" in (adv / "report.html").read_text()
     assert_clean(adv)
 
