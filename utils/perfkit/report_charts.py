@@ -77,7 +77,7 @@ def _figure(
 def to_svg(fig: Figure, prefix: str) -> str:
     """The figure as an inline-ready <svg> element (see the module docstring)."""
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
     svg = _PROLOG.sub("", buffer.getvalue(), count=1)
     svg = _METADATA.sub("", svg)
     svg = _NAMESPACES.sub("", svg)
