@@ -8,6 +8,7 @@ rate limiting left on) use a named stack on other ports, so they never disturb t
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -19,6 +20,31 @@ import pytest
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 MAIN_URL = os.environ.get("PERF_TEST_GATEWAY_URL", "http://127.0.0.1:4444")
+
+
+# README commands that another test runs as written, with checks deeper than an exit code:
+# test_readme.py leaves them to it (a command starting with one of these).
+RUN_BY_OTHER_TESTS = {
+    "./run-advanced.sh --servers 1,2,4": "test_advanced.py::test_readme_scale_command",
+    "./run-all.sh --profiles smoke,light": "test_run_all.py (smoke_and_light)",
+}
+
+
+def readme_commands() -> list[str]:
+    """Every command line of README.md's ```bash blocks, in order, each once."""
+    text = (KIT_ROOT / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL)
+    lines = [line.strip() for block in blocks for line in block.splitlines()]
+    return list(
+        dict.fromkeys(line for line in lines if line and not line.startswith("#"))
+    )
+
+
+def readme_command(start: str) -> str:
+    """The README command starting with `start` (one of RUN_BY_OTHER_TESTS), as written."""
+    assert start in RUN_BY_OTHER_TESTS, f"add {start!r} to RUN_BY_OTHER_TESTS"
+    [command] = [c for c in readme_commands() if c.startswith(start)]
+    return command
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]
-from conftest import KIT_ROOT, kit_env, run
+from conftest import KIT_ROOT, kit_env, readme_command, run
 
 PORTS = {"sqlite": 4490, "postgresql": 4491}
 SMOKE = {"PERF_REQUESTS": "8", "PERF_CONCURRENCY": "2"}
@@ -64,60 +64,51 @@ def only_run(results: Path) -> Path:
     return dirs[0]
 
 
-def test_servers_list_on_both_databases(results_dir: Path) -> None:
+def test_readme_scale_command(results_dir: Path) -> None:
+    """README's `./run-advanced.sh --servers 1,2,4 --profile smoke --database both
+    --concurrency-sweep ...`, as written (the load scaled down through the environment)."""
+    command = readme_command("./run-advanced.sh --servers 1,2,4")
+    assert "--database both" in command and "--concurrency-sweep" in command
+    sweep = command.split("--concurrency-sweep ")[1].split()[0]
     env = kit_env(PERF_RESULTS_DIR=str(results_dir), **SMOKE)
-    done = run(
-        [
-            "./run-advanced.sh",
-            "--servers",
-            "2,1",
-            "--profile",
-            "smoke",
-            "--database",
-            "both",
-            "--concurrency-sweep",
-            "1,2",
-        ],
-        env,
-        timeout=600,
-    )
+    done = run(["bash", "-c", command], env, timeout=600)
     assert done.code == 0, done.stderr[-3000:]
     adv = only_run(results_dir)
     points = json.loads((adv / "advanced.json").read_text())["points"]
     assert [(p["database"], p["servers"], p["exit_code"]) for p in points] == [
-        ("sqlite", 1, 0),
-        ("sqlite", 2, 0),
-        ("postgresql", 1, 0),
-        ("postgresql", 2, 0),
+        (database, count, 0) for database in PORTS for count in (1, 2, 4)
     ]
     for point in points:
         summary = json.loads((adv / point["run"] / "summary.json").read_text())
         servers = summary["servers"]
         # the servers' own counters: every one of them served tool calls
-        assert sorted(servers) == [
+        assert sorted(servers) == sorted(
             f"bench-time-{i}" for i in range(1, point["servers"] + 1)
-        ]
+        )
         assert all(s["tool_calls"] > 0 for s in servers.values()), servers
         ids = [t["id"] for t in summary["tests"]]
-        sweep = ["sweep/c1", "sweep/c2"] if point["servers"] == 2 else []
-        assert ids == ["scale/spread", *sweep]
+        levels = (
+            [f"sweep/c{c}" for c in sweep.split(",")] if point["servers"] == 4 else []
+        )
+        assert ids == ["scale/spread", *levels]
         assert summary["settings"]["db_backend"] == point["database"]
         if point["database"] == "postgresql":
             assert summary["resources"]["postgres_connections_max"] >= 1
     assert (adv / "report.html").stat().st_size > 10_000
     scal = json.loads((adv / "scalability.json").read_text())
-    # per database, both counts measured; speedup against 1 server is req/s over 1 server's
-    assert [s["database"] for s in scal["scalability"]] == ["sqlite", "postgresql"]
+    # per database, every count measured; speedup against 1 server is req/s over 1 server's
+    assert [s["database"] for s in scal["scalability"]] == list(PORTS)
     for section in scal["scalability"]:
         rows = section["rows"]
         assert [(r["servers"], r["state"]) for r in rows] == [
-            (1, "measured"),
-            (2, "measured"),
+            (count, "measured") for count in (1, 2, 4)
         ]
         assert rows[0]["speedup"] == 1
-        assert rows[1]["speedup"] == round(rows[1]["rps"] / rows[0]["rps"], 3)
+        for row in rows[1:]:
+            assert row["speedup"] == round(row["rps"] / rows[0]["rps"], 3)
         assert all(r["coverage"]["all_reached"] for r in rows)
-    assert [c["servers"] for c in scal["comparison"]] == [1, 2]
+    assert [c["servers"] for c in scal["comparison"]] == [1, 2, 4]
+    assert [s["database"] for s in scal["sweeps"]] == list(PORTS)
     assert "Scalability report" in (adv / "report.html").read_text()
     assert_clean(adv)
 

@@ -1,8 +1,17 @@
 """Stored-baseline verdicts end to end: real runs of the tools scenario against the real gateway.
 
 Rounds are small (smoke: 20 requests at concurrency 2) but there are five of them, the fewest
-that let a per-round test reach significance; the slowed-down case adds 60 ms to every call of
-the benchmark MCP server, which more than doubles the tool-call latency.
+that let a per-round test reach significance. The slowed-down case adds 150 ms to every call of
+the benchmark MCP server. At concurrency 2 the gateway is already busy, so a delay shows only
+in part: 60 ms took the tool calls' p50 from ~150 to ~180 ms, too little to be sure of with
+five rounds; 150 ms is far beyond the noise.
+
+Two runs minutes apart on this shared 2-core machine differ by more than the default
+threshold even when nothing changed (seen: one test's p50 -31%, the tool calls' -13%, every
+round of the second run slower): against a stored baseline the kit cannot tell such a drift
+from a regression of the same size (README, "Can the verdicts be trusted?"). So the
+unchanged second run is judged with a 60% threshold: it checks the wiring - compared, no
+regression, exit 0 - not this machine's steadiness, which `make calibrate` measures.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ def dirs(tmp_path: Path) -> dict[str, str]:
 
 
 def tools_run(url: str, dirs: dict[str, str], *extra: str, **env: str) -> Result:
-    return run([*TOOLS, "--url", url, *extra], kit_env(**dirs, **env), timeout=600)
+    return run([*TOOLS, "--url", url, *extra], kit_env(**{**dirs, **env}), timeout=600)
 
 
 def comparison(dirs: dict[str, str]) -> dict:
@@ -50,7 +59,7 @@ def test_first_run_becomes_the_baseline_then_unchanged_then_slowed_down(
     baseline = Path(dirs["PERF_BASELINES_DIR"]) / "baseline_smoke_tools.json"
     assert json.loads(baseline.read_text())["source"]["how"] == "initial"
 
-    second = tools_run(stack_url, dirs)
+    second = tools_run(stack_url, dirs, PERF_REGRESSION_THRESHOLD="0.6")
     assert second.code == 0, second.stdout[-3000:]
     verdicts = {t["id"]: t["verdict"] for t in comparison(dirs)["tests"]}
     assert len(verdicts) == 6 and "regression" not in verdicts.values()
@@ -59,7 +68,7 @@ def test_first_run_becomes_the_baseline_then_unchanged_then_slowed_down(
         "PERF_STACK_NAME": "it-slow",
         "PERF_BASE_URL": "http://127.0.0.1:4463",
         "PERF_SERVER_BASE_PORT": "9500",
-        "PERF_SERVER_DELAY_MS": "60",
+        "PERF_SERVER_DELAY_MS": "150",
         "PERF_TOKEN_CACHE": str(tmp_path / "token.json"),
     }
     try:
@@ -89,7 +98,7 @@ def test_corrupt_baseline_is_exit_2_and_left_alone(
     baseline = Path(dirs["PERF_BASELINES_DIR"]) / "baseline_smoke_tools.json"
     baseline.parent.mkdir(parents=True)
     baseline.write_text('{"schema_version": 1, "kind": "perfkit-baseline", "tests": [')
-    result = tools_run(stack_url, dirs)
+    result = tools_run(stack_url, dirs, PERF_ITERATIONS="1")
     assert result.code == 2, result.stderr[-2000:]
     assert str(baseline) in result.stderr and "baseline-rollback" in result.stderr
     assert baseline.read_text().endswith('"tests": ['), (
@@ -100,8 +109,8 @@ def test_corrupt_baseline_is_exit_2_and_left_alone(
 def test_missing_test_fails_the_comparison(
     stack_url: str, dirs: dict[str, str]
 ) -> None:
-    assert tools_run(stack_url, dirs).code == 0
-    fewer = tools_run(stack_url, dirs, PERF_LIST_LIMITS="10,50")
+    assert tools_run(stack_url, dirs, PERF_ITERATIONS="1").code == 0
+    fewer = tools_run(stack_url, dirs, PERF_ITERATIONS="1", PERF_LIST_LIMITS="10,50")
     assert fewer.code == 1, fewer.stdout[-2000:]
     [missing] = [
         t

@@ -2,14 +2,13 @@
 
 utils/calibrate.sh starts the calibrated server, runs ./run-configurable.sh against it twice per
 trial and `perfkit compare` on the pair. Identical pairs must never be called a regression; a
-+30% slowdown must always be. No gateway needed; about 35 s on 2 cores.
++30% slowdown must always be. No gateway needed.
 """
 
 from __future__ import annotations
 
 import json
 import socket
-import time
 import urllib.request
 from pathlib import Path
 
@@ -29,11 +28,9 @@ def server_answers() -> bool:
 
 def test_reduced_calibration(tmp_path: Path) -> None:
     output = tmp_path / "calibration.json"
-    started = time.monotonic()
     args = ["utils/calibrate.sh", "--trials", "2", "--kinds", "aa,30", "--rounds", "5"]
     args += ["--requests", "200", "--concurrency", "10", "--port", str(PORT)]
     result = run([*args, "--output", str(output)], kit_env(), timeout=300)
-    took = time.monotonic() - started
     assert result.code == 0, result.stderr
     kinds = {k["kind"]: k for k in json.loads(output.read_text())["kinds"]}
     assert kinds["aa"]["trials"] == 2 and kinds["aa"]["errors"] == 0
@@ -42,7 +39,6 @@ def test_reduced_calibration(tmp_path: Path) -> None:
     assert kinds["30"]["reported"] == 2, f"+30% slowdown missed:\n{result.stderr}"
     assert "0% false alarm" in result.stdout and "100% detected" in result.stdout
     assert not server_answers(), "calibrate.sh left its server running"
-    assert took < 150
 
 
 def test_port_in_use_is_refused_before_any_work(tmp_path: Path) -> None:

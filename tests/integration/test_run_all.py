@@ -1,8 +1,8 @@
 """run-all.sh against the real gateway (the session's main stack), with the load scaled down
-through the environment and results and baselines in temporary folders: a clean run of the
-smoke profile and its master report (also as a user sees it, in headless Chromium); a corrupt
-baseline, which stops the sequence with exit 2 and still leaves a master report; Ctrl+C in the
-middle of a profile.
+through the environment and results and baselines in temporary folders: README's run of the
+smoke and light profiles and its master report (also as a user sees it, in headless
+Chromium); a corrupt baseline, which stops the sequence with exit 2 and still leaves a master
+report; Ctrl+C in the middle of a profile.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import KIT_ROOT, Result, kit_env, run, run_processes
+from conftest import KIT_ROOT, Result, kit_env, readme_command, run, run_processes
 
 SCALED = {
     "PERF_REQUESTS": "10",
@@ -25,6 +25,7 @@ SCALED = {
     "PERF_WARMUP": "0",
 }
 HREF = re.compile(r'href="([^"]+)"')
+PROFILES = ["smoke", "light"]
 
 
 def env_for(results: Path, stack_url: str) -> dict[str, str]:
@@ -42,36 +43,43 @@ def all_dir_of(result: Result) -> Path:
 def smoke_run(
     stack_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Result, Path]:
+    """README's `./run-all.sh --profiles smoke,light`, as written: the first run of each
+    profile, which becomes its baseline."""
     results = tmp_path_factory.mktemp("run_all") / "results"
-    result = run(["./run-all.sh", "--profiles", "smoke"], env_for(results, stack_url))
+    command = readme_command("./run-all.sh --profiles smoke,light")
+    result = run(["bash", "-c", command], env_for(results, stack_url))
     return result, results
 
 
-def test_smoke_profile_exits_0_with_runs_json(smoke_run: tuple[Result, Path]) -> None:
+def test_profiles_exit_0_with_runs_json(smoke_run: tuple[Result, Path]) -> None:
     result, results = smoke_run
     assert result.code == 0, result.stderr[-3000:]
     all_dir = all_dir_of(result)
     assert all_dir.parent == results
     runs = json.loads((all_dir / "runs.json").read_text())
-    assert runs["profiles"] == ["smoke"]
+    assert runs["profiles"] == PROFILES
     assert (runs["exit_code"], runs["status"], runs["interrupted"]) == (
         0,
         "complete",
         False,
     )
     assert runs["started_at"] <= runs["finished_at"]
-    [entry] = runs["runs"]
-    assert (entry["profile"], entry["exit_code"], entry["log"]) == (
-        "smoke",
-        0,
-        "smoke.log",
-    )
-    run_dir = (all_dir / entry["run_dir"]).resolve()
-    assert run_dir.parent == results.resolve() and run_dir.name.startswith("smoke_")
-    summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["status"] == "complete" and summary["totals"]["failed"] == 0
-    assert "27 tests: 27 ok" in (all_dir / "smoke.log").read_text()
-    assert run_processes(run_dir) == []
+    assert [(r["profile"], r["exit_code"], r["log"]) for r in runs["runs"]] == [
+        (profile, 0, f"{profile}.log") for profile in PROFILES
+    ]
+    for entry in runs["runs"]:
+        run_dir = (all_dir / entry["run_dir"]).resolve()
+        assert run_dir.parent == results.resolve()
+        assert run_dir.name.startswith(f"{entry['profile']}_")
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["profile"] == entry["profile"]
+        assert summary["status"] == "complete" and summary["totals"]["failed"] == 0
+        assert "27 tests: 27 ok" in (all_dir / entry["log"]).read_text()
+        assert run_processes(run_dir) == []
+    baselines = results.parent / "baselines"
+    assert sorted(p.name for p in baselines.glob("baseline_*.json")) == [
+        f"baseline_{profile}.json" for profile in sorted(PROFILES)
+    ]
 
 
 def test_master_report_sections_and_links(smoke_run: tuple[Result, Path]) -> None:
@@ -88,6 +96,10 @@ def test_master_report_sections_and_links(smoke_run: tuple[Result, Path]) -> Non
     assert '<p class="critical-none"><strong>None</strong>' in html
     assert "All good: exit 0" in html
     assert html.count('<tr><td class="mono">') == 27  # one line per test
+    # the per-test table: a group of columns per profile, in the order they ran
+    table = html[html.index('<section id="tests">') : html.index('<section id="runs">')]
+    columns = re.findall(r'<th colspan="\d+" class="mono">(\w+)</th>', table)
+    assert columns == PROFILES
     # every link but the in-page ones and the empty favicon (data:,) points at a file
     links = [h for h in HREF.findall(html) if not h.startswith(("#", "data:"))]
     assert any(h.endswith("/report.html") for h in links)
