@@ -1,8 +1,8 @@
 """run-all.sh's runs.json (perfkit.run_all) and master report (perfkit.report_master_data,
 perfkit.report_master) on a recorded real run-all folder: tests/fixtures/all/, re-recorded by
 tests/fixtures/record-all-fixture.sh - smoke and light over the tools scenario, judged against
-baselines taken before the benchmark MCP server was slowed down: smoke (1 round) inconclusive,
-light (5 rounds) regressed. Variants (a run not compared, a stopped sequence, failed tests, an
+baselines taken before the benchmark MCP server was slowed down by 1 s a call: smoke (1 round)
+inconclusive, light (5 rounds) regressed on both tool calls. Variants (a run not compared, a stopped sequence, failed tests, an
 SLO breach) are made from copies of it.
 """
 
@@ -56,9 +56,13 @@ def test_recorded_fixture_is_what_the_tests_assume(all_dir: Path) -> None:
     runs = runs_json(all_dir)
     assert runs["profiles"] == ["smoke", "light"] and runs["exit_code"] == 1
     assert [r["exit_code"] for r in runs["runs"]] == [0, 1]
-    assert (
-        load(run_dir(all_dir, "light") / "comparison.json")["verdict"] == "regression"
-    )
+    comparison = load(run_dir(all_dir, "light") / "comparison.json")
+    assert comparison["verdict"] == "regression"
+    regressed = {t["id"] for t in comparison["tests"] if t["verdict"] == "regression"}
+    assert regressed == {
+        "tools/rpc_tools_call_get_system_time",
+        "tools/rpc_tools_call_convert_time",
+    }
 
 
 def test_critical_rows_are_the_regressions_of_critical_metrics(all_dir: Path) -> None:
