@@ -74,6 +74,15 @@ def _figure(
             plt.close(fig)
 
 
+def _fit(fig: Figure, *, titled: bool) -> None:
+    """Fixed margins (in inches) for the per-test charts, whose tick labels are short numbers:
+    tight_layout would measure every label of every chart again, a third of a report's time."""
+    width, height = fig.get_size_inches()
+    top = 0.3 if titled else 0.12
+    fig.subplots_adjust(left=0.7 / width, right=1 - 0.15 / width, bottom=0.45 / height,
+                        top=1 - top / height, wspace=0.3)  # fmt: skip
+
+
 def to_svg(fig: Figure, prefix: str) -> str:
     """The figure as an inline-ready <svg> element (see the module docstring)."""
     buffer = io.StringIO()
@@ -140,7 +149,7 @@ def latency_chart(
             frameon=False,
             ncol=2,
         )  # the curve's empty corner
-        fig.tight_layout()
+        _fit(fig, titled=True)
         return to_svg(fig, prefix)
 
 
@@ -167,7 +176,7 @@ def throughput_chart(
         ax.set_ylabel("2xx responses/s")
         ax.set_ylim(bottom=0)
         ax.legend(loc="lower right", fontsize=6, frameon=False, ncol=4)
-        fig.tight_layout()
+        _fit(fig, titled=False)
         return to_svg(fig, prefix)
 
 
