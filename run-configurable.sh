@@ -228,6 +228,7 @@ run_prepare_side() {
   fi
   mkdir -p "${dir}/raw"
   run_init "${url}" "${dir}" "${token}"
+  run_check_baseline
   perf_monitor_start "${url}" "${dir}"
   perf_add_side "${url}" "${token}" "${dir}"
 }
@@ -267,15 +268,33 @@ run_compare_ab() {
   perf_py compare "${PERF_SIDE_DIRS[1]}" --against "${PERF_SIDE_DIRS[0]}" --force
 }
 
+# run_baseline_args: RUN_BASELINE_ARGS, how `perfkit baseline name` finds this run's baseline
+# (another profile's with PERF_BASELINE_PROFILE).
+run_baseline_args() {
+  RUN_BASELINE_ARGS=()
+  [[ "${PERF_BASELINE_PROFILE:-${RUN_PROFILE}}" == "${RUN_PROFILE}" || -n "${RUN_ENDPOINT}" ]] ||
+    RUN_BASELINE_ARGS+=(--profile "${PERF_BASELINE_PROFILE}")
+}
+
+# run_check_baseline: in compare mode, the stored baseline this run will be judged against must
+# be readable before any load is sent: a corrupt one is exit 2 now, not after the whole run.
+# The run folder holds nothing measured yet and goes.
+run_check_baseline() {
+  local rc=0
+  [[ "${RUN_BASELINE}" == compare && -z "${RUN_AB_BASE}" ]] || return 0
+  perf_py baseline name "${RUN_DIR}" --check "${RUN_BASELINE_ARGS[@]}" >/dev/null || rc=$?
+  ((rc == 0)) && return 0
+  rm -rf "${RUN_DIR}"
+  exit "${rc}"
+}
+
 # run_baseline RC: the stored-baseline step of a single-target run (RC: the summary's exit
 # code). compare: judge the run against its baseline (the first run becomes the baseline) and
 # count it towards promotion; save: make it the baseline; skip: nothing. Returns the exit code.
 run_baseline() {
-  local rc="$1" file name args=() compare_rc=0
+  local rc="$1" file name compare_rc=0
   [[ "${RUN_BASELINE}" != skip ]] || return "${rc}"
-  [[ "${PERF_BASELINE_PROFILE:-${RUN_PROFILE}}" == "${RUN_PROFILE}" || -n "${RUN_ENDPOINT}" ]] ||
-    args+=(--profile "${PERF_BASELINE_PROFILE}")
-  file="$(perf_py baseline name "${RUN_DIR}" --path "${args[@]}")" || return "${PERF_EXIT_USAGE}"
+  file="$(perf_py baseline name "${RUN_DIR}" --path "${RUN_BASELINE_ARGS[@]}")" || return "${PERF_EXIT_USAGE}"
   name="$(basename "${file}" .json)"
   name="${name#baseline_}"
   if [[ "${RUN_BASELINE}" == save ]]; then
@@ -340,6 +359,7 @@ run_main() {
   trap run_on_signal INT TERM
   trap run_teardown EXIT
   RUN_BASELINE="${RUN_BASELINE:-${PERF_BASELINE_MODE}}"
+  run_baseline_args
   run_declare_tests
   if [[ -n "${RUN_AB_BASE}" ]]; then
     run_ab_targets

@@ -31,13 +31,12 @@ RUN_BY_OTHER_TESTS = {
 
 
 def readme_commands() -> list[str]:
-    """Every command line of README.md's ```bash blocks, in order, each once."""
+    """Every command line of README.md's ```bash blocks, in order (a command shown twice is
+    there twice: the README's commands build on each other)."""
     text = (KIT_ROOT / "README.md").read_text()
     blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL)
     lines = [line.strip() for block in blocks for line in block.splitlines()]
-    return list(
-        dict.fromkeys(line for line in lines if line and not line.startswith("#"))
-    )
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def readme_command(start: str) -> str:

@@ -2,8 +2,8 @@
 
 The load is scaled down through the environment (which beats any profile, as the README says),
 so `--profile heavy` is exercised for its parsing and flow, not its 5000 requests. `make check`
-is the one command not run here: it is what runs this test. A command shown twice runs once;
-the commands in conftest.RUN_BY_OTHER_TESTS are run, as written, by the tests named there.
+is the one command not run here: it is what runs this test. The commands in
+conftest.RUN_BY_OTHER_TESTS are run, as written, by the tests named there.
 """
 
 from __future__ import annotations

@@ -146,8 +146,11 @@ def test_corrupt_baseline_stops_with_exit_2_and_a_report(
     all_dir = all_dir_of(result)
     runs = json.loads((all_dir / "runs.json").read_text())
     assert (runs["exit_code"], runs["status"]) == (2, "partial")
-    assert [(r["profile"], r["exit_code"]) for r in runs["runs"]] == [("smoke", 2)]
-    assert not (all_dir / runs["runs"][0]["run_dir"] / "comparison.json").exists()
+    # the corrupt baseline is found before any load: smoke leaves no run folder
+    assert [(r["profile"], r["exit_code"], r["run_dir"]) for r in runs["runs"]] == [
+        ("smoke", 2, None)
+    ]
+    assert not list(results.glob("smoke_*"))
     html = (all_dir / "report.html").read_text()
     assert "not compared" in html and str(baseline) in html
     critical = html[html.index("<h2>Critical") : html.index("<h2>Summary")]

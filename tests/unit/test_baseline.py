@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -692,3 +693,53 @@ def test_a_run_that_measured_nothing_still_has_a_baseline_name(
     assert code == 0 and out.strip() == str(bdir / "baseline_adhoc_get_health.json")
     code, _, err = perfkit(capsys, "save", str(run), "--dir", str(bdir))
     assert code == 2 and "no test has a measured round" in err
+
+
+RECORDED_RUNS = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
+
+
+@pytest.mark.parametrize(
+    ("recorded", "name"),
+    [("smoke_tools_regression", "smoke_tools"), ("smoke_all", "smoke")],
+)
+def test_a_run_not_yet_summarized_is_named_from_its_plan(
+    tmp_path: Path,
+    bdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    recorded: str,
+    name: str,
+) -> None:
+    """Before sending load, run-configurable.sh has run.json and plan.tsv, no summary.json:
+    the name must be the one the finished run will be judged against."""
+    run = tmp_path / recorded
+    shutil.copytree(RECORDED_RUNS / recorded, run)
+    code, out, _ = perfkit(capsys, "name", str(run), "--dir", str(bdir))
+    assert (code, out.strip()) == (0, name)
+    (run / "summary.json").unlink()
+    code, out, _ = perfkit(capsys, "name", str(run), "--dir", str(bdir))
+    assert (code, out.strip()) == (0, name)
+    (run / "plan.tsv").unlink()
+    code, _, err = perfkit(capsys, "name", str(run), "--dir", str(bdir))
+    assert code == 2 and "plan.tsv" in err
+
+
+def test_check_refuses_an_unreadable_baseline_before_the_run(
+    tmp_path: Path, bdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(RECORDED_RUNS / "smoke_tools_regression", run)
+    (run / "summary.json").unlink()
+    args = ["name", str(run), "--dir", str(bdir), "--check"]
+    assert perfkit(capsys, *args)[0] == 0  # no baseline yet: the run will become it
+    path = bdir / "baseline_smoke_tools.json"
+    path.write_text('{"schema_version": 1, "tests": [')
+    code, out, err = perfkit(capsys, *args)
+    assert code == 2 and out == ""
+    assert str(path) in err and "baseline-rollback" in err
+    assert path.read_text() == '{"schema_version": 1, "tests": ['
+    # a readable baseline passes the check
+    other = tmp_path / "saved"
+    shutil.copytree(RECORDED_RUNS / "smoke_tools_regression", other)
+    path.unlink()
+    assert perfkit(capsys, "save", str(other), "--dir", str(bdir))[0] == 0
+    assert perfkit(capsys, *args)[0] == 0

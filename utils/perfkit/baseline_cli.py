@@ -26,6 +26,7 @@ from perfkit.baseline_file import (
     default_name,
     load_baseline,
     load_summary,
+    planned_summary,
     read_summary,
 )
 from perfkit.baseline_promote import DEFAULT_PROMOTE_AFTER, record
@@ -154,9 +155,20 @@ def name_for(args: argparse.Namespace) -> str:
 
 
 def do_name(args: argparse.Namespace) -> int:
-    """Print the baseline name a run is judged against, and with --path its file."""
-    name = default_name(load_summary(args.run_dir / "summary.json"), args.profile)
-    print(store.baseline_path(args.dir, name) if args.path else name)
+    """Print the baseline name a run is judged against, and with --path its file. A run not
+    yet summarized is named from its plan; --check refuses (exit 2) a baseline file that
+    exists but cannot be read, so a run can stop before it sends any load."""
+    summary_path = args.run_dir / "summary.json"
+    summary = (
+        load_summary(summary_path)
+        if summary_path.exists()
+        else planned_summary(args.run_dir)
+    )
+    name = default_name(summary, args.profile)
+    path = store.baseline_path(args.dir, name)
+    if args.check and path.exists():
+        load_baseline(path, name)
+    print(path if args.path else name)
     return 0
 
 
@@ -269,6 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
     name.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     name.add_argument("--profile", default=None, help="another profile's baseline")
     name.add_argument("--path", action="store_true", help="print the file's path")
+    name.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 2 if that file exists but is unreadable",
+    )
     for action, handler, text in (
         ("history", do_history, "a baseline's log of changes"),
         ("delete", do_delete, "move a baseline into history"),

@@ -9,6 +9,7 @@ keeps the files and their history.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import statistics
@@ -211,6 +212,28 @@ def load_summary(summary_path: Path) -> dict[str, Any]:
             ExitCode.USAGE,
         )
     return data
+
+
+def planned_summary(run_dir: Path) -> dict[str, Any]:
+    """What naming a run's baseline needs, before the run has a summary.json: its profile and
+    settings (run.json) and its test ids (plan.tsv), as run-configurable.sh wrote them before
+    sending any load."""
+    try:
+        run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        with (run_dir / "plan.tsv").open(encoding="utf-8", newline="") as plan:
+            ids = [row["id"] for row in csv.DictReader(plan, delimiter="\t")]
+    except (OSError, ValueError, KeyError) as exc:
+        raise KitError(
+            f"{run_dir}: no summary.json, and run.json / plan.tsv cannot be read ({exc})",
+            ExitCode.USAGE,
+        ) from None
+    if not isinstance(run, dict):
+        raise KitError(f"{run_dir / 'run.json'}: not a JSON object", ExitCode.USAGE)
+    return {
+        "profile": run.get("profile"),
+        "settings": run.get("settings") or {},
+        "tests": [{"id": test_id} for test_id in ids],
+    }
 
 
 def read_summary(summary_path: Path) -> dict[str, Any]:
