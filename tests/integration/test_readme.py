@@ -13,7 +13,7 @@ from conftest import RUN_BY_OTHER_TESTS, answers, kit_env, readme_commands, run
 
 NOT_RUN = {"make check": "it runs this very test"}
 SCALED = {
-    "PERF_REQUESTS": "10",
+    "PERF_REQUESTS": "4",
     "PERF_CONCURRENCY": "2",
     "PERF_ITERATIONS": "1",
     "PERF_WARMUP": "0",

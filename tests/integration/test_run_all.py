@@ -19,7 +19,7 @@ import pytest
 from conftest import KIT_ROOT, Result, kit_env, readme_command, run, run_processes
 
 SCALED = {
-    "PERF_REQUESTS": "10",
+    "PERF_REQUESTS": "4",
     "PERF_CONCURRENCY": "2",
     "PERF_ITERATIONS": "1",
     "PERF_WARMUP": "0",
