@@ -2,8 +2,8 @@
 perfkit.report_master) on a recorded real run-all folder: tests/fixtures/all/, re-recorded by
 tests/fixtures/record-all-fixture.sh - smoke and light over the tools scenario, judged against
 baselines taken before the benchmark MCP server was slowed down by 1 s a call: smoke (1 round)
-inconclusive, light (5 rounds) regressed on both tool calls. Variants (a run not compared, a stopped sequence, failed tests, an
-SLO breach) are made from copies of it.
+inconclusive, light (5 rounds) regressed on both tool calls. Variants (a run not compared, a
+stopped sequence, failed tests, an SLO breach) are made from copies of it.
 """
 
 from __future__ import annotations
