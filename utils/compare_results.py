@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """compare_results.py RUN_DIR (--baseline FILE | --against RUN_DIR | --no-baseline) [--force]
-[--strict] [--quiet]: the same command as `perfkit compare` (see utils/perfkit/compare.py).
+[--strict] [--quiet]: the same command as `perfkit compare` (see utils/perfkit/compare/cli.py).
 
 Run it with the kit's venv: .state/venv/bin/python utils/compare_results.py results/latest ...
 """

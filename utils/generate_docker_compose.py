@@ -2,7 +2,7 @@
 """generate_docker_compose.py --servers N [--database sqlite|postgresql|both] --output FILE
 [--gateway-version V] [--gateway-workers W] [--gateway-instances K] [--gateway-port P]
 [--server-base-port P] [--gateway-cpus C --gateway-memory M --server-cpus C --server-memory M]
-[--force]: the same command as `perfkit compose generate` (utils/perfkit/compose_cli.py; what
+[--force]: the same command as `perfkit compose generate` (utils/perfkit/compose/cli.py; what
 goes in the file: compose.py; the template: templates/docker-compose.yaml.j2). Check a file
 with `perfkit compose validate FILE`.
 

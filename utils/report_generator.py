@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """report_generator.py RUN_DIR [--output FILE] [--open]: the same command as `perfkit report`
-(utils/perfkit/report_html.py; data in report_data.py, charts in report_charts.py, the page in
+(utils/perfkit/report/run_page.py; data in report_data.py, charts in report_charts.py, the page in
 templates/report.html.j2). `report_generator.py compare RUN_DIR RUN_DIR ...` is
 `perfkit report-compare`.
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from perfkit.samples import SampleSet, TestSamples
+from perfkit.results.samples import SampleSet, TestSamples
 
 SUMMARIES = Path(__file__).resolve().parents[1] / "fixtures" / "summaries"
 FINGERPRINT: dict[str, Any] = {

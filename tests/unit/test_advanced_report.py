@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from perfkit import cli
-from perfkit.advanced import load
-from perfkit.advanced_data import AdvancedReport, ScaleRow, build
-from perfkit.advanced_html import render
+from perfkit.scale.cli import load
+from perfkit.scale.data import AdvancedReport, ScaleRow, build
+from perfkit.scale.html import render
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "advanced" / "smoke_both"
 INIT = ["--profile", "smoke", "--servers", "1,2", "--databases", "sqlite,postgresql",

@@ -1,4 +1,4 @@
-"""The baseline manager (perfkit.baseline*): file format, history, atomic writes, rollback,
+"""The baseline manager (perfkit.baseline.manager*): file format, history, atomic writes, rollback,
 delete, accept, promotion and the `perfkit baseline` CLI.
 
 Fixtures: tests/fixtures/summaries/baseline-*.json are real summary.json files of recorded runs
@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from perfkit import baseline_store, events
-from perfkit.baseline import (
+from perfkit.baseline import store as baseline_store
+from perfkit.baseline.file import default_name
+from perfkit.baseline.manager import (
     accept,
     baseline_path,
     delete,
@@ -28,11 +29,11 @@ from perfkit.baseline import (
     save_baseline,
     save_run,
 )
-from perfkit.baseline_file import default_name
-from perfkit.baseline_promote import load_pending, record, record_outcome
+from perfkit.baseline.promotion import load_pending, record, record_outcome
 from perfkit.cli import main
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.samples import fingerprint, from_summary
+from perfkit.results import events
+from perfkit.results.samples import fingerprint, from_summary
 
 SUMMARIES = Path(__file__).resolve().parents[1] / "fixtures" / "summaries"
 SMOKE = "baseline-smoke.json"  # 15 tests, 1 round each

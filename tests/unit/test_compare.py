@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from compare_data import BASE_P50, FINGERPRINT, sample_set, samples_of, scaled
-from perfkit.compare_engine import check_run_slos, compare_samples
-from perfkit.compare_model import CompareOptions
-from perfkit.slo import SloRule
+from perfkit.compare.engine import check_run_slos, compare_samples
+from perfkit.compare.model import CompareOptions
+from perfkit.compare.slo import SloRule
 
 OPTIONS = CompareOptions()
 
@@ -281,7 +281,7 @@ def test_performance_metrics_choose_what_is_judged_and_reported() -> None:
 def test_the_settings_metrics_reach_the_comparison() -> None:
     from pathlib import Path
 
-    from perfkit.compare import options_from_settings
+    from perfkit.compare.cli import options_from_settings
     from perfkit.config import load_settings
 
     kit = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import perfkit.baseline
-import perfkit.compare
+import perfkit.baseline.manager
+import perfkit.compare.cli
 import pytest
 from compare_data import (
     BASE_P50,
@@ -23,12 +23,12 @@ from compare_data import (
     write_run,
 )
 from perfkit.cli import main
-from perfkit.compare import report_to_github, write_outputs
-from perfkit.compare_engine import compare_samples
-from perfkit.compare_model import CompareOptions
-from perfkit.compare_output import github_annotations, junit_xml, markdown_summary
+from perfkit.compare.cli import report_to_github, write_outputs
+from perfkit.compare.engine import compare_samples
+from perfkit.compare.model import CompareOptions
+from perfkit.compare.output import github_annotations, junit_xml, markdown_summary
 from perfkit.config import VARS
-from perfkit.samples import from_summary
+from perfkit.results.samples import from_summary
 
 
 @pytest.fixture(autouse=True)
@@ -149,7 +149,7 @@ def test_cli_baseline_file_goes_through_perfkit_baseline(
             samples=from_summary(recorded_doc(base), "baseline_x.json")
         )
 
-    monkeypatch.setattr(perfkit.baseline, "load_baseline", fake_load)
+    monkeypatch.setattr(perfkit.baseline.manager, "load_baseline", fake_load)
     rc, _, _ = run_cli(
         capsys, str(cand), "--baseline", str(tmp_path / "baseline_x.json")
     )
@@ -169,7 +169,7 @@ def test_cli_no_baseline_checks_slos(
 ) -> None:
     _, cand = two_runs(tmp_path, 1.0)
     config = tmp_path / "config.yaml"
-    kit_yaml = (Path(perfkit.compare.KIT_ROOT) / "config.yaml").read_text()
+    kit_yaml = (Path(perfkit.compare.cli.KIT_ROOT) / "config.yaml").read_text()
     config.write_text(kit_yaml.replace("slos: {}", 'slos:\n  "tools/*": {p99_ms: 50}'))
     rc, out, _ = run_cli(capsys, str(cand), "--no-baseline", "--config", str(config))
     assert rc == 1  # tools/b: p99 = 2 x 40 ms = 80 ms

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from perfkit import samples as sample_data
-from perfkit.compare_engine import compare_samples
-from perfkit.compare_model import CompareOptions
-from perfkit.samples import SampleSet
+from perfkit.compare.engine import compare_samples
+from perfkit.compare.model import CompareOptions
+from perfkit.results import samples as sample_data
+from perfkit.results.samples import SampleSet
 
 SEED = 20261121
 FINGERPRINT = {"profile": "light"}

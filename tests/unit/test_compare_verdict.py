@@ -1,11 +1,11 @@
-"""perfkit.verdict: the statistics, checked against values worked out by hand or by scipy."""
+"""perfkit.compare.verdict: the statistics, checked against values worked out by hand or by scipy."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
-from perfkit.verdict import (
+from perfkit.compare.verdict import (
     Gates,
     benjamini_hochberg,
     change_of,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import perfkit.compose_render
+import perfkit.compose.render
 import pytest
 import yaml
 from perfkit.cli import main
@@ -388,7 +388,7 @@ def test_render_quotes_every_value_yaml_would_misread(tmp_path: Path) -> None:
     assert service["build"]["args"]["GATEWAY_VERSION"] == "1.10"
     assert all(isinstance(v, str) for v in service["environment"].values())
     assert (
-        perfkit.compose_render.gateway_image("1.0+local") == "perfkit-gateway:1.0-local"
+        perfkit.compose.render.gateway_image("1.0+local") == "perfkit-gateway:1.0-local"
     )
 
 

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 from perfkit.cli import main
-from perfkit.compose_validate import DEFAULT_SCHEMA, validator_class
+from perfkit.compose.validate import DEFAULT_SCHEMA, validator_class
 from perfkit.config import VARS
 
 Document = dict[str, Any]

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 from conftest import HEY_FIXTURES, fixture_csv, read_rows, read_time
-from perfkit.csvstats import (
+from perfkit.exitcodes import ExitCode, KitError
+from perfkit.results.csvstats import (
     RoundStats,
     group_round_stats,
     read_time_file,
     round_index,
     round_stats,
 )
-from perfkit.exitcodes import ExitCode, KitError
 
 HEADER = "response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset\n"
 

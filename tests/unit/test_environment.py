@@ -16,8 +16,8 @@ import psutil  # type: ignore[import-untyped]
 import pytest
 from perfkit.cli import main
 from perfkit.config import VARS, load_settings
-from perfkit.environment import Fingerprint, cpu_model, fingerprint, kit_commit
 from perfkit.exitcodes import ExitCode
+from perfkit.results.run import Fingerprint, cpu_model, fingerprint, kit_commit
 
 KIT = Path(__file__).resolve().parents[2]
 

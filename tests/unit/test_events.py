@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from conftest import RunFolder
-from perfkit.events import cli, load_events, read_plan, read_run
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.results.events import cli, load_events, read_plan, read_run
 
 
 def lines(folder: Path) -> list[dict[str, object]]:

@@ -18,15 +18,15 @@ from typing import Any
 
 import pytest
 from conftest import RunFolder
-from perfkit.csvstats import iso_utc, read_time_file
-from perfkit.monitor_probe import ProcessTracker
-from perfkit.monitor_summary import (
+from perfkit.monitor.sample import ProcessTracker
+from perfkit.monitor.summary import (
     RoleSummary,
     WindowSummary,
     bottleneck_warning,
     resource_summary,
 )
-from perfkit.summary import cli as summarize_cli
+from perfkit.results.csvstats import iso_utc, read_time_file
+from perfkit.results.summary import cli as summarize_cli
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "monitor"
 UTILS = Path(__file__).resolve().parents[2] / "utils"

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from perfkit.report_data import build_report
-from perfkit.report_resources import resources
-from perfkit.report_series import HISTOGRAM_BINS
+from perfkit.report.resources import resources
+from perfkit.report.run_data import build_report
+from perfkit.report.series import HISTOGRAM_BINS
 
 RUNS = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
 REGRESSION = RUNS / "smoke_tools_regression"

@@ -19,8 +19,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from perfkit import report_html, report_multi
-from perfkit.report_data import build_report
+from perfkit.report import compare_page as report_multi
+from perfkit.report import page
+from perfkit.report import run_page as report_html
+from perfkit.report.run_data import build_report
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REGRESSION = FIXTURES / "runs" / "smoke_tools_regression"
@@ -116,9 +118,7 @@ def test_cli_writes_report_and_never_opens_when_not_interactive(
     run = tmp_path / "run"
     shutil.copytree(REGRESSION, run)
     monkeypatch.setenv("CI", "true")
-    monkeypatch.setattr(
-        report_html.webbrowser, "open", lambda url: pytest.fail("opened")
-    )
+    monkeypatch.setattr(page.webbrowser, "open", lambda url: pytest.fail("opened"))
     assert report_html.cli([str(run), "--open"]) == 0
     assert (run / "report.html").is_file()
     out = capsys.readouterr()
@@ -129,16 +129,16 @@ def test_cli_writes_report_and_never_opens_when_not_interactive(
 def test_interactive_needs_tty_display_and_no_ci(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(report_html.sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(page.sys.stdout, "isatty", lambda: True)
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setenv("DISPLAY", ":0")
-    assert report_html.interactive()
+    assert page.interactive()
     monkeypatch.delenv("DISPLAY")
-    assert not report_html.interactive()
+    assert not page.interactive()
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
     monkeypatch.setenv("CI", "1")
-    assert not report_html.interactive()
+    assert not page.interactive()
 
 
 def test_report_compare_changes_relative_to_first_run() -> None:
@@ -164,7 +164,7 @@ def test_report_compare_picks_the_newest_complete_run_of_each_profile(
     tmp_path: Path,
 ) -> None:
     from perfkit.exitcodes import KitError
-    from perfkit.report_multi import newest_per_profile
+    from perfkit.report.compare_page import newest_per_profile
 
     def run(name: str, profile: str, status: str = "complete") -> Path:
         folder = tmp_path / name

@@ -1,5 +1,5 @@
-"""run-all.sh's runs.json (perfkit.run_all) and master report (perfkit.report_master_data,
-perfkit.report_master) on a recorded real run-all folder: tests/fixtures/all/, re-recorded by
+"""run-all.sh's runs.json (perfkit.results.run_all) and master report (perfkit.report.master_data,
+perfkit.report.master_page) on a recorded real run-all folder: tests/fixtures/all/, re-recorded by
 tests/fixtures/record-all-fixture.sh - smoke and light over the tools scenario, judged against
 baselines taken before the benchmark MCP server was slowed down by 1 s a call: smoke (1 round)
 inconclusive, light (5 rounds) regressed on both tool calls. Variants (a run not compared, a
@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from perfkit import report_master, run_all
 from perfkit.cli import main
 from perfkit.exitcodes import KitError
-from perfkit.report_master_data import build_master, last_error
+from perfkit.report import master_page as report_master
+from perfkit.report.master_data import build_master, last_error
+from perfkit.results import run_all
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "all"
 URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)""")

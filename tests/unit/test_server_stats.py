@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from perfkit.cli import main
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.server_stats import fetch_counts, for_summary, served
+from perfkit.results.servers import fetch_counts, for_summary, served
 
 KIT = Path(__file__).resolve().parents[2]
 FIXTURES = KIT / "tests" / "fixtures" / "servers"

@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from perfkit.events import write_atomic
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.results.events import write_atomic
 
 SCHEMA_VERSION = 1
 ERROR = "error"  # no usable verdict: a run or the comparison failed

@@ -17,22 +17,25 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "resolve settings (defaults < config.yaml < profile < env < flags)",
     ),
     "run-init": (
-        "perfkit.environment",
+        "perfkit.results.run",
         "create run.json with target, environment and settings",
     ),
     "validate": (
         "perfkit.probe",
         "validate one probe response (status, JSON, JSON-RPC error, content)",
     ),
-    "record": ("perfkit.events", "record a test's outcome in a run's events.jsonl"),
+    "record": (
+        "perfkit.results.events",
+        "record a test's outcome in a run's events.jsonl",
+    ),
     "summarize": (
-        "perfkit.summary",
+        "perfkit.results.summary",
         "build summary.json from a run folder and print the table",
     ),
     "auth": ("perfkit.auth", "token cache: inspect, store, classify login answers"),
     "services": ("perfkit.services", "interpret /health, /ready and /gateways answers"),
     "baseline": (
-        "perfkit.baseline_cli",
+        "perfkit.baseline.cli",
         "save, show, list, delete, roll back, accept and promote baselines",
     ),
     "calibrate": (
@@ -44,30 +47,33 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "per-test series of run medians over results/ and their change points",
     ),
     "compare": (
-        "perfkit.compare",
+        "perfkit.compare.cli",
         "verdicts of a run against a baseline or another run; SLOs",
     ),
     "monitor": (
-        "perfkit.monitor",
+        "perfkit.monitor.sampler",
         "sample CPU, memory, threads and connections into RUN_DIR/resources.jsonl",
     ),
-    "report": ("perfkit.report_html", "write a run's self-contained report.html"),
+    "report": ("perfkit.report.run_page", "write a run's self-contained report.html"),
     "servers-stats": (
-        "perfkit.server_stats",
+        "perfkit.results.servers",
         "snapshot the benchmark MCP servers' own call counts (GET /stats)",
     ),
-    "report-compare": ("perfkit.report_multi", "one HTML page comparing several runs"),
+    "report-compare": (
+        "perfkit.report.compare_page",
+        "one HTML page comparing several runs",
+    ),
     "advanced": (
-        "perfkit.advanced",
+        "perfkit.scale.cli",
         "run-advanced.sh's points file (init, add-point) and its scalability report",
     ),
     "report-master": (
-        "perfkit.report_master",
+        "perfkit.report.master_page",
         "run-all.sh's master report: profiles side by side, critical findings first",
     ),
-    "run-all-record": ("perfkit.run_all", "write run-all.sh's runs.json"),
+    "run-all-record": ("perfkit.results.run_all", "write run-all.sh's runs.json"),
     "compose": (
-        "perfkit.compose_cli",
+        "perfkit.compose.cli",
         "generate or validate the Docker Compose stack (gateway, MCP servers, databases)",
     ),
     "exit-codes": ("perfkit.cli", "print the exit-code table as shell constants"),

@@ -20,12 +20,10 @@ from typing import Any
 
 import yaml
 
+from perfkit.compare.slo import SloRule, parse_slos
 from perfkit.config_checks import (
-    COMPARE_METRICS,
     NAME,
     PARSERS,
-    PAYLOAD_VARS,
-    SCENARIOS,
     Raw,
     check_cache,
     check_payloads,
@@ -36,10 +34,10 @@ from perfkit.config_checks import (
     warmup_notes,
     words,
 )
-from perfkit.slo import SloRule, parse_slos
+from perfkit.names import JUDGED_METRICS, PAYLOAD_VARS, SCENARIOS
 
 ALIASES = {"GATEWAY_VERSION": "PERF_GATEWAY_VERSION"}
-RUN_JSON_KEYS = {  # run.json "settings" key -> settings name (used by perfkit.environment)
+RUN_JSON_KEYS = {  # run.json "settings" key -> settings name (used by perfkit.results.run)
     "requests": "PERF_REQUESTS",
     "concurrency": "PERF_CONCURRENCY",
     "duration": "PERF_DURATION",
@@ -127,7 +125,7 @@ VARS = {
 }
 PATH_VARS = ("PERF_TOKEN_CACHE", "PERF_BASELINES_DIR", "PERF_RESULTS_DIR")
 YAML_ONLY = {"scenarios.all", *(f"scenarios.{s}.endpoints" for s in SCENARIOS)}
-# a free-form top-level section: test id or glob -> limits (perfkit.slo)
+# a free-form top-level section: test id or glob -> limits (perfkit.compare.slo)
 SLOS_KEY = "slos"
 YAML_LEAVES = {var.yaml_key for var in VARS.values() if var.yaml_key} | YAML_ONLY
 
@@ -202,7 +200,7 @@ class Settings:
         return {
             metric: getattr(self, f"threshold_{metric}", None)
             or self.regression_threshold
-            for metric in COMPARE_METRICS
+            for metric in JUDGED_METRICS
             if metric != "error_rate"
         }
 

@@ -17,20 +17,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.samples import METRICS as SAMPLE_METRICS
+from perfkit.names import (
+    ADVANCED_SCENARIOS,
+    JUDGED_METRICS,
+    PAYLOAD_VARS,
+    REPORTED_METRICS,
+    SCENARIOS,
+)
 
-SCENARIOS = ("tools", "resources", "prompts", "gateway-core", "mixed")
-# run-advanced.sh's workloads: chosen by name, never part of "all"
-ADVANCED_SCENARIOS = ("scale", "sweep")
-PAYLOAD_VARS = {
-    "tools": "PERF_PAYLOAD_DIR_TOOLS",
-    "resources": "PERF_PAYLOAD_DIR_RESOURCES",
-    "prompts": "PERF_PAYLOAD_DIR_PROMPTS",
-    "gateway-core": "PERF_PAYLOAD_DIR_CORE",
-    "mixed": "PERF_PAYLOAD_DIR_MIXED",
-}
-METRICS = ("p50", "p90", "p95", "p99", "min", "max", "mean", "rps", "error_rate")
-COMPARE_METRICS = tuple(SAMPLE_METRICS)  # what a baseline comparison judges
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -208,8 +202,8 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "name": lambda t: name(t, False),
     "name?": lambda t: name(t, True),
     "words": words,
-    "metrics": lambda t: words(t, METRICS),
-    "compare_metrics": lambda t: words(t, COMPARE_METRICS),
+    "metrics": lambda t: words(t, REPORTED_METRICS),
+    "compare_metrics": lambda t: words(t, tuple(JUDGED_METRICS)),
     "baseline_mode": lambda t: choice(t, ("compare", "save", "skip")),
     "fraction?": optional_fraction,
     "gate_factor": gate_factor,

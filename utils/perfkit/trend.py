@@ -28,7 +28,8 @@ import pandas as pd
 from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]
 
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.samples import METRICS, round_metrics
+from perfkit.names import JUDGED_METRICS
+from perfkit.results.samples import round_metrics
 
 SUPPORTED_SCHEMAS = {1}
 UNITS = {"p50": "ms", "p95": "ms", "p99": "ms", "rps": "req/s", "total_time": "s"}
@@ -178,7 +179,7 @@ def describe(trend: TestTrend, index: int, p: float, indices: list[int]) -> Chan
     before = statistics.median(values[start:index])
     after = statistics.median(values[index:end])
     change = relative_change(before, after)
-    worse = change > 0 if METRICS[trend.metric] == "lower" else change < 0
+    worse = change > 0 if JUDGED_METRICS[trend.metric] == "lower" else change < 0
     labels = (
         ("worse", "better") if trend.metric == "error_rate" else ("slower", "faster")
     )
@@ -256,7 +257,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--profile", help="only runs of this profile")
     parser.add_argument("--test", help="only tests whose id matches this glob")
     parser.add_argument(
-        "--metric", default="p50", choices=[m for m in METRICS if m != "error_rate"]
+        "--metric",
+        default="p50",
+        choices=[m for m in JUDGED_METRICS if m != "error_rate"],
     )
     parser.add_argument("--threshold", type=float, default=0.10)
     parser.add_argument("--alpha", type=float, default=0.01)

@@ -1,0 +1,8 @@
+"""Stored baselines: baselines/baseline_<name>.json and their history (`perfkit baseline`).
+
+- file.py: the baseline file format - its model, versions and loader; naming a run's baseline
+- store.py: where baselines live; history first, then an atomic write, then a log line
+- manager.py: save, load, list, delete, roll back, accept
+- promotion.py: a baseline follows an improvement only once it is sustained
+- cli.py: the command line
+"""

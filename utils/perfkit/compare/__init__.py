@@ -1,0 +1,9 @@
+"""Verdicts: a run against a baseline or another run (`perfkit compare`; docs/verdicts.md).
+
+- cli.py: the command - read both sides, judge, write comparison.json and JUnit, print
+- engine.py: per test and metric, statistics -> verdict; SLO checks
+- model.py: the options and results as dataclasses; owns comparison.json and its loader
+- verdict.py: the statistics (Mann-Whitney, Hodges-Lehmann interval, noise, Benjamini-Hochberg)
+- slo.py: absolute SLO rules from config.yaml and their check
+- output.py: the text table, JUnit XML, GitHub annotations and step summary
+"""

@@ -1,0 +1,161 @@
+"""`perfkit compare RUN_DIR (--baseline FILE | --against RUN_DIR | --no-baseline)`: the verdict.
+
+Compares the run's per-round samples with a baseline file (perfkit.baseline.manager) or another run,
+checks the absolute SLOs of config.yaml, writes RUN_DIR/comparison.json and
+RUN_DIR/comparison.junit.xml atomically, prints the table, and under GitHub Actions
+(GITHUB_ACTIONS=true) prints annotations and appends a Markdown summary to
+$GITHUB_STEP_SUMMARY. Exit 1 on any critical regression, failed or missing test, rising error
+rate or SLO breach (--strict: also on inconclusive), else 0. Method: docs/verdicts.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from perfkit.atomic import write_text_atomic
+from perfkit.compare.engine import check_run_slos, compare_samples
+from perfkit.compare.model import CompareOptions, Comparison
+from perfkit.compare.output import (
+    github_annotations,
+    junit_xml,
+    markdown_summary,
+    render_text,
+)
+from perfkit.config import ArgumentParser, Settings, load_settings, parse_overrides
+from perfkit.exitcodes import ExitCode, KitError
+from perfkit.names import KIT_ROOT
+from perfkit.results.events import SCHEMA_VERSION, write_atomic
+from perfkit.results.samples import SampleSet, from_summary
+
+JSON_NAME, JUNIT_NAME = "comparison.json", "comparison.junit.xml"
+
+
+def options_from_settings(
+    settings: Settings, force: bool = False, strict: bool = False
+) -> CompareOptions:
+    return CompareOptions(
+        thresholds=settings.regression_thresholds(),
+        critical_metrics=settings.critical_metrics,
+        metrics=settings.metrics,
+        improvement_threshold=settings.improvement_threshold,
+        alpha=settings.alpha,
+        size_gate_factor=settings.size_gate_factor,
+        min_rounds=settings.min_rounds,
+        error_rate_tolerance=settings.error_rate_tolerance,
+        force=force,
+        strict=strict,
+        slos=settings.slos,
+    )
+
+
+def read_summary(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "summary.json"
+    if not run_dir.is_dir():
+        raise KitError(f"run folder '{run_dir}' not found", ExitCode.USAGE)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KitError(
+            f"{path} not found: summarize the run first (perfkit summarize {run_dir})",
+            ExitCode.USAGE,
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise KitError(
+            f"{path}: cannot read summary.json ({exc})", ExitCode.USAGE
+        ) from None
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION:
+        raise KitError(
+            f"{path}: schema_version {version!r} unknown (have: {SCHEMA_VERSION})",
+            ExitCode.USAGE,
+        )
+    return data
+
+
+def run_samples(run_dir: Path) -> tuple[SampleSet, dict[str, Any]]:
+    summary = read_summary(run_dir)
+    return from_summary(summary, str(run_dir)), summary
+
+
+def baseline_samples(path: Path) -> SampleSet:
+    """The samples of a baseline file, read (and refused if unreadable) by perfkit.baseline.manager."""
+    from perfkit.baseline.manager import load_baseline
+
+    return load_baseline(path).samples
+
+
+def compare_runs(
+    candidate: SampleSet, baseline: SampleSet | None, options: CompareOptions
+) -> Comparison:
+    """Against a baseline, or (None) the SLOs and failed tests only."""
+    if baseline is None:
+        return check_run_slos(candidate, options)
+    return compare_samples(baseline, candidate, options)
+
+
+def write_outputs(run_dir: Path, comparison: Comparison) -> None:
+    write_atomic(run_dir / JSON_NAME, comparison.to_dict())
+    write_text_atomic(run_dir / JUNIT_NAME, junit_xml(comparison))
+
+
+def report_to_github(comparison: Comparison, environ: Mapping[str, str]) -> None:
+    """Annotations on stdout and the step summary, only inside GitHub Actions."""
+    if environ.get("GITHUB_ACTIONS") != "true":
+        return
+    for line in github_annotations(comparison):
+        print(line)
+    summary_file = environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        with open(summary_file, "a", encoding="utf-8") as stream:
+            stream.write(markdown_summary(comparison))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(prog="perfkit compare", description=__doc__)
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--baseline", type=Path, metavar="FILE", help="baseline file")
+    source.add_argument("--against", type=Path, metavar="RUN_DIR", help="another run")
+    source.add_argument(
+        "--no-baseline", action="store_true", help="check SLOs and failed tests only"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="judge across environments"
+    )
+    parser.add_argument("--strict", action="store_true", help="inconclusive fails too")
+    parser.add_argument("--quiet", action="store_true", help="no table, verdict only")
+    parser.add_argument("--kit-root", type=Path, default=KIT_ROOT)
+    parser.add_argument("--profile", help="settings profile (default: the run's)")
+    parser.add_argument("--config", type=Path, help="default: KIT_ROOT/config.yaml")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    return parser
+
+
+def cli(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    candidate, summary = run_samples(args.run_dir)
+    profile = args.profile or str(summary.get("profile") or "")
+    settings = load_settings(
+        args.kit_root, profile, parse_overrides(args.set), os.environ, args.config
+    )
+    options = options_from_settings(settings, args.force, args.strict)
+    baseline = None
+    if args.baseline:
+        baseline = baseline_samples(args.baseline)
+    elif args.against:
+        baseline = run_samples(args.against)[0]
+    comparison = compare_runs(candidate, baseline, options)
+    if summary.get("status") != "complete":
+        comparison.notes.append(f"the candidate run is {summary.get('status')!r}")
+    write_outputs(args.run_dir, comparison)
+    print(render_text(comparison, table=not args.quiet))
+    report_to_github(comparison, os.environ)
+    if not args.quiet:
+        print(f"perfkit compare: wrote {args.run_dir / JSON_NAME}", file=sys.stderr)
+    return comparison.exit_code

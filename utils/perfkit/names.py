@@ -1,0 +1,49 @@
+"""Names the whole kit shares: where it lives, its scenarios and the metrics it reports and judges.
+
+File names are not here: each file format's name lives with the one module that writes and
+loads it (docs/internals.md, "Who reads and writes what").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+KIT_ROOT = PACKAGE_DIR.parents[1]  # the repository: utils/perfkit/../..
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+SCHEMAS_DIR = PACKAGE_DIR / "schemas"
+
+# The scenarios `all` means, in order; each is declared by one scenarios/*.sh that defines the
+# shell function scenario_<name with - as _> (run-configurable.sh finds it there).
+SCENARIOS = ("tools", "resources", "prompts", "gateway-core", "mixed")
+# run-advanced.sh's workloads: chosen by name, never part of "all"
+ADVANCED_SCENARIOS = ("scale", "sweep")
+PAYLOAD_VARS = {
+    "tools": "PERF_PAYLOAD_DIR_TOOLS",
+    "resources": "PERF_PAYLOAD_DIR_RESOURCES",
+    "prompts": "PERF_PAYLOAD_DIR_PROMPTS",
+    "gateway-core": "PERF_PAYLOAD_DIR_CORE",
+    "mixed": "PERF_PAYLOAD_DIR_MIXED",
+}
+
+# What a run reports per test (performance.metrics may name any of these)
+REPORTED_METRICS = (
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "min",
+    "max",
+    "mean",
+    "rps",
+    "error_rate",
+)
+# What a comparison judges, per round, and which way is better
+JUDGED_METRICS: dict[str, str] = {
+    "p50": "lower",
+    "p95": "lower",
+    "p99": "lower",
+    "rps": "higher",
+    "error_rate": "lower",
+    "total_time": "lower",
+}

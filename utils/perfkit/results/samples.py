@@ -1,0 +1,140 @@
+"""Per-round samples of a run, the unit of evidence for every comparison.
+
+A round (one hey run after warm-up) is one sample: pooling single requests would make tiny,
+meaningless differences "significant" (docs: ../shared/notes/measurement.md). A `SampleSet` is
+built from a run's summary.json, stored inside a baseline, and compared with another one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from perfkit.names import JUDGED_METRICS
+
+# profile settings that must match for two runs to be comparable
+SETTINGS_KEYS = (
+    "requests",
+    "concurrency",
+    "duration",
+    "timeout",
+    "warmup_requests",
+    "db_backend",
+    "servers_count",
+    "cache",
+)
+ENVIRONMENT_KEYS = ("cpu_model", "logical_cores", "hey_version")
+
+
+@dataclass
+class TestSamples:
+    id: str
+    status: str  # the run's verdict for the test: ok | failed | skipped
+    reason: str | None
+    error_rate: float | None  # over all measured rounds
+    rounds: dict[str, list[float]] = field(
+        default_factory=dict
+    )  # metric -> per-round values
+
+    def n(self) -> int:
+        return len(self.rounds.get("p50", []))
+
+
+@dataclass
+class SampleSet:
+    source: str  # where the samples come from: a run folder, or a baseline file
+    profile: str
+    fingerprint: dict[str, Any]
+    tests: dict[str, TestSamples]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SampleSet:
+        tests = {
+            key: TestSamples(
+                id=str(value["id"]),
+                status=str(value["status"]),
+                reason=value.get("reason"),
+                error_rate=value.get("error_rate"),
+                rounds={
+                    m: [float(v) for v in vs]
+                    for m, vs in value.get("rounds", {}).items()
+                },
+            )
+            for key, value in data["tests"].items()
+        }
+        return cls(
+            str(data["source"]), str(data["profile"]), dict(data["fingerprint"]), tests
+        )
+
+
+def round_metrics(measured: dict[str, Any]) -> dict[str, float] | None:
+    """The comparable metrics of one complete round of summary.json, or None if unusable."""
+    if not measured.get("complete", False):
+        return None
+    latency = measured.get("latency_ms") or {}
+    errors = measured.get("errors") or {}
+    requests = measured.get("requests") or 0
+    failed = (errors.get("non_2xx") or 0) + (errors.get("transport") or 0)
+    values = {
+        "p50": latency.get("p50"),
+        "p95": latency.get("p95"),
+        "p99": latency.get("p99"),
+        "rps": measured.get("rps"),
+        "error_rate": failed / requests if requests else None,
+        "total_time": measured.get("duration_s"),
+    }
+    if any(v is None for v in values.values()):
+        return None
+    return {k: float(v) for k, v in values.items() if v is not None}
+
+
+def fingerprint(summary: dict[str, Any]) -> dict[str, Any]:
+    """What must match for two runs to be compared as like for like."""
+    environment = summary.get("environment") or {}
+    settings = summary.get("settings") or {}
+    target = summary.get("target") or {}
+    return {
+        "profile": summary.get("profile"),
+        **{key: environment.get(key) for key in ENVIRONMENT_KEYS},
+        "gateway_version": target.get("gateway_version"),
+        "gateway_settings": target.get("gateway_settings"),
+        "settings": {key: settings.get(key) for key in SETTINGS_KEYS},
+    }
+
+
+def from_summary(summary: dict[str, Any], source: str) -> SampleSet:
+    tests: dict[str, TestSamples] = {}
+    for test in summary.get("tests", []):
+        rounds: dict[str, list[float]] = {metric: [] for metric in JUDGED_METRICS}
+        for measured in test.get("rounds", []):
+            values = round_metrics(measured)
+            if values is None:
+                continue
+            for metric, value in values.items():
+                rounds[metric].append(value)
+        tests[test["id"]] = TestSamples(
+            id=test["id"],
+            status=test.get("status", "failed"),
+            reason=test.get("reason"),
+            error_rate=test.get("error_rate"),
+            rounds=rounds,
+        )
+    return SampleSet(source, str(summary.get("profile")), fingerprint(summary), tests)
+
+
+def fingerprint_differences(base: dict[str, Any], other: dict[str, Any]) -> list[str]:
+    """Human-readable differences between two fingerprints ("gateway_version: 1.0.6 -> 1.0.7")."""
+    differences = []
+    for key in sorted(set(base) | set(other)):
+        if key == "settings":
+            for name in SETTINGS_KEYS:
+                old = (base.get("settings") or {}).get(name)
+                new = (other.get("settings") or {}).get(name)
+                if old != new:
+                    differences.append(f"settings.{name}: {old} -> {new}")
+        elif base.get(key) != other.get(key):
+            differences.append(f"{key}: {base.get(key)} -> {other.get(key)}")
+    return differences
