@@ -59,6 +59,24 @@ perf_py() {
   PYTHONPATH="${PERF_KIT_ROOT}/utils${PYTHONPATH:+:${PYTHONPATH}}" "${PERF_VENV}/bin/python" -m perfkit "$@"
 }
 
+# --- combining exit codes -------------------------------------------------------------------
+# The one rule (README.md, "Exit codes") is perfkit.exitcodes; these ask it.
+
+# perf_worst_code CODE...: print the code that says most of several steps' codes (none: 0).
+perf_worst_code() {
+  perf_py exit-codes worst "$@"
+}
+
+# perf_code_stops CODE: true when a step ending with CODE stops a sequence of steps.
+perf_code_stops() {
+  perf_py exit-codes stops "$1"
+}
+
+# perf_code_meaning CODE: print what CODE means.
+perf_code_meaning() {
+  perf_py exit-codes meaning "$1"
+}
+
 perf_require_venv() {
   [[ -x "${PERF_VENV}/bin/python" ]] ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "the kit's Python environment is missing (${PERF_VENV}); run: make setup"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from perfkit.results.samples import SampleSet, TestSamples
+from perfkit.results.summary import Summary
 
 SUMMARIES = Path(__file__).resolve().parents[1] / "fixtures" / "summaries"
 FINGERPRINT: dict[str, Any] = {
@@ -67,6 +68,8 @@ def summary_doc(
         "schema_version": 1,
         "profile": "light",
         "status": "complete",
+        "started_at": "2026-11-21T12:00:00+00:00",
+        "finished_at": "2026-11-21T12:01:00+00:00",
         "target": {"gateway_version": "1.0.7", "gateway_settings": None},
         "environment": {
             "cpu_model": "AMD EPYC",
@@ -77,13 +80,21 @@ def summary_doc(
         "tests": [
             {
                 "id": test_id,
+                "scenario": test_id.split("/")[0],
+                "method": "GET",
+                "path": "/" + test_id.split("/")[-1],
+                "concurrency": 10,
                 "status": "ok",
                 "reason": None,
                 "error_rate": error_rate,
                 "rounds": [summary_round(v, error_rate) for v in p50s],
+                "aggregate": None,
+                "probe": None,
             }
             for test_id, p50s in tests.items()
         ],
+        "totals": {"tests": len(tests), "ok": len(tests), "failed": 0, "skipped": 0},
+        "warnings": [],
     }
 
 
@@ -103,6 +114,11 @@ def write_run(folder: Path, summary: dict[str, Any]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "summary.json").write_text(json.dumps(summary))
     return folder
+
+
+def model(document: dict[str, Any]) -> Summary:
+    """A summary.json document as the model its loader returns."""
+    return Summary.from_dict(document)
 
 
 def recorded(name: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from perfkit.baseline import store as baseline_store
-from perfkit.baseline.file import default_name
+from perfkit.baseline.file import RunNaming, default_name, naming_of
 from perfkit.baseline.manager import (
     accept,
     baseline_path,
@@ -29,11 +29,13 @@ from perfkit.baseline.manager import (
     save_baseline,
     save_run,
 )
-from perfkit.baseline.promotion import load_pending, record, record_outcome
+from perfkit.baseline.promotion import load_pending, record
 from perfkit.cli import main
+from perfkit.compare.model import Comparison, TestComparison
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.results import events
 from perfkit.results.samples import fingerprint, from_summary
+from perfkit.results.summary import Summary
 
 SUMMARIES = Path(__file__).resolve().parents[1] / "fixtures" / "summaries"
 SMOKE = "baseline-smoke.json"  # 15 tests, 1 round each
@@ -105,8 +107,8 @@ def test_save_and_load_round_trip(tmp_path: Path, bdir: Path) -> None:
     assert loaded.source.runs == [str(run.resolve())]
     assert loaded.source.kit_commit == data["environment"]["kit_commit"]
     assert loaded.source.started_at == data["started_at"]
-    assert loaded.fingerprint == fingerprint(data)
-    expected = from_summary(data, "x")
+    assert loaded.fingerprint == fingerprint(Summary.from_dict(data))
+    expected = from_summary(Summary.from_dict(data), "x")
     assert set(loaded.samples.tests) == set(expected.tests)
     for test_id, test in expected.tests.items():
         assert loaded.samples.tests[test_id].rounds == test.rounds
@@ -433,9 +435,18 @@ def test_accept_is_logged_with_its_reason(tmp_path: Path, bdir: Path) -> None:
 
 # --- promotion -----------------------------------------------------------------------------
 
-IMPROVED = {"verdict": "improvement",
-            "tests": [{"id": LIMIT_10, "verdict": "improvement"},
-                      {"id": LIMIT_50, "verdict": "unchanged"}]}  # fmt: skip
+
+def a_comparison(verdict: str, tests: dict[str, str]) -> Comparison:
+    """A comparison with that run verdict and these test verdicts (nothing else matters here)."""
+    return Comparison(
+        verdict=verdict, exit_code=0, baseline=None, candidate={},
+        environment_differences=[], forced=False, strict=False, method={},
+        tests=[TestComparison(test_id, v) for test_id, v in tests.items()],
+        slo_breaches=[], slo_unmatched=[], summary={},
+    )  # fmt: skip
+
+
+IMPROVED = a_comparison("improvement", {LIMIT_10: "improvement", LIMIT_50: "unchanged"})
 
 
 def improved_runs(tmp_path: Path) -> list[Path]:
@@ -452,13 +463,13 @@ def improved_runs(tmp_path: Path) -> list[Path]:
 def test_promotion_after_exactly_n_confirming_runs(tmp_path: Path, bdir: Path) -> None:
     save_run(bdir, "smoke", run_dir(tmp_path, "start", summary()))
     runs = improved_runs(tmp_path)
-    assert record_outcome(bdir, "smoke", runs[0], IMPROVED, promote_after=3) is None
-    assert record_outcome(bdir, "smoke", runs[1], IMPROVED, promote_after=3) is None
+    assert record(bdir, "smoke", runs[0], IMPROVED, promote_after=3).message is None
+    assert record(bdir, "smoke", runs[1], IMPROVED, promote_after=3).message is None
     assert [c.run_dir for c in load_pending(bdir, "smoke")] == [
         str(r.resolve()) for r in runs[:2]
     ]
     assert load_baseline(bdir / "baseline_smoke.json").source.how == "save"
-    message = record_outcome(bdir, "smoke", runs[2], IMPROVED, promote_after=3)
+    message = record(bdir, "smoke", runs[2], IMPROVED, promote_after=3).message
     assert message is not None and "promoted" in message
     promoted = load_baseline(bdir / "baseline_smoke.json")
     assert promoted.source.how == "promotion"
@@ -474,7 +485,7 @@ def test_promotion_uses_the_median_run_per_test_not_the_best(
     save_run(bdir, "smoke", run_dir(tmp_path, "start", summary()))
     runs = improved_runs(tmp_path)
     for run in runs:
-        record_outcome(bdir, "smoke", run, IMPROVED, promote_after=3)
+        record(bdir, "smoke", run, IMPROVED, promote_after=3)
     promoted = load_baseline(bdir / "baseline_smoke.json")
     assert promoted.samples.tests[LIMIT_10].rounds["p50"] == [20.0, 21.0]  # r2, not r0
     assert promoted.aggregates[LIMIT_10]["p50"] == 20.5
@@ -488,10 +499,7 @@ def test_a_non_confirming_run_resets_the_streak(tmp_path: Path, bdir: Path) -> N
     runs = improved_runs(tmp_path) + [
         run_dir(tmp_path, f"smoke_more{k}", summary()) for k in range(2)
     ]
-    unchanged = {
-        "verdict": "unchanged",
-        "tests": [{"id": LIMIT_10, "verdict": "unchanged"}],
-    }
+    unchanged = a_comparison("unchanged", {LIMIT_10: "unchanged"})
     record(bdir, "smoke", runs[0], IMPROVED)
     record(bdir, "smoke", runs[1], IMPROVED)
     outcome = record(bdir, "smoke", runs[2], unchanged)
@@ -506,18 +514,15 @@ def test_a_non_confirming_run_resets_the_streak(tmp_path: Path, bdir: Path) -> N
 @pytest.mark.parametrize(
     "comparison",
     [
-        {"verdict": "improvement", "tests": [{"verdict": "improvement"},
-                                             {"verdict": "inconclusive"}]},
-        {"verdict": "improvement", "tests": [{"verdict": "improvement"},
-                                             {"verdict": "regression"}]},
-        {"verdict": "improvement", "tests": [{"verdict": "failed"},
-                                             {"verdict": "improvement"}]},
-        {"verdict": "improvement", "tests": [{"verdict": "unchanged"}]},
-        {"verdict": "regression", "tests": [{"verdict": "improvement"}]},
+        a_comparison("improvement", {"a": "improvement", "b": "inconclusive"}),
+        a_comparison("improvement", {"a": "improvement", "b": "regression"}),
+        a_comparison("improvement", {"a": "failed", "b": "improvement"}),
+        a_comparison("improvement", {"a": "unchanged"}),
+        a_comparison("regression", {"a": "improvement"}),
     ],
 )  # fmt: skip
 def test_doubtful_improvements_do_not_confirm(
-    tmp_path: Path, bdir: Path, comparison: dict[str, Any]
+    tmp_path: Path, bdir: Path, comparison: Comparison
 ) -> None:
     save_run(bdir, "smoke", run_dir(tmp_path, "start", summary()))
     runs = improved_runs(tmp_path)
@@ -549,7 +554,7 @@ def test_record_on_the_command_line(
     save_run(bdir, "smoke", run_dir(tmp_path, "start", summary()))
     runs = improved_runs(tmp_path)
     comparison = tmp_path / "comparison.json"
-    comparison.write_text(json.dumps(IMPROVED))
+    comparison.write_text(json.dumps(IMPROVED.to_dict()))
     args = [
         "--comparison",
         str(comparison),
@@ -570,11 +575,15 @@ def test_record_on_the_command_line(
 # --- naming, list and show ---------------------------------------------------------------
 
 
+def naming(data: dict[str, Any]) -> RunNaming:
+    return naming_of(Summary.from_dict(data))
+
+
 def test_adhoc_runs_keep_their_own_baseline(
     tmp_path: Path, bdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert default_name(summary(ADHOC)) == "adhoc_get_health"
-    assert default_name(summary(SMOKE_27)) == "smoke"
+    assert default_name(naming(summary(ADHOC))) == "adhoc_get_health"
+    assert default_name(naming(summary(SMOKE_27))) == "smoke"
     save_run(bdir, "smoke", run_dir(tmp_path, "suite", summary()))
     suite = (bdir / "baseline_smoke.json").read_bytes()
     code, _, err = perfkit(capsys, "save", str(run_dir(tmp_path, "adhoc", summary(ADHOC))),
@@ -601,10 +610,13 @@ def test_save_message_names_what_was_done(
 
 def test_a_run_of_some_scenarios_has_a_baseline_of_its_own() -> None:
     """make test-tools must never be judged against the whole suite's baseline."""
-    assert default_name(summary(SMOKE)) == "smoke_tools-gateway-core"
-    assert default_name(summary(SMOKE_27)) == "smoke"
-    assert default_name(summary(SMOKE), profile="light") == "light_tools-gateway-core"
-    assert default_name(summary(SMOKE_27), profile="light") == "light"
+    assert default_name(naming(summary(SMOKE))) == "smoke_tools-gateway-core"
+    assert default_name(naming(summary(SMOKE_27))) == "smoke"
+    assert (
+        default_name(naming(summary(SMOKE)), profile="light")
+        == "light_tools-gateway-core"
+    )
+    assert default_name(naming(summary(SMOKE_27)), profile="light") == "light"
 
 
 def test_list_shows_every_baseline(

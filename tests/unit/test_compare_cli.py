@@ -15,6 +15,7 @@ import perfkit.compare.cli
 import pytest
 from compare_data import (
     BASE_P50,
+    model,
     recorded,
     sample_set,
     samples_of,
@@ -130,8 +131,8 @@ def test_cli_on_a_recorded_run_against_itself_is_inconclusive_not_a_pass_under_s
 
 
 def test_recorded_runs_share_one_environment() -> None:
-    first = from_summary(recorded("smoke-28"), "a")
-    second = from_summary(recorded("smoke-15"), "b")
+    first = from_summary(model(recorded("smoke-28")), "a")
+    second = from_summary(model(recorded("smoke-15")), "b")
     result = compare_samples(first, second, CompareOptions())
     assert result.environment_differences == []
     assert result.summary["failed"] == 13  # 28 - 15 tests missing
@@ -146,7 +147,7 @@ def test_cli_baseline_file_goes_through_perfkit_baseline(
     def fake_load(path: Path) -> Any:
         seen.append(path)
         return SimpleNamespace(
-            samples=from_summary(recorded_doc(base), "baseline_x.json")
+            samples=from_summary(model(recorded_doc(base)), "baseline_x.json")
         )
 
     monkeypatch.setattr(perfkit.baseline.manager, "load_baseline", fake_load)
@@ -203,7 +204,10 @@ def test_unknown_summary_version_is_refused(
     write_run(base, doc)
     rc, _, err = run_cli(capsys, str(cand), "--against", str(base))
     assert rc == 2
-    assert "schema_version 9 unknown (have: 1)" in err
+    assert (
+        "schema_version 9 unknown (written by a newer kit: update this kit); this kit reads version 1"
+        in err
+    )
 
 
 # --- outputs ---

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import RunFolder
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.results.events import cli, load_events, read_plan, read_run
+from perfkit.results.events import cli, load_events
+from perfkit.results.plan import read_plan
+from perfkit.results.run import load_run
 
 
 def lines(folder: Path) -> list[dict[str, object]]:
@@ -83,7 +85,7 @@ def test_read_plan_rows(run_folder: RunFolder) -> None:
     run_folder.add_test("core/health", requests=100, concurrency=5)
     run_folder.add_test("core/soak", requests=0, duration="30s", auth="yes")
     run_folder.add_test("mixed/a", kind="component", group="mixed/mix")
-    health, soak, part = read_plan(run_folder.path / "plan.tsv")
+    health, soak, part = read_plan(run_folder.path)
     assert (health.requests, health.duration, health.auth, health.group) == (
         100,
         None,
@@ -103,23 +105,23 @@ def test_read_plan_names_a_bad_row(run_folder: RunFolder) -> None:
     run_folder.plan[0]["concurrency"] = "ten"
     run_folder.write_plan()
     with pytest.raises(KitError, match=r"plan.tsv:2: bad plan row"):
-        read_plan(run_folder.path / "plan.tsv")
+        read_plan(run_folder.path)
 
 
 def test_read_plan_refuses_missing_columns(tmp_path: Path) -> None:
     (tmp_path / "plan.tsv").write_text("id\tscenario\tkind\nx/y\tx\tsingle\n")
     with pytest.raises(KitError, match="missing columns: group, method"):
-        read_plan(tmp_path / "plan.tsv")
+        read_plan(tmp_path)
 
 
 def test_read_run_refuses_unknown_schema_and_missing_settings(
     run_folder: RunFolder,
 ) -> None:
-    assert read_run(run_folder.path)["profile"] == "smoke"
+    assert load_run(run_folder.path)["profile"] == "smoke"
     run_folder.write_run_json(schema_version=2)
     with pytest.raises(KitError, match="schema_version 2 unknown"):
-        read_run(run_folder.path)
+        load_run(run_folder.path)
     del run_folder.settings["error_threshold"]
     run_folder.write_run_json()
     with pytest.raises(KitError, match="settings.error_threshold"):
-        read_run(run_folder.path)
+        load_run(run_folder.path)

@@ -26,7 +26,7 @@ from perfkit.monitor.summary import (
     resource_summary,
 )
 from perfkit.results.csvstats import iso_utc, read_time_file
-from perfkit.results.summary import cli as summarize_cli
+from perfkit.results.summarize import cli as summarize_cli
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "monitor"
 UTILS = Path(__file__).resolve().parents[2] / "utils"

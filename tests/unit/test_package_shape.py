@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from perfkit.cli import COMMANDS
 
 PACKAGE = Path(__file__).resolve().parents[2] / "utils" / "perfkit"
@@ -31,7 +30,9 @@ def imports(path: Path, known: dict[str, Path]) -> Iterator[tuple[str, str, int]
             for alias in node.names:
                 if alias.name.startswith("perfkit"):
                     yield alias.name, "", node.lineno
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("perfkit"):
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "perfkit"
+        ):
             assert node.level == 0, f"{path}:{node.lineno}: use absolute imports"
             for alias in node.names:
                 child = f"{node.module}.{alias.name}"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import HEY_FIXTURES, RunFolder, fixture_csv, read_rows
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.results.summary import INTERRUPTED, cli
+from perfkit.results.summarize import INTERRUPTED, cli
 
 
 def summarize(folder: RunFolder, *flags: str) -> tuple[int, dict[str, Any]]:

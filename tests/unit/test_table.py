@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from perfkit.results.summary import Summary, TestResult, Totals
 from perfkit.table import describe_errors, render_summary, render_table, row_cells
 
 
-def a_test(test_id: str, status: str = "ok", **overrides: Any) -> dict[str, Any]:
+def a_test(test_id: str, status: str = "ok", **overrides: Any) -> TestResult:
     test: dict[str, Any] = {
         "id": test_id,
+        "scenario": test_id.split("/")[0],
+        "method": "GET",
+        "path": "/health",
+        "concurrency": 2,
         "status": status,
         "reason": None,
         "error_rate": 0.0,
@@ -19,7 +24,7 @@ def a_test(test_id: str, status: str = "ok", **overrides: Any) -> dict[str, Any]
                       "p99_ms": 20.0},
     }  # fmt: skip
     test.update(overrides)
-    return test
+    return TestResult.from_dict(test)
 
 
 def test_row_cells_format_numbers_and_missing_values() -> None:
@@ -50,9 +55,15 @@ def test_render_table_aligns_columns() -> None:
 
 
 def test_render_summary_lists_reasons_then_warnings() -> None:
-    summary = {
-        "status": "partial",
-        "tests": [
+    summary = Summary(
+        profile="smoke",
+        status="partial",
+        started_at="",
+        finished_at="",
+        target={},
+        environment={},
+        settings={},
+        tests=[
             a_test("core/health"),
             a_test("tools/list", "failed", reason="30 x 401"),
             a_test(
@@ -61,9 +72,9 @@ def test_render_summary_lists_reasons_then_warnings() -> None:
                 reason="run interrupted before this test finished",
             ),
         ],
-        "totals": {"tests": 3, "ok": 1, "failed": 1, "skipped": 1},
-        "warnings": ["hey used 0.91 cores during core/health round 2"],
-    }
+        totals=Totals(tests=3, ok=1, failed=1, skipped=1),
+        warnings=["hey used 0.91 cores during core/health round 2"],
+    )
     lines = render_summary(summary).splitlines()
     assert "3 tests: 1 ok, 1 failed, 1 skipped (partial run)" in lines
     failed = lines.index("failed: tools/list: 30 x 401")

@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from perfkit.atomic import write_json_atomic
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.results.events import write_atomic
 
 SCHEMA_VERSION = 1
 ERROR = "error"  # no usable verdict: a run or the comparison failed
@@ -264,7 +264,7 @@ def report_cli(args: argparse.Namespace) -> int:
     if output.exists():
         raise KitError(f"{output} exists; not overwriting it", ExitCode.USAGE)
     output.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(output, document)
+    write_json_atomic(output, document)
     print(render(results, wall_s, args.rounds))
     print(f"calibrate: wrote {output}", file=sys.stderr)
     return int(ExitCode.BENCHMARK_FAILED) if any(r.errors for r in results) else 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
+from perfkit import exitcodes
 from perfkit.exitcodes import ExitCode, KitError
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -29,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "record a test's outcome in a run's events.jsonl",
     ),
     "summarize": (
-        "perfkit.results.summary",
+        "perfkit.results.summarize",
         "build summary.json from a run folder and print the table",
     ),
     "auth": ("perfkit.auth", "token cache: inspect, store, classify login answers"),
@@ -76,14 +77,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.compose.cli",
         "generate or validate the Docker Compose stack (gateway, MCP servers, databases)",
     ),
-    "exit-codes": ("perfkit.cli", "print the exit-code table as shell constants"),
+    "exit-codes": (
+        "perfkit.cli",
+        "the exit-code table as shell constants; worst, stops and meaning of codes",
+    ),
 }
 
 
 def exit_codes_cli(argv: list[str]) -> int:
-    for code in ExitCode:
-        print(f"readonly PERF_EXIT_{code.name}={int(code)}")
-    return 0
+    return exitcodes.cli(argv)
 
 
 def usage() -> str:

@@ -1,12 +1,13 @@
-"""Text for people: the fixed-width table of a summary.json (one row per test, then the
-reasons of failed and skipped tests, then the warnings), and the description of a test's
-errors with a hint per status code."""
+"""Text for people: fixed-width tables (the commands' stdout), the table of a run's summary
+(one row per test, then the reasons of failed and skipped tests, then the warnings), and the
+description of a test's errors with a hint per status code."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from perfkit.results.summary import Summary, TestResult
 
 MISSING = "-"
 RATE_LIMIT_HINT = (
@@ -38,32 +39,32 @@ COLUMNS = (
 )
 
 
-def _number(value: float | None, decimals: int) -> str:
+def number_text(value: float | None, decimals: int) -> str:
     return MISSING if value is None else f"{value:.{decimals}f}"
 
 
-def _percent(fraction: float | None) -> str:
+def percent_text(fraction: float | None) -> str:
     return MISSING if fraction is None else f"{fraction * 100:.2f}%"
 
 
-def _rounds(test: dict[str, Any]) -> str:
+def _rounds(test: TestResult) -> str:
     """Rounds measured; 'used/measured' when some did not finish and are left out."""
-    measured = len(test.get("rounds") or [])
-    used = (test.get("aggregate") or {}).get("rounds", 0)
+    measured = len(test.rounds)
+    used = (test.aggregate or {}).get("rounds", 0)
     return str(measured) if used == measured else f"{used}/{measured}"
 
 
-def row_cells(test: dict[str, Any]) -> list[str]:
-    agg = test.get("aggregate") or {}
+def row_cells(test: TestResult) -> list[str]:
+    agg = test.aggregate or {}
     return [
-        str(test["id"]),
-        str(test["status"]),
+        test.id,
+        test.status,
         _rounds(test),
-        _number(agg.get("rps"), 1),
-        _number(agg.get("p50_ms"), 2),
-        _number(agg.get("p95_ms"), 2),
-        _number(agg.get("p99_ms"), 2),
-        _percent(test.get("error_rate")),
+        number_text(agg.get("rps"), 1),
+        number_text(agg.get("p50_ms"), 2),
+        number_text(agg.get("p95_ms"), 2),
+        number_text(agg.get("p99_ms"), 2),
+        percent_text(test.error_rate),
     ]
 
 
@@ -83,12 +84,12 @@ def render_table(
     return "\n".join(lines)
 
 
-def _reasons(tests: list[dict[str, Any]]) -> list[str]:
+def _reasons(tests: list[TestResult]) -> list[str]:
     lines = []
     for status in ("failed", "skipped"):
         for test in tests:
-            if test["status"] == status and test.get("reason"):
-                lines.append(f"{status}: {test['id']}: {test['reason']}")
+            if test.status == status and test.reason:
+                lines.append(f"{status}: {test.id}: {test.reason}")
     return lines
 
 
@@ -116,19 +117,17 @@ def describe_errors(status_codes: dict[int, int], transport: int) -> str:
     return "; ".join(parts) or "no errors counted"
 
 
-def render_summary(summary: dict[str, Any]) -> str:
-    tests = summary.get("tests") or []
-    totals = summary.get("totals") or {}
-    lines = [render_table([row_cells(t) for t in tests]), ""]
+def render_summary(summary: Summary) -> str:
+    totals = summary.totals
+    lines = [render_table([row_cells(t) for t in summary.tests]), ""]
     lines.append(
-        f"{totals.get('tests', 0)} tests: {totals.get('ok', 0)} ok, "
-        f"{totals.get('failed', 0)} failed, {totals.get('skipped', 0)} skipped"
-        + (" (partial run)" if summary.get("status") == "partial" else "")
+        f"{totals.tests} tests: {totals.ok} ok, "
+        f"{totals.failed} failed, {totals.skipped} skipped"
+        + (" (partial run)" if summary.status == "partial" else "")
     )
-    reasons = _reasons(tests)
+    reasons = _reasons(summary.tests)
     if reasons:
         lines += ["", *reasons]
-    warnings = summary.get("warnings") or []
-    if warnings:
-        lines += ["", *(f"warning: {text}" for text in warnings)]
+    if summary.warnings:
+        lines += ["", *(f"warning: {text}" for text in summary.warnings)]
     return "\n".join(lines)

@@ -19,19 +19,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from perfkit.baseline import manager as store
 from perfkit.baseline.file import (
     Baseline,
     check_name,
     default_name,
     load_baseline,
-    load_summary,
-    planned_summary,
-    read_summary,
+    naming_of,
+    run_naming,
+    summary_for_baseline,
 )
-from perfkit.baseline import manager as store
 from perfkit.baseline.promotion import DEFAULT_PROMOTE_AFTER, record
-from perfkit.exitcodes import ExitCode, KitError
-from perfkit.table import COLUMNS, render_table
+from perfkit.compare.model import load_comparison_file
+from perfkit.table import COLUMNS, number_text, render_table
 
 PROG = "perfkit baseline"
 
@@ -47,10 +47,6 @@ def shown(path: Path | str) -> str:
 
 def say(text: str) -> None:
     print(f"{PROG}: {text}", file=sys.stderr)
-
-
-def _number(value: float | None, decimals: int) -> str:
-    return "-" if value is None else f"{value:.{decimals}f}"
 
 
 def describe_rounds(baseline: Baseline) -> str:
@@ -102,9 +98,9 @@ def render_show(baseline: Baseline, path: Path) -> str:
     for test_id, test in baseline.samples.tests.items():
         medians = baseline.aggregates.get(test_id, {})
         rows.append([
-            test_id, test.status, str(test.n()), _number(medians.get("rps"), 1),
-            _number(medians.get("p50"), 2), _number(medians.get("p95"), 2),
-            _number(medians.get("p99"), 2),
+            test_id, test.status, str(test.n()), number_text(medians.get("rps"), 1),
+            number_text(medians.get("p50"), 2), number_text(medians.get("p95"), 2),
+            number_text(medians.get("p99"), 2),
             "-" if test.error_rate is None else f"{test.error_rate * 100:.2f}%",
         ])  # fmt: skip
     lines += [
@@ -151,20 +147,14 @@ def render_history(entries: list[store.LogEntry]) -> str:
 def name_for(args: argparse.Namespace) -> str:
     if args.name:
         return check_name(args.name)
-    return default_name(read_summary(args.run_dir / "summary.json"))
+    return default_name(naming_of(summary_for_baseline(args.run_dir)))
 
 
 def do_name(args: argparse.Namespace) -> int:
     """Print the baseline name a run is judged against, and with --path its file. A run not
     yet summarized is named from its plan; --check refuses (exit 2) a baseline file that
     exists but cannot be read, so a run can stop before it sends any load."""
-    summary_path = args.run_dir / "summary.json"
-    summary = (
-        load_summary(summary_path)
-        if summary_path.exists()
-        else planned_summary(args.run_dir)
-    )
-    name = default_name(summary, args.profile)
+    name = default_name(run_naming(args.run_dir), args.profile)
     path = store.baseline_path(args.dir, name)
     if args.check and path.exists():
         load_baseline(path, name)
@@ -220,20 +210,8 @@ def do_accept(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_comparison(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise KitError(
-            f"{path}: cannot read the comparison ({exc})", ExitCode.USAGE
-        ) from None
-    if not isinstance(data, dict):
-        raise KitError(f"{path}: not a comparison (a JSON object)", ExitCode.USAGE)
-    return data
-
-
 def do_record(args: argparse.Namespace) -> int:
-    comparison = read_comparison(args.comparison)
+    comparison = load_comparison_file(args.comparison)
     name = name_for(args)
     outcome = record(args.dir, name, args.run_dir, comparison, args.promote_after)
     if outcome.message:
@@ -244,7 +222,7 @@ def do_record(args: argparse.Namespace) -> int:
         )
     elif outcome.reset_from:
         say(f"{name}: improvement streak reset (was {outcome.reset_from}): "
-            f"verdict {comparison.get('verdict')!r}")  # fmt: skip
+            f"verdict {comparison.verdict!r}")  # fmt: skip
     return 0
 
 

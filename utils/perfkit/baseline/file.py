@@ -1,4 +1,9 @@
 """The baseline file: `baselines/baseline_<name>.json`, read and built (docs/internals.md, "Baselines").
+This module owns the format: its model, its schema versions and its one loader.
+
+Schema versions of a baseline file:
+  1 - kind, name, created_at, source (run_dir, kit_commit, started_at, how, runs, restored_from,
+      picked), fingerprint, samples (a SampleSet), aggregates
 
 A baseline holds a run's per-round samples (a `SampleSet`), their medians per test and metric,
 the environment fingerprint and where it came from. Reading refuses anything it does not fully
@@ -9,7 +14,6 @@ keeps the files and their history.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import statistics
@@ -19,10 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.jsonfile import version_problem
 from perfkit.names import SCENARIOS
+from perfkit.results.plan import read_plan
+from perfkit.results.run import load_run
 from perfkit.results.samples import SampleSet, from_summary
+from perfkit.results.summary import Summary, has_summary, load_summary, summary_path
 
 SCHEMA_VERSION = 1
+READABLE_VERSIONS = (1,)
 KIND = "perfkit-baseline"
 HOWS = ("initial", "save", "accept", "promotion", "rollback")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
@@ -122,15 +131,9 @@ def _read_json(path: Path, name: str | None) -> dict[str, Any]:
 def _check_header(path: Path, data: dict[str, Any], name: str | None) -> None:
     if data.get("kind") != KIND:
         raise _refuse(path, f"kind is {data.get('kind')!r}, not '{KIND}'", name)
-    version = data.get("schema_version")
-    if type(version) is not int or version != SCHEMA_VERSION:
-        newer = type(version) is int and version > SCHEMA_VERSION
-        why = " (written by a newer kit: update this kit)" if newer else ""
-        raise _refuse(
-            path,
-            f"schema_version {version!r} unknown{why} (have: {SCHEMA_VERSION})",
-            name,
-        )
+    problem = version_problem(data, READABLE_VERSIONS)
+    if problem is not None:
+        raise _refuse(path, problem, name)
     missing = [key for key in KEYS if key not in data]
     source = data.get("source")
     if isinstance(source, dict):
@@ -193,75 +196,66 @@ def aggregates_of(samples: SampleSet) -> dict[str, dict[str, float]]:
     }
 
 
-def load_summary(summary_path: Path) -> dict[str, Any]:
-    """A run's summary.json, whatever its outcome (for naming its baseline)."""
-    try:
-        data = json.loads(summary_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KitError(
-            f"{summary_path} not found: is this a run folder? "
-            "(run `perfkit summarize RUN_DIR` first)",
-            ExitCode.USAGE,
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise KitError(f"{summary_path}: cannot read ({exc})", ExitCode.USAGE) from None
-    if not isinstance(data, dict) or data.get("schema_version") != 1:
-        version = data.get("schema_version") if isinstance(data, dict) else None
-        raise KitError(
-            f"{summary_path}: summary schema_version {version!r} unknown (have: 1)",
-            ExitCode.USAGE,
-        )
-    return data
+@dataclass(frozen=True)
+class RunNaming:
+    """What names a run's baseline: its profile, the scenarios it ran and its test ids."""
+
+    profile: str
+    scenarios: list[str]
+    test_ids: list[str]
 
 
-def planned_summary(run_dir: Path) -> dict[str, Any]:
-    """What naming a run's baseline needs, before the run has a summary.json: its profile and
-    settings (run.json) and its test ids (plan.tsv), as run-configurable.sh wrote them before
-    sending any load."""
-    try:
-        run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-        with (run_dir / "plan.tsv").open(encoding="utf-8", newline="") as plan:
-            ids = [row["id"] for row in csv.DictReader(plan, delimiter="\t")]
-    except (OSError, ValueError, KeyError) as exc:
-        raise KitError(
-            f"{run_dir}: no summary.json, and run.json / plan.tsv cannot be read ({exc})",
-            ExitCode.USAGE,
-        ) from None
-    if not isinstance(run, dict):
-        raise KitError(f"{run_dir / 'run.json'}: not a JSON object", ExitCode.USAGE)
-    return {
-        "profile": run.get("profile"),
-        "settings": run.get("settings") or {},
-        "tests": [{"id": test_id} for test_id in ids],
-    }
+def naming_of(summary: Summary) -> RunNaming:
+    return RunNaming(summary.profile, summary.scenarios, [t.id for t in summary.tests])
 
 
-def read_summary(summary_path: Path) -> dict[str, Any]:
-    """A run's summary.json, refused as a baseline unless complete and with measured rounds."""
-    data = load_summary(summary_path)
-    status = data.get("status")
-    if status != "complete":
+def planned_naming(run_dir: Path) -> RunNaming:
+    """A run's naming before it has a summary.json: its profile and scenarios (run.json) and
+    its test ids (plan.tsv), as run-configurable.sh wrote them before sending any load."""
+    run = load_run(run_dir)
+    scenarios = (run.get("settings") or {}).get("scenarios") or []
+    return RunNaming(
+        profile=str(run.get("profile") or ""),
+        scenarios=[str(s) for s in scenarios] if isinstance(scenarios, list) else [],
+        test_ids=[row.id for row in read_plan(run_dir)],
+    )
+
+
+def run_naming(run_dir: Path) -> RunNaming:
+    """Naming from the run's summary.json, or from its plan when it has none yet."""
+    return (
+        naming_of(load_summary(run_dir))
+        if has_summary(run_dir)
+        else planned_naming(run_dir)
+    )
+
+
+def summary_for_baseline(run_dir: Path) -> Summary:
+    """A run's summary, refused as a baseline unless complete and with measured rounds."""
+    summary = load_summary(run_dir)
+    path = summary_path(run_dir)
+    if summary.status != "complete":
         raise KitError(
-            f"{summary_path}: status is {status!r}, not 'complete': an interrupted run "
+            f"{path}: status is {summary.status!r}, not 'complete': an interrupted run "
             "cannot be a baseline (run the tests again to the end)",
             ExitCode.USAGE,
         )
-    samples = from_summary(data, str(summary_path.parent))
+    samples = from_summary(summary, str(run_dir))
     if not any(test.n() for test in samples.tests.values()):
         raise KitError(
-            f"{summary_path}: no test has a measured round "
+            f"{path}: no test has a measured round "
             f"({len(samples.tests)} tests, all failed or skipped): nothing to keep as a baseline",
             ExitCode.USAGE,
         )
-    return data
+    return summary
 
 
-def default_name(summary: dict[str, Any], profile: str | None = None) -> str:
+def default_name(naming: RunNaming, profile: str | None = None) -> str:
     """The run's profile (or `profile`, to compare against another profile's baseline),
     suffixed with its scenarios when it ran only some of them (`light_tools-prompts`: a run
     of one scenario is never judged against the whole suite's baseline), or
     `adhoc_<test name>` for an ad-hoc `--endpoint` run."""
-    ids = [str(test.get("id", "")) for test in summary.get("tests", [])]
+    ids = naming.test_ids
     if ids and all(test_id.startswith(ADHOC_PREFIX) for test_id in ids):
         names = sorted({test_id[len(ADHOC_PREFIX) :] for test_id in ids})
         if len(names) != 1:
@@ -270,26 +264,23 @@ def default_name(summary: dict[str, Any], profile: str | None = None) -> str:
                 ExitCode.USAGE,
             )
         return check_name("adhoc_" + re.sub(r"[^A-Za-z0-9_.-]", "_", names[0]))
-    profile = profile or summary.get("profile")
-    if not isinstance(profile, str) or not profile:
-        raise KitError(
-            "summary.json names no profile: pass --name NAME", ExitCode.USAGE
-        )
-    scenarios = (summary.get("settings") or {}).get("scenarios") or []
-    if isinstance(scenarios, list) and scenarios and set(scenarios) != set(SCENARIOS):
-        profile = f"{profile}_{'-'.join(str(s) for s in scenarios)}"
+    profile = profile or naming.profile
+    if not profile:
+        raise KitError("the run names no profile: pass --name NAME", ExitCode.USAGE)
+    scenarios = naming.scenarios
+    if scenarios and set(scenarios) != set(SCENARIOS):
+        profile = f"{profile}_{'-'.join(scenarios)}"
     return check_name(profile)
 
 
-def source_of(summary: dict[str, Any], run_dir: str, how: str) -> Source:
+def source_of(summary: Summary, run_dir: str, how: str) -> Source:
     """Where a baseline saved from one run comes from."""
     if how not in HOWS:
         raise KitError(f"how '{how}' invalid (have: {', '.join(HOWS)})", ExitCode.USAGE)
-    environment = summary.get("environment") or {}
     return Source(
         run_dir=run_dir,
-        kit_commit=environment.get("kit_commit"),
-        started_at=summary.get("started_at"),
+        kit_commit=summary.environment.get("kit_commit"),
+        started_at=summary.started_at,
         how=how,
         runs=[run_dir],
     )

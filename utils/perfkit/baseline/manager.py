@@ -22,8 +22,8 @@ from perfkit.baseline.file import (
     build_baseline,
     load_baseline,
     now_iso,
-    read_summary,
     source_of,
+    summary_for_baseline,
 )
 from perfkit.baseline.store import (
     CORRUPT_PREFIX,
@@ -78,7 +78,7 @@ def save_run(
     force: bool = False,
 ) -> Change:
     """Save RUN_DIR/summary.json as baseline `name` (`how`: initial, save or accept)."""
-    summary = read_summary(run_dir / "summary.json")
+    summary = summary_for_baseline(run_dir)
     label = run_label(run_dir)
     samples = from_summary(summary, label)
     baseline = build_baseline(name, samples, source_of(summary, label, how))

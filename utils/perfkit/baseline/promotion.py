@@ -1,6 +1,6 @@
 """Promotion: a baseline follows an improvement only once it is sustained.
 
-`record_outcome` is called after each comparison against baseline `name`. A run confirms when
+`record` is called after each comparison against baseline `name`. A run confirms when
 its comparison verdict is `improvement`: at least one test improved and no test is a
 `regression`, `failed` or `inconclusive`. Confirming runs are kept, with their samples, in
 `baselines/history/<name>/pending.json`; any other run ends the streak. After `promote_after`
@@ -15,9 +15,14 @@ import json
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from perfkit.baseline.file import Source, build_baseline, now_iso, read_summary
+from perfkit.atomic import write_json_atomic
+from perfkit.baseline.file import (
+    Source,
+    build_baseline,
+    now_iso,
+    summary_for_baseline,
+)
 from perfkit.baseline.store import (
     PENDING_FILE,
     Change,
@@ -28,8 +33,8 @@ from perfkit.baseline.store import (
     locked,
     run_label,
 )
+from perfkit.compare.model import Comparison
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.results.events import write_atomic
 from perfkit.results.samples import SampleSet, TestSamples, from_summary
 
 PENDING_KIND = "perfkit-baseline-pending"
@@ -59,17 +64,11 @@ class Outcome:
     message: str | None  # set on promotion
 
 
-def test_verdicts(comparison: dict[str, Any]) -> list[str]:
-    tests = comparison.get("tests") or []
-    items = tests.values() if isinstance(tests, dict) else tests
-    return [str(t.get("verdict")) for t in items if isinstance(t, dict)]
-
-
-def confirms(comparison: dict[str, Any]) -> bool:
+def confirms(comparison: Comparison) -> bool:
     """An improvement with nothing that casts doubt on it."""
-    verdicts = test_verdicts(comparison)
+    verdicts = [t.verdict for t in comparison.tests]
     return (
-        comparison.get("verdict") == CONFIRMING
+        comparison.verdict == CONFIRMING
         and CONFIRMING in verdicts
         and not any(v in BLOCKING for v in verdicts)
     )
@@ -120,7 +119,7 @@ def _save_pending(directory: Path, name: str, runs: list[Confirmation]) -> None:
             for run in runs
         ],
     }
-    write_atomic(_pending_path(directory, name), data)
+    write_json_atomic(_pending_path(directory, name), data)
 
 
 def _median_p50(test: TestSamples) -> float | None:
@@ -179,12 +178,10 @@ def record(
     directory: Path,
     name: str,
     run_dir: Path,
-    comparison: dict[str, Any],
+    comparison: Comparison,
     promote_after: int = DEFAULT_PROMOTE_AFTER,
 ) -> Outcome:
     """Count RUN_DIR towards (or against) promoting baseline `name`."""
-    if not isinstance(comparison, dict):
-        raise KitError("comparison: not a JSON object", ExitCode.USAGE)
     if promote_after < 1:
         raise KitError(
             f"promote_after {promote_after} invalid: at least 1", ExitCode.USAGE
@@ -196,14 +193,13 @@ def record(
             return Outcome(False, 0, len(pending), None, None)
         label = run_label(run_dir)
         if label not in (run.run_dir for run in pending):  # recording twice counts once
-            summary = read_summary(run_dir / "summary.json")
-            environment = summary.get("environment") or {}
+            summary = summary_for_baseline(run_dir)
             pending.append(
                 Confirmation(
                     label,
                     now_iso(),
-                    environment.get("kit_commit"),
-                    summary.get("started_at"),
+                    summary.environment.get("kit_commit"),
+                    summary.started_at,
                     from_summary(summary, label),
                 )
             )
@@ -218,14 +214,3 @@ def record(
         f"per test the run with the median p50; previous kept as {archived}"
     )
     return Outcome(True, 0, 0, change, message)
-
-
-def record_outcome(
-    directory: Path,
-    name: str,
-    run_dir: Path,
-    comparison: dict[str, Any],
-    promote_after: int = DEFAULT_PROMOTE_AFTER,
-) -> str | None:
-    """Count a compared run; the promotion message when it promoted the baseline."""
-    return record(directory, name, run_dir, comparison, promote_after).message

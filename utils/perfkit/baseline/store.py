@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from perfkit.atomic import write_json_atomic
 from perfkit.baseline.file import (
     FILE_PREFIX,
     FILE_SUFFIX,
@@ -29,7 +30,6 @@ from perfkit.baseline.file import (
 )
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.names import KIT_ROOT
-from perfkit.results.events import write_atomic
 
 HISTORY_DIR = "history"
 LOG_FILE = "log.jsonl"
@@ -192,7 +192,7 @@ def install(
                 ExitCode.USAGE,
             )
         archived = archive(directory, name, entry.action)
-        write_atomic(path, data)
+        write_json_atomic(path, data)
         sync_dir(directory)
         entry.file = archived.name if archived else None
         append_log(directory, name, entry)

@@ -11,16 +11,19 @@ rate or SLO breach (--strict: also on inconclusive), else 0. Method: docs/verdic
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from perfkit.atomic import write_text_atomic
+from perfkit.atomic import write_json_atomic, write_text_atomic
 from perfkit.compare.engine import check_run_slos, compare_samples
-from perfkit.compare.model import CompareOptions, Comparison
+from perfkit.compare.model import (
+    JUNIT_FILE,
+    CompareOptions,
+    Comparison,
+    comparison_path,
+)
 from perfkit.compare.output import (
     github_annotations,
     junit_xml,
@@ -28,12 +31,9 @@ from perfkit.compare.output import (
     render_text,
 )
 from perfkit.config import ArgumentParser, Settings, load_settings, parse_overrides
-from perfkit.exitcodes import ExitCode, KitError
 from perfkit.names import KIT_ROOT
-from perfkit.results.events import SCHEMA_VERSION, write_atomic
 from perfkit.results.samples import SampleSet, from_summary
-
-JSON_NAME, JUNIT_NAME = "comparison.json", "comparison.junit.xml"
+from perfkit.results.summary import Summary, load_summary
 
 
 def options_from_settings(
@@ -54,32 +54,8 @@ def options_from_settings(
     )
 
 
-def read_summary(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "summary.json"
-    if not run_dir.is_dir():
-        raise KitError(f"run folder '{run_dir}' not found", ExitCode.USAGE)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KitError(
-            f"{path} not found: summarize the run first (perfkit summarize {run_dir})",
-            ExitCode.USAGE,
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise KitError(
-            f"{path}: cannot read summary.json ({exc})", ExitCode.USAGE
-        ) from None
-    version = data.get("schema_version") if isinstance(data, dict) else None
-    if version != SCHEMA_VERSION:
-        raise KitError(
-            f"{path}: schema_version {version!r} unknown (have: {SCHEMA_VERSION})",
-            ExitCode.USAGE,
-        )
-    return data
-
-
-def run_samples(run_dir: Path) -> tuple[SampleSet, dict[str, Any]]:
-    summary = read_summary(run_dir)
+def run_samples(run_dir: Path) -> tuple[SampleSet, Summary]:
+    summary = load_summary(run_dir)
     return from_summary(summary, str(run_dir)), summary
 
 
@@ -100,8 +76,8 @@ def compare_runs(
 
 
 def write_outputs(run_dir: Path, comparison: Comparison) -> None:
-    write_atomic(run_dir / JSON_NAME, comparison.to_dict())
-    write_text_atomic(run_dir / JUNIT_NAME, junit_xml(comparison))
+    write_json_atomic(comparison_path(run_dir), comparison.to_dict())
+    write_text_atomic(run_dir / JUNIT_FILE, junit_xml(comparison))
 
 
 def report_to_github(comparison: Comparison, environ: Mapping[str, str]) -> None:
@@ -140,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cli(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     candidate, summary = run_samples(args.run_dir)
-    profile = args.profile or str(summary.get("profile") or "")
+    profile = args.profile or summary.profile
     settings = load_settings(
         args.kit_root, profile, parse_overrides(args.set), os.environ, args.config
     )
@@ -151,11 +127,13 @@ def cli(argv: list[str]) -> int:
     elif args.against:
         baseline = run_samples(args.against)[0]
     comparison = compare_runs(candidate, baseline, options)
-    if summary.get("status") != "complete":
-        comparison.notes.append(f"the candidate run is {summary.get('status')!r}")
+    if summary.status != "complete":
+        comparison.notes.append(f"the candidate run is {summary.status!r}")
     write_outputs(args.run_dir, comparison)
     print(render_text(comparison, table=not args.quiet))
     report_to_github(comparison, os.environ)
     if not args.quiet:
-        print(f"perfkit compare: wrote {args.run_dir / JSON_NAME}", file=sys.stderr)
+        print(
+            f"perfkit compare: wrote {comparison_path(args.run_dir)}", file=sys.stderr
+        )
     return comparison.exit_code

@@ -1,16 +1,28 @@
 """The data of a comparison: its options, and per test and metric what was found and decided.
-Plain dataclasses, saved as comparison.json (docs/verdicts.md describes every field)."""
+Plain dataclasses, saved as comparison.json (docs/verdicts.md describes every field). This
+module owns comparison.json: its name, its schema versions and its one loader.
+
+Schema versions of comparison.json:
+  1 - verdict, exit_code, baseline, candidate, environment_differences, forced, strict, method,
+      tests (per test: verdict, notes, metrics, slo_breaches), slo_breaches, slo_unmatched,
+      summary, notes
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from perfkit.compare.slo import SloRule
 from perfkit.compare.verdict import Gates
+from perfkit.jsonfile import check_version, malformed, read_object
 from perfkit.names import JUDGED_METRICS
 
+COMPARISON_FILE = "comparison.json"
+JUNIT_FILE = "comparison.junit.xml"
 SCHEMA_VERSION = 1
+READABLE_VERSIONS = (1,)
 # worst first; a test's verdict is the worst of its critical metrics
 RANK = ("failed", "regression", "inconclusive", "improvement", "unchanged")
 MIN_CI_LEVEL = 0.8  # below (1 or 2 rounds a side) no interval is reported
@@ -84,6 +96,11 @@ class MetricResult:
     verdict: str
     note: str | None = None
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MetricResult:
+        ci = data.get("ci_pct")
+        return cls(**{**data, "ci_pct": [float(v) for v in ci] if ci else None})
+
 
 @dataclass
 class TestComparison:
@@ -94,6 +111,19 @@ class TestComparison:
     notes: list[str] = field(default_factory=list)
     metrics: dict[str, MetricResult] = field(default_factory=dict)
     slo_breaches: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TestComparison:
+        return cls(
+            id=str(data["id"]),
+            verdict=str(data["verdict"]),
+            notes=[str(n) for n in data.get("notes") or []],
+            metrics={
+                str(name): MetricResult.from_dict(m)
+                for name, m in (data.get("metrics") or {}).items()
+            },
+            slo_breaches=[str(b) for b in data.get("slo_breaches") or []],
+        )
 
 
 @dataclass
@@ -117,6 +147,14 @@ class Comparison:
         data = asdict(self)
         return {"schema_version": data.pop("schema_version"), **data}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Comparison:
+        fields = {k: v for k, v in data.items() if k != "tests"}
+        return cls(**fields, tests=[TestComparison.from_dict(t) for t in data["tests"]])
+
+    def test(self, test_id: str) -> TestComparison | None:
+        return next((t for t in self.tests if t.id == test_id), None)
+
     def regressions(self) -> list[tuple[str, str]]:
         """(test, metric) of every critical regression."""
         return [
@@ -125,3 +163,24 @@ class Comparison:
             for name, m in t.metrics.items()
             if m.critical and m.verdict == "regression"
         ]
+
+
+def comparison_path(run_dir: Path) -> Path:
+    return run_dir / COMPARISON_FILE
+
+
+def load_comparison(run_dir: Path) -> Comparison | None:
+    """RUN_DIR/comparison.json as the model, None when the run was never compared."""
+    path = comparison_path(run_dir)
+    return load_comparison_file(path) if path.is_file() else None
+
+
+def load_comparison_file(path: Path) -> Comparison:
+    """A comparison.json as the model; a missing file, corrupt JSON, an unknown schema version
+    or malformed content is exit 2 with the file named."""
+    data = read_object(path, COMPARISON_FILE, "perfkit compare writes it")
+    check_version(path, data, READABLE_VERSIONS)
+    try:
+        return Comparison.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise malformed(path, COMPARISON_FILE, exc) from None

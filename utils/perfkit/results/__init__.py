@@ -4,7 +4,8 @@
 - plan.py: plan.tsv - the tests run-configurable.sh planned (written by bash, read here)
 - events.py: events.jsonl - how each test ended (`perfkit record`)
 - csvstats.py: one hey round's CSV and GNU time file -> per-round statistics
-- summary.py: summary.json - the run's model and its one loader (`perfkit summarize`)
+- summary.py: summary.json - the run's model and its one loader
+- summarize.py: builds summary.json from the files above (`perfkit summarize`)
 - samples.py: the per-round samples of a summary, the unit every comparison works on
 - servers.py: servers-*.json - the benchmark MCP servers' own call counts (`perfkit servers-stats`)
 - run_all.py: runs.json - what run-all.sh ran (`perfkit run-all-record`)

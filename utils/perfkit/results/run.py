@@ -1,8 +1,12 @@
-"""Create a run's run.json: target, environment fingerprint and the settings used.
+"""run.json: a run's target, environment fingerprint and the settings used. This module owns
+the file: its name, its schema versions and its one loader.
 
 `perfkit run-init RUN_DIR --kit-root DIR --profile NAME --settings-json FILE
---target-url URL [--gateway-version V] [--hey-bin PATH] [--db-backend B]`
-An existing run.json is never overwritten.
+--target-url URL [--gateway-version V] [--hey-bin PATH] [--db-backend B]` writes it, before any
+load is sent; an existing run.json is never overwritten.
+
+Schema versions of run.json:
+  1 - profile, started_at, target (url, gateway_version, gateway_settings), environment, settings
 """
 
 from __future__ import annotations
@@ -28,8 +32,11 @@ from perfkit.config import (
     run_json_settings,
     usage,
 )
+from perfkit.jsonfile import load_versioned
 
+RUN_FILE = "run.json"
 SCHEMA_VERSION = 1
+READABLE_VERSIONS = (1,)
 COMMAND_TIMEOUT_S = 10
 
 
@@ -229,7 +236,7 @@ def parse_arg(flag: str, text: str, kind: str) -> Any:
 
 def write_run_json(run_dir: Path, info: RunInfo) -> Path:
     """Write run.json, refusing to replace one: each run gets a fresh folder."""
-    path = run_dir / "run.json"
+    path = run_dir / RUN_FILE
     run_dir.mkdir(parents=True, exist_ok=True)
     try:
         with path.open("x", encoding="utf-8") as handle:
@@ -239,6 +246,17 @@ def write_run_json(run_dir: Path, info: RunInfo) -> Path:
             f"{path} already exists: start a new run folder, or remove it"
         ) from None
     return path
+
+
+def load_run(run_dir: Path) -> dict[str, Any]:
+    """run.json, refused unless its schema version is known and the settings we need are set."""
+    path = run_dir / RUN_FILE
+    data = load_versioned(path, RUN_FILE, READABLE_VERSIONS, "not a run folder?")
+    settings = data.get("settings") or {}
+    for name in ("error_threshold", "generator_cpu_warning"):
+        if not isinstance(settings.get(name), int | float):
+            raise usage(f"{path}: settings.{name} missing or not a number")
+    return data
 
 
 def cli(argv: list[str]) -> int:

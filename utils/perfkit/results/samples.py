@@ -1,7 +1,7 @@
 """Per-round samples of a run, the unit of evidence for every comparison.
 
 A round (one hey run after warm-up) is one sample: pooling single requests would make tiny,
-meaningless differences "significant" (docs: ../shared/notes/measurement.md). A `SampleSet` is
+meaningless differences "significant" (docs/verdicts.md). A `SampleSet` is
 built from a run's summary.json, stored inside a baseline, and compared with another one.
 """
 
@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from perfkit.names import JUDGED_METRICS
+from perfkit.results.summary import Summary
 
 # profile settings that must match for two runs to be comparable
 SETTINGS_KEYS = (
@@ -91,13 +92,15 @@ def round_metrics(measured: dict[str, Any]) -> dict[str, float] | None:
     return {k: float(v) for k, v in values.items() if v is not None}
 
 
-def fingerprint(summary: dict[str, Any]) -> dict[str, Any]:
+def fingerprint(summary: Summary) -> dict[str, Any]:
     """What must match for two runs to be compared as like for like."""
-    environment = summary.get("environment") or {}
-    settings = summary.get("settings") or {}
-    target = summary.get("target") or {}
+    environment, settings, target = (
+        summary.environment,
+        summary.settings,
+        summary.target,
+    )
     return {
-        "profile": summary.get("profile"),
+        "profile": summary.profile,
         **{key: environment.get(key) for key in ENVIRONMENT_KEYS},
         "gateway_version": target.get("gateway_version"),
         "gateway_settings": target.get("gateway_settings"),
@@ -105,24 +108,24 @@ def fingerprint(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def from_summary(summary: dict[str, Any], source: str) -> SampleSet:
+def from_summary(summary: Summary, source: str) -> SampleSet:
     tests: dict[str, TestSamples] = {}
-    for test in summary.get("tests", []):
+    for test in summary.tests:
         rounds: dict[str, list[float]] = {metric: [] for metric in JUDGED_METRICS}
-        for measured in test.get("rounds", []):
+        for measured in test.rounds:
             values = round_metrics(measured)
             if values is None:
                 continue
             for metric, value in values.items():
                 rounds[metric].append(value)
-        tests[test["id"]] = TestSamples(
-            id=test["id"],
-            status=test.get("status", "failed"),
-            reason=test.get("reason"),
-            error_rate=test.get("error_rate"),
+        tests[test.id] = TestSamples(
+            id=test.id,
+            status=test.status,
+            reason=test.reason,
+            error_rate=test.error_rate,
             rounds=rounds,
         )
-    return SampleSet(source, str(summary.get("profile")), fingerprint(summary), tests)
+    return SampleSet(source, summary.profile, fingerprint(summary), tests)
 
 
 def fingerprint_differences(base: dict[str, Any], other: dict[str, Any]) -> list[str]:

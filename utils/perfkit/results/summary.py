@@ -1,44 +1,25 @@
-"""`perfkit summarize RUN_DIR [--partial] [--quiet] [--force]`: build RUN_DIR/summary.json.
+"""summary.json: what a run measured, per test and round - the file every later step reads
+(compare, baseline, trend, report, scale). This module owns it: its name, its model, its
+schema versions and the one loader; `perfkit summarize` (perfkit.results.summarize) writes it.
 
-Reads run.json, plan.tsv, events.jsonl and raw/<id>/round-<k>.* (see docs/internals.md), judges
-each planned test (a test above the error threshold fails, with the status codes and a hint),
-writes summary.json atomically and prints the table. Exit 4 when any test failed, else 0.
+Schema versions of summary.json:
+  1 - profile, status, started_at, finished_at, target, environment, settings, tests (per test:
+      status, reason, error_rate, rounds, aggregate, probe; components for a group; resources),
+      totals, warnings; resources and servers when the run recorded them
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import sys
-import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.monitor.summary import for_summary
-from perfkit.results.csvstats import (
-    RoundStats,
-    group_round_stats,
-    iso_utc,
-    round_index,
-    round_stats,
-)
-from perfkit.results.events import (
-    SCHEMA_VERSION,
-    Event,
-    PlanRow,
-    check_overwrite,
-    load_events,
-    read_plan,
-    read_run,
-    write_atomic,
-)
-from perfkit.results.servers import for_summary as for_servers
-from perfkit.table import describe_errors, render_summary
+from perfkit.jsonfile import check_version, malformed, read_object
 
-INTERRUPTED = "run interrupted before this test finished"
+SUMMARY_FILE = "summary.json"
+SCHEMA_VERSION = 1
+READABLE_VERSIONS = (1,)
 
 
 @dataclass
@@ -48,6 +29,16 @@ class ComponentResult:
     path: str
     concurrency: int
     rounds: list[dict[str, Any]]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ComponentResult:
+        return cls(
+            id=str(data["id"]),
+            method=str(data["method"]),
+            path=str(data["path"]),
+            concurrency=int(data["concurrency"]),
+            rounds=[dict(r) for r in data["rounds"]],
+        )
 
 
 @dataclass
@@ -62,11 +53,15 @@ class TestResult:
     requests_per_round: int | None
     duration: str | None
     auth: bool
-    status: str
+    status: str  # ok | failed | skipped
     reason: str | None
     error_rate: float | None
+    # per round, as perfkit.results.csvstats.RoundStats.to_dict wrote it: index, requests, ok,
+    # rps, latency_ms {p50, p90, p95, p99, mean, min, max}, status_codes, errors, complete, ...
     rounds: list[dict[str, Any]]
-    aggregate: dict[str, Any] | None
+    aggregate: (
+        dict[str, Any] | None
+    )  # medians over complete rounds: rounds, rps, p50_ms, ...
     probe: dict[str, Any] | None
     components: list[ComponentResult] | None = None
     resources: dict[str, Any] | None = None  # only when the run has resources.jsonl
@@ -77,6 +72,38 @@ class TestResult:
             if data[key] is None:
                 del data[key]
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TestResult:
+        components = data.get("components")
+        return cls(
+            id=str(data["id"]),
+            scenario=str(data["scenario"]),
+            method=str(data["method"]),
+            path=str(data["path"]),
+            concurrency=int(data["concurrency"]),
+            requests_per_round=data.get("requests_per_round"),
+            duration=data.get("duration"),
+            auth=bool(data.get("auth", True)),
+            status=str(data["status"]),
+            reason=data.get("reason"),
+            error_rate=data.get("error_rate"),
+            rounds=[dict(r) for r in data["rounds"]],
+            aggregate=data.get("aggregate"),
+            probe=data.get("probe"),
+            components=[ComponentResult.from_dict(c) for c in components]
+            if components is not None
+            else None,
+            resources=data.get("resources"),
+        )
+
+    @property
+    def name(self) -> str:
+        """The id without its scenario: `tools/rpc_ping` -> `rpc_ping`."""
+        return self.id.removeprefix(f"{self.scenario}/")
+
+    def complete_rounds(self) -> list[dict[str, Any]]:
+        return [r for r in self.rounds if r.get("complete", True)]
 
 
 @dataclass
@@ -93,8 +120,8 @@ class Summary:
     status: str  # complete | partial
     started_at: str
     finished_at: str
-    target: Any
-    environment: Any
+    target: dict[str, Any]  # url, gateway_version, gateway_settings
+    environment: dict[str, Any]  # the fingerprint (perfkit.results.run.Fingerprint)
     settings: dict[str, Any]
     tests: list[TestResult]
     totals: Totals
@@ -114,244 +141,72 @@ class Summary:
                 del data[key]
         return {"schema_version": data.pop("schema_version"), **data}
 
-
-def collect_rounds(
-    row: PlanRow, raw_dir: Path, components: list[PlanRow]
-) -> tuple[list[RoundStats], list[str]]:
-    """Every measured round found for a test, and messages for rounds that could not be read."""
-    rounds, unreadable = [], []
-    if row.kind == "group":
-        expected = {c.component_name: c.requests for c in components}
-        paths = [p for p in raw_dir.glob("round-*") if p.is_dir()]
-    else:
-        paths = list(raw_dir.glob("round-*.csv"))
-    numbered = {index: p for p in paths if (index := round_index(p)) is not None}
-    for index, path in sorted(numbered.items()):
-        try:
-            if row.kind == "group":
-                rounds.append(group_round_stats(path, expected))
-            else:
-                rounds.append(
-                    round_stats(path, path.with_suffix(".time"), row.requests)
-                )
-        except KitError as exc:
-            unreadable.append(f"{row.id} round {index} unreadable: {exc}")
-    return rounds, unreadable
-
-
-def error_rate(rounds: list[RoundStats]) -> float | None:
-    requests = sum(r.requests for r in rounds)
-    errors = sum(r.errors.non_2xx + (r.errors.transport or 0) for r in rounds)
-    return round(errors / requests, 6) if requests else None
-
-
-def _errors_text(rounds: list[RoundStats]) -> str:
-    codes: Counter[int] = Counter()
-    for stats in rounds:
-        codes.update({int(code): n for code, n in stats.status_codes.items()})
-    return describe_errors(dict(codes), sum(r.errors.transport or 0 for r in rounds))
-
-
-def judge(
-    event: Event | None,
-    rounds: list[RoundStats],
-    unreadable: list[str],
-    threshold: float,
-) -> tuple[str, str | None]:
-    """A test's status and reason: its event's verdict, unless its measurements contradict it.
-
-    Measured errors above the threshold are named first, whatever else went wrong: "1905 x 429
-    (the rate limiter is on)" says more than the final probe's single 429.
-    """
-    if event is None:
-        return "skipped", INTERRUPTED
-    rate = error_rate(rounds) if rounds else None
-    if event.status == "failed" and rate is not None and rate > threshold:
-        measured = f"error rate {rate:.2%} above the threshold {threshold:.2%}: {_errors_text(rounds)}"
-        return "failed", f"{measured}; {event.reason}" if event.reason else measured
-    if event.status != "ok":
-        return event.status, event.reason
-    if unreadable:
-        return "failed", "; ".join(unreadable)
-    if not rounds:
-        return "failed", "no measured rounds found in its raw/ folder"
-    if sum(r.ok for r in rounds) == 0:
-        counted = f"{len(rounds)} round{'s' if len(rounds) > 1 else ''}"
-        return "failed", f"no 2xx responses in {counted}: {_errors_text(rounds)}"
-    rate = error_rate(rounds) or 0.0
-    if rate > threshold:
-        return "failed", (
-            f"error rate {rate:.2%} above the threshold {threshold:.2%}: {_errors_text(rounds)}"
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Summary:
+        return cls(
+            profile=str(data.get("profile") or ""),
+            status=str(data["status"]),
+            started_at=str(data.get("started_at") or ""),
+            finished_at=str(data.get("finished_at") or ""),
+            target=dict(data.get("target") or {}),
+            environment=dict(data.get("environment") or {}),
+            settings=dict(data.get("settings") or {}),
+            tests=[TestResult.from_dict(t) for t in data["tests"]],
+            totals=Totals(**data["totals"]),
+            warnings=[str(w) for w in data.get("warnings") or []],
+            resources=data.get("resources"),
+            servers=data.get("servers"),
+            schema_version=int(data["schema_version"]),
         )
-    return "ok", None
+
+    def test(self, test_id: str) -> TestResult | None:
+        return next((t for t in self.tests if t.id == test_id), None)
+
+    @property
+    def scenarios(self) -> list[str]:
+        """The scenarios the run was asked for (settings.scenarios)."""
+        found = self.settings.get("scenarios") or []
+        return [str(s) for s in found] if isinstance(found, list) else []
 
 
-def _median(values: list[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return round(statistics.median(known), 2) if known else None
+def summary_path(run_dir: Path) -> Path:
+    return run_dir / SUMMARY_FILE
 
 
-def aggregate(rounds: list[RoundStats]) -> dict[str, Any] | None:
-    """Medians over the complete rounds."""
-    done = [r for r in rounds if r.complete]
-    if not done:
-        return None
-    return {
-        "rounds": len(done),
-        "rps": _median([r.rps for r in done]),
-        "p50_ms": _median([r.latency_ms.p50 for r in done]),
-        "p95_ms": _median([r.latency_ms.p95 for r in done]),
-        "p99_ms": _median([r.latency_ms.p99 for r in done]),
-    }
+def has_summary(run_dir: Path) -> bool:
+    return summary_path(run_dir).is_file()
 
 
-def round_warnings(
-    test_id: str, rounds: list[RoundStats], cpu_warning: float
-) -> list[str]:
-    warnings = []
-    for r in rounds:
-        if r.generator.cores is not None and r.generator.cores >= cpu_warning:
-            warnings.append(
-                f"hey used {r.generator.cores:.2f} cores during {test_id} round {r.index}: "
-                "the load generator may be the bottleneck"
-            )
-        if not r.complete:
-            warnings.append(
-                f"{test_id} round {r.index}: hey did not finish cleanly (exit status unknown "
-                "or not 0): left out of the aggregate"
-            )
-    return warnings
+def parse_summary(path: Path, data: dict[str, Any]) -> Summary:
+    """A summary.json's object as the model; unknown version or malformed content is exit 2."""
+    check_version(path, data, READABLE_VERSIONS)
+    try:
+        return Summary.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise malformed(path, SUMMARY_FILE, exc) from None
 
 
-def _components(rows: list[PlanRow], rounds: list[RoundStats]) -> list[ComponentResult]:
-    result = []
-    for row in rows:
-        per_round = [
-            r.components.get(row.component_name) for r in rounds if r.components
-        ]
-        found = [stats.to_dict() for stats in per_round if stats is not None]
-        result.append(
-            ComponentResult(row.id, row.method, row.path, row.concurrency, found)
-        )
-    return result
-
-
-def build_test(
-    row: PlanRow,
-    run_dir: Path,
-    plan: list[PlanRow],
-    event: Event | None,
-    settings: dict[str, Any],
-) -> tuple[TestResult, list[str]]:
-    members = [c for c in plan if c.kind == "component" and c.group == row.id]
-    rounds, unreadable = collect_rounds(row, run_dir / "raw" / row.id, members)
-    status, reason = judge(
-        event, rounds, unreadable, float(settings["error_threshold"])
-    )
-    round_dicts = [r.to_dict() for r in rounds]
-    for data in round_dicts:
-        data.pop("components", None)  # listed per component in test.components instead
-    test = TestResult(
-        id=row.id,
-        scenario=row.scenario,
-        method=row.method,
-        path=row.path,
-        concurrency=row.concurrency,
-        requests_per_round=row.requests,
-        duration=row.duration,
-        auth=row.auth,
-        status=status,
-        reason=reason,
-        error_rate=error_rate(rounds),
-        rounds=round_dicts,
-        aggregate=aggregate(rounds),
-        probe=asdict(event.probe) if event and event.probe else None,
-        components=_components(members, rounds) if row.kind == "group" else None,
-    )
-    warnings = unreadable + round_warnings(
-        row.id, rounds, float(settings["generator_cpu_warning"])
-    )
-    return test, warnings
-
-
-def _unknown_transport_warning(tests: list[TestResult]) -> list[str]:
-    ids = [
-        t.id for t in tests if any(r["errors"]["transport"] is None for r in t.rounds)
-    ]
-    if not ids:
-        return []
-    text = (
-        "transport errors are not counted in duration mode (hey -z writes no row for them):"
-        f" the error rates of {', '.join(ids)} count non-2xx responses only"
-    )
-    return [text]
-
-
-def summarize(run_dir: Path, partial: bool) -> Summary:
-    run = read_run(run_dir)
-    plan = read_plan(run_dir / "plan.tsv")
-    events = load_events(run_dir)
-    tests, warnings = [], []
-    for row in (r for r in plan if r.kind != "component"):
-        test, test_warnings = build_test(
-            row, run_dir, plan, events.get(row.id), run["settings"]
-        )
-        tests.append(test)
-        warnings += test_warnings
-    warnings += _unknown_transport_warning(tests)
-    resources, per_test, resource_warnings = for_summary(
-        run_dir,
-        {t.id: t.rounds for t in tests},
-        float(run["settings"]["generator_cpu_warning"]),
-    )
-    for test in tests:
-        test.resources = per_test.get(test.id)
-    warnings += resource_warnings
-    totals = Totals(tests=len(tests))
-    for test in tests:
-        setattr(totals, test.status, getattr(totals, test.status) + 1)
-    interrupted = any(t.id not in events for t in tests)
-    return Summary(
-        profile=run.get("profile", ""),
-        status="partial" if partial or interrupted else "complete",
-        started_at=run.get("started_at", ""),
-        finished_at=iso_utc(time.time()),
-        target=run.get("target"),
-        environment=run.get("environment"),
-        settings=run["settings"],
-        tests=tests,
-        totals=totals,
-        warnings=list(dict.fromkeys(warnings)),
-        resources=resources,
-        servers=for_servers(run_dir),
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="perfkit summarize", description=__doc__)
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument(
-        "--partial", action="store_true", help="the run was interrupted"
-    )
-    parser.add_argument("--quiet", action="store_true", help="do not print the table")
-    parser.add_argument(
-        "--force", action="store_true", help="replace a complete summary.json"
-    )
-    return parser
-
-
-def cli(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    run_dir: Path = args.run_dir
+def load_summary(run_dir: Path) -> Summary:
+    """RUN_DIR/summary.json as the model; a missing folder or file, corrupt JSON, an unknown
+    schema version or malformed content is exit 2 with the file named."""
     if not run_dir.is_dir():
         raise KitError(f"run folder '{run_dir}' not found", ExitCode.USAGE)
-    target = run_dir / "summary.json"
-    check_overwrite(target, args.force)
-    summary = summarize(run_dir, args.partial).to_dict()
-    write_atomic(target, summary)
-    if not args.quiet:
-        print(render_summary(summary))
-        print(f"perfkit summarize: wrote {target}", file=sys.stderr)
-    return int(
-        ExitCode.BENCHMARK_FAILED if summary["totals"]["failed"] else ExitCode.OK
-    )
+    path = summary_path(run_dir)
+    hint = f"summarize the run first: perfkit summarize {run_dir}"
+    return parse_summary(path, read_object(path, SUMMARY_FILE, hint))
+
+
+def check_overwrite(run_dir: Path, force: bool) -> None:
+    """A complete summary.json is never replaced silently; a partial one may be rebuilt."""
+    path = summary_path(run_dir)
+    if force or not path.is_file():
+        return
+    try:
+        status = read_object(path, SUMMARY_FILE).get("status")
+    except KitError:
+        status = None  # unreadable: nothing good to lose
+    if status == "complete":
+        raise KitError(
+            f"{path} already holds a complete summary (pass --force to rebuild it)",
+            ExitCode.USAGE,
+        )
