@@ -3,7 +3,8 @@
 # tool calls spread over every server; a list of server counts gives a scalability report, a
 # concurrency sweep finds the knee and the DB pool's saturation point. Everything it starts
 # (gateways, MCP servers, PostgreSQL databases, temporary files) is removed at the end, on
-# success, failure and Ctrl+C alike. Exit codes as run-configurable.sh (README.md).
+# success, failure and Ctrl+C alike. Exit codes as run-configurable.sh, the points' codes
+# combined (README.md, "Exit codes").
 set -euo pipefail
 
 PERF_PROG="run-advanced.sh"
@@ -184,9 +185,10 @@ adv_record_point() {
 }
 
 # adv_database DATABASE: every server count in turn on one gateway (servers are added as the
-# count grows), then the stack down (its database dropped).
+# count grows), then the stack down (its database dropped). A point ending with a stopping code
+# ends the database; returns the points' codes combined (README.md, "Exit codes").
 adv_database() {
-  local database="$1" i last rc=0 point_rc
+  local database="$1" i last point_rc codes=()
   ADV_LIVE_STACK="${database}"
   # leftovers of an earlier run that was killed hard: stop them, drop their database
   adv_stack "${database}" down >/dev/null 2>&1 || true
@@ -195,36 +197,25 @@ adv_database() {
     last=$((i == ${#ADV_COUNTS[@]} - 1 ? 1 : 0))
     point_rc=0
     adv_point "${database}" "${ADV_COUNTS[i]}" "${last}" || point_rc=$?
-    rc="$(adv_worst "${rc}" "${point_rc}")"
-    adv_fatal "${point_rc}" && break
+    codes+=("${point_rc}")
+    perf_code_stops "${point_rc}" && break
   done
   adv_stop_stack "${database}"
   ADV_LIVE_STACK=""
-  return "${rc}"
+  return "$(perf_worst_code "${codes[@]}")"
 }
 
-# adv_fatal RC: codes after which nothing else is worth measuring (bad settings, an environment
-# that is not ready, an interrupt).
-adv_fatal() {
-  case "$1" in
-    "${PERF_EXIT_USAGE}" | "${PERF_EXIT_ENV_NOT_READY}" | "${PERF_EXIT_INTERRUPTED}") return 0 ;;
-    *) return 1 ;;
-  esac
-}
-
-# adv_worst A B: the exit code that says more: 130 > 2 > 3 > 4 > 1 > 0.
-adv_worst() {
-  local code best=0 rank=(0 1 4 3 2 130) r
-  for r in "${!rank[@]}"; do
-    for code in "$1" "$2"; do
-      [[ "${code}" == "${rank[r]}" ]] && best="${code}"
-    done
+# adv_databases: each database in turn until one ends with a code that stops the run; returns
+# their codes combined (README.md, "Exit codes").
+adv_databases() {
+  local database db_rc codes=()
+  for database in "${ADV_DATABASES[@]}"; do
+    db_rc=0
+    adv_database "${database}" || db_rc=$?
+    codes+=("${db_rc}")
+    perf_code_stops "${db_rc}" && break
   done
-  # an unknown code (a crash) is worse than a regression but not than a usage problem
-  for code in "$1" "$2"; do
-    [[ " ${rank[*]} " == *" ${code} "* ]] || { ((best == 0 || best == 1)) && best="${code}"; }
-  done
-  printf '%s\n' "${best}"
+  return "$(perf_worst_code "${codes[@]}")"
 }
 
 # adv_stop_stack DATABASE: stop the stack (its PostgreSQL database dropped), keep its logs in
@@ -305,7 +296,7 @@ adv_check_ports() {
 }
 
 adv_main() {
-  local database rc=0 db_rc
+  local rc=0
   adv_parse_args "$@"
   perf_require_venv
   perf_load_settings "${ADV_PROFILE}" "${ADV_SETS[@]}"
@@ -324,12 +315,7 @@ adv_main() {
   trap adv_cleanup EXIT
   adv_make_dir
   perf_log "results: ${ADV_DIR}"
-  for database in "${ADV_DATABASES[@]}"; do
-    db_rc=0
-    adv_database "${database}" || db_rc=$?
-    rc="$(adv_worst "${rc}" "${db_rc}")"
-    adv_fatal "${db_rc}" && break
-  done
+  adv_databases || rc=$?
   adv_cleanup
   adv_report
   perf_log "results: ${ADV_DIR}"

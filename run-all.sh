@@ -2,8 +2,7 @@
 # Run several profiles in order (light -> medium -> heavy by default), each through
 # run-configurable.sh and judged against its own baseline, then write one master report
 # comparing them: results/all_<stamp>/runs.json and report.html.
-# Exit codes: as run-configurable.sh (README.md, "Exit codes"); all_overall_code says how the
-# profiles' codes combine.
+# Exit codes: as run-configurable.sh, the profiles' codes combined (README.md, "Exit codes").
 set -euo pipefail
 
 PERF_PROG="run-all.sh"
@@ -25,9 +24,9 @@ usage: ./run-all.sh [--profiles LIST] [--scenarios all|LIST] [--baseline compare
   --quiet             no progress on stderr
 
 Each profile runs ./run-configurable.sh --profile NAME (its output goes to stderr and to
-results/all_<stamp>/NAME.log). A profile ending with 2, 3 or 130 stops the sequence; otherwise
-every profile runs and the exit code is the worst: 4 over 1 over 0. The master report is
-written either way; stdout gets its path.
+results/all_<stamp>/NAME.log). When the sequence stops early and how the profiles' exit codes
+make run-all's: README.md, "Exit codes". The master report is written either way; stdout gets
+its path.
 EOF
 }
 
@@ -122,51 +121,6 @@ all_profile_settings() {
   )
 }
 
-# --- exit codes -----------------------------------------------------------------------------
-
-# all_stops CODE: true when a profile's exit code ends the sequence: configuration (2) and
-# environment (3) problems hold for every profile, and Ctrl+C (130) means stop.
-all_stops() {
-  case "$1" in
-    "${PERF_EXIT_USAGE}" | "${PERF_EXIT_ENV_NOT_READY}" | "${PERF_EXIT_INTERRUPTED}") return 0 ;;
-    *) return 1 ;;
-  esac
-}
-
-# all_overall_code CODE...: run-all's exit code from the profiles' codes in the order they ran:
-# the first code that stops the sequence (2, 3, 130), else the worst of 4 > 1 > 0. A code outside
-# the contract (a crash) counts as 4.
-all_overall_code() {
-  local code worst="${PERF_EXIT_OK}"
-  for code in "$@"; do
-    if all_stops "${code}"; then
-      printf '%s\n' "${code}"
-      return 0
-    fi
-    case "${code}" in
-      "${PERF_EXIT_OK}") ;;
-      "${PERF_EXIT_REGRESSION}")
-        [[ "${worst}" == "${PERF_EXIT_BENCHMARK_FAILED}" ]] || worst="${PERF_EXIT_REGRESSION}"
-        ;;
-      *) worst="${PERF_EXIT_BENCHMARK_FAILED}" ;;
-    esac
-  done
-  printf '%s\n' "${worst}"
-}
-
-# all_code_meaning CODE: as perfkit.exitcodes.MEANING says it.
-all_code_meaning() {
-  case "$1" in
-    "${PERF_EXIT_OK}") printf 'all good\n' ;;
-    "${PERF_EXIT_REGRESSION}") printf 'performance regression, SLO breach or failed comparison\n' ;;
-    "${PERF_EXIT_USAGE}") printf 'usage or configuration error (or a bad baseline)\n' ;;
-    "${PERF_EXIT_ENV_NOT_READY}") printf 'environment not ready\n' ;;
-    "${PERF_EXIT_BENCHMARK_FAILED}") printf 'benchmark failed\n' ;;
-    "${PERF_EXIT_INTERRUPTED}") printf 'interrupted\n' ;;
-    *) printf 'an exit code outside the contract\n' ;;
-  esac
-}
-
 # --- the target -----------------------------------------------------------------------------
 
 # all_resolve_target: what run-configurable.sh's run_resolve_target decides, once for all
@@ -246,7 +200,7 @@ all_record_child() {
   ALL_RUNS+=(--run "${profile}" "${rc}" "${run_dir}" "$((SECONDS - ALL_CHILD_STARTED))")
   ALL_CODES+=("${rc}")
   all_reap_tee
-  perf_log "${profile}: exit ${rc} ($(all_code_meaning "${rc}")); run folder: ${run_dir}"
+  perf_log "${profile}: exit ${rc} ($(perf_code_meaning "${rc}")); run folder: ${run_dir}"
 }
 
 # all_reap_tee: the log writer ends once the run's output is closed; give it 5 s, then stop it.
@@ -273,7 +227,7 @@ all_finish() {
     perf_warn "could not write ${ALL_DIR}/runs.json (see above)"
   perf_py report-master "${ALL_DIR}" "${args[@]}" ||
     perf_warn "no master report in ${ALL_DIR} (see above); the results stand"
-  perf_log "exit ${code} ($(all_code_meaning "${code}")); results: ${ALL_DIR}"
+  perf_log "exit ${code} ($(perf_code_meaning "${code}")); results: ${ALL_DIR}"
   exit "${code}"
 }
 
@@ -302,8 +256,24 @@ all_on_signal() {
   all_finish "${PERF_EXIT_INTERRUPTED}" --partial
 }
 
-all_main() {
+# all_run_profiles: each profile in turn until one ends with a code that stops the sequence;
+# sets ALL_CODE, the codes of the profiles that ran combined (README.md, "Exit codes").
+all_run_profiles() {
   local profile n=0 code rest
+  for profile in "${ALL_PROFILES[@]}"; do
+    n=$((n + 1))
+    all_run_profile "${profile}" "${n}"
+    code="${ALL_CODES[-1]}"
+    if perf_code_stops "${code}"; then
+      rest="${ALL_PROFILES[*]:n}"
+      perf_error "profile '${profile}' ended with exit ${code} ($(perf_code_meaning "${code}"); see above or ${ALL_DIR}/${profile}.log)${rest:+; not running: ${rest}}"
+      break
+    fi
+  done
+  ALL_CODE="$(perf_worst_code "${ALL_CODES[@]}")"
+}
+
+all_main() {
   all_parse_args "$@"
   perf_require_tools
   ALL_RUNS=()
@@ -316,17 +286,8 @@ all_main() {
   all_make_dir
   ALL_STARTED_AT="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   perf_log "master folder: ${ALL_DIR}"
-  for profile in "${ALL_PROFILES[@]}"; do
-    n=$((n + 1))
-    all_run_profile "${profile}" "${n}"
-    code="${ALL_CODES[-1]}"
-    if all_stops "${code}"; then
-      rest="${ALL_PROFILES[*]:n}"
-      perf_error "profile '${profile}' ended with exit ${code} ($(all_code_meaning "${code}"); see above or ${ALL_DIR}/${profile}.log)${rest:+; not running: ${rest}}"
-      break
-    fi
-  done
-  all_finish "$(all_overall_code "${ALL_CODES[@]}")"
+  all_run_profiles
+  all_finish "${ALL_CODE}"
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

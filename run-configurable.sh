@@ -252,14 +252,30 @@ run_init() {
 
 # --- finishing ----------------------------------------------------------------------------
 
-# run_summarize: summary.json (and the table) for every side; the worst exit code.
+# run_summarize: summary.json (and the table) for every side; returns their codes combined
+# (perf_worst_code).
 run_summarize() {
-  local rc=0 dir
+  local dir rc codes=()
   for dir in "${PERF_SIDE_DIRS[@]}"; do
     ((${#PERF_SIDE_DIRS[@]} == 1)) || printf '\n%s\n' "$(basename "${dir}"): ${dir}"
-    perf_py summarize "${dir}" || { local side_rc=$?; ((side_rc <= rc)) || rc="${side_rc}"; }
+    rc=0
+    perf_py summarize "${dir}" || rc=$?
+    codes+=("${rc}")
   done
-  return "${rc}"
+  return "$(perf_worst_code "${codes[@]}")"
+}
+
+# run_judge: summary.json for every side, then the verdict: the A/B comparison, or the stored
+# baseline's step. Returns the two codes combined (README.md, "Exit codes").
+run_judge() {
+  local rc=0 verdict_rc=0
+  run_summarize || rc=$?
+  if [[ -n "${RUN_AB_BASE}" ]]; then
+    run_compare_ab || verdict_rc=$?
+  else
+    run_baseline "${rc}" || verdict_rc=$?
+  fi
+  return "$(perf_worst_code "${rc}" "${verdict_rc}")"
 }
 
 # run_compare_ab: the candidate's verdict against the base, rounds measured alternately.
@@ -289,17 +305,18 @@ run_check_baseline() {
 }
 
 # run_baseline RC: the stored-baseline step of a single-target run (RC: the summary's exit
-# code). compare: judge the run against its baseline (the first run becomes the baseline) and
-# count it towards promotion; save: make it the baseline; skip: nothing. Returns the exit code.
+# code; a run that failed does not become the first baseline). compare: judge the run against
+# its baseline (the first run becomes the baseline) and count it towards promotion; save: make
+# it the baseline; skip: nothing. Returns the step's own exit code (run_judge combines the two).
 run_baseline() {
   local rc="$1" file name compare_rc=0
-  [[ "${RUN_BASELINE}" != skip ]] || return "${rc}"
+  [[ "${RUN_BASELINE}" != skip ]] || return 0
   file="$(perf_py baseline name "${RUN_DIR}" --path "${RUN_BASELINE_ARGS[@]}")" || return "${PERF_EXIT_USAGE}"
   name="$(basename "${file}" .json)"
   name="${name#baseline_}"
   if [[ "${RUN_BASELINE}" == save ]]; then
     perf_py baseline save "${RUN_DIR}" --name "${name}" || return "$?"
-    return "${rc}"
+    return 0
   fi
   if [[ ! -e "${file}" ]]; then
     if ((rc == 0)); then
@@ -314,10 +331,6 @@ run_baseline() {
     [[ ! -f "${RUN_DIR}/comparison.json" ]] ||
       perf_py baseline record "${RUN_DIR}" --comparison "${RUN_DIR}/comparison.json" --name "${name}" \
         --promote-after "${PERF_PROMOTE_AFTER}" || true
-  fi
-  # a failed benchmark (4) or a bad baseline (2) says more than "worse than the baseline" (1)
-  if ((rc != 0)); then
-    return "${rc}"
   fi
   return "${compare_rc}"
 }
@@ -378,12 +391,7 @@ run_main() {
   perf_run_plan
   ((${#PERF_SIDE_DIRS[@]} > 1)) || perf_servers_snapshot after
   perf_monitor_stop
-  run_summarize || rc=$?
-  if [[ -n "${RUN_AB_BASE}" ]]; then
-    run_compare_ab || rc=$?
-  else
-    run_baseline "${rc}" || rc=$?
-  fi
+  run_judge || rc=$?
   run_report
   perf_log "results: ${RUN_DIR}"
   return "${rc}"

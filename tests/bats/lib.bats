@@ -74,3 +74,19 @@ setup() {
   [ "$(perf_make_fresh_dir "${base}")" = "${base}-3" ]
   [ -d "${base}" ] && [ -d "${base}-2" ] && [ -d "${base}-3" ]
 }
+
+@test "perf_worst_code, perf_code_stops and perf_code_meaning ask perfkit exit-codes" {
+  [ "$(perf_worst_code 0 4 1)" = 4 ]
+  [ "$(perf_worst_code)" = 0 ]
+  [ "$(perf_worst_code 1 139)" = 4 ]
+  [ "$(perf_worst_code 4 3 2 130)" = 130 ]
+  perf_code_stops 2
+  perf_code_stops 130
+  run perf_code_stops 4
+  [ "${status}" -eq 1 ]
+  [ "$(perf_code_meaning 4)" = "benchmark failed" ]
+  [ "$(perf_code_meaning 127)" = "an exit code outside the contract" ]
+  run --separate-stderr perf_worst_code 0 x
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"'x' is not an exit code"* ]]
+}

@@ -7,6 +7,7 @@
 bats_require_minimum_version 1.5.0
 
 setup() {
+  load stubs
   KIT="$(cd "${BATS_TEST_DIRNAME}/../.." && pwd)"
   STUBS="${BATS_TEST_TMPDIR}/bin"
   CALLS="${BATS_TEST_TMPDIR}/calls.log"
@@ -101,16 +102,58 @@ adv() {
   [ ! -e "${BATS_TEST_TMPDIR}/results" ]
 }
 
-@test "the worst exit code of several points wins: 130 > 2 > 3 > 4 > 1 > 0" {
+# --- the exit-code rule (run-advanced.sh sourced): perfkit exit-codes, never a rule of its own -
+
+# points CODE...: adv_database over server counts 1, 2, ... whose points end with these codes
+# (the stack and the points replaced); prints the counts that ran, then the database's code.
+points() {
   # shellcheck source=run-advanced.sh
   source "${KIT}/run-advanced.sh"
-  [ "$(adv_worst 0 0)" = 0 ]
-  [ "$(adv_worst 0 1)" = 1 ]
-  [ "$(adv_worst 4 1)" = 4 ]
-  [ "$(adv_worst 1 4)" = 4 ]
-  [ "$(adv_worst 4 3)" = 3 ]
-  [ "$(adv_worst 2 3)" = 2 ]
-  [ "$(adv_worst 130 2)" = 130 ]
-  [ "$(adv_worst 0 7)" = 7 ]
-  [ "$(adv_worst 2 7)" = 2 ]
+  stubs_spy_perf_py
+  local point_codes=("$@") i rc=0
+  ADV_COUNTS=()
+  for i in "${!point_codes[@]}"; do
+    ADV_COUNTS+=("$((i + 1))")
+  done
+  adv_stack() { :; }
+  adv_stop_stack() { :; }
+  adv_point() {
+    printf '%s ' "$2"
+    return "${point_codes[$2 - 1]}"
+  }
+  adv_database sqlite || rc=$?
+  printf '=> %s\n' "${rc}"
+}
+
+@test "run-advanced: the points' codes combine in perfkit; a stopping code ends the database" {
+  [ "$(points 0 1 4)" = "1 2 3 => 4" ]
+  stubs_perf_py_called "exit-codes worst 0 1 4"
+  [ "$(points 1 3 0)" = "1 2 => 3" ]
+  stubs_perf_py_called "exit-codes stops 3"
+  stubs_perf_py_called "exit-codes worst 1 3"
+  [ "$(points 4 2)" = "1 2 => 2" ]
+  [ "$(points 130)" = "1 => 130" ]
+}
+
+@test "run-advanced: a crashed point counts as a failed benchmark (4), not as its own code" {
+  [ "$(points 0 139)" = "1 2 => 4" ]
+  [ "$(points 2 139)" = "1 => 2" ]
+}
+
+@test "run-advanced: the databases' codes combine in perfkit; a stopping code ends the run" {
+  # shellcheck source=run-advanced.sh
+  source "${KIT}/run-advanced.sh"
+  stubs_spy_perf_py
+  local rc=0
+  declare -A code_of=([sqlite]=1 [postgresql]=4)
+  ADV_DATABASES=(sqlite postgresql)
+  adv_database() { return "${code_of[$1]}"; }
+  adv_databases || rc=$?
+  [ "${rc}" -eq 4 ]
+  stubs_perf_py_called "exit-codes worst 1 4"
+  code_of[sqlite]=3
+  rc=0
+  adv_databases || rc=$?
+  [ "${rc}" -eq 3 ]
+  stubs_perf_py_called "exit-codes worst 3"
 }

@@ -76,61 +76,58 @@ ra() {
   [[ "${stderr}" == *"target http://example.com:4444 is not on loopback"* ]]
 }
 
-# --- the exit-code combination (run-all.sh sourced) ----------------------------------------
+# --- the exit-code rule (run-all.sh sourced): perfkit exit-codes, never a rule of its own ------
 
-combine() {
+# profiles CODE...: run all_run_profiles over profiles p1, p2, ... that end with these codes
+# (all_run_profile replaced); prints the profiles that ran, then ALL_CODE.
+profiles() {
   # shellcheck source=run-all.sh
   source "${KIT}/run-all.sh"
-  all_overall_code "$@"
+  stubs_spy_perf_py
+  local profile_codes=("$@") i
+  ALL_PROFILES=()
+  for i in "${!profile_codes[@]}"; do
+    ALL_PROFILES+=("p$((i + 1))")
+  done
+  ALL_CODES=()
+  ALL_DIR="${BATS_TEST_TMPDIR}/all"
+  all_run_profile() {
+    printf '%s ' "$1"
+    ALL_CODES+=("${profile_codes[$2 - 1]}")
+  }
+  all_run_profiles 2>/dev/null
+  printf '=> %s\n' "${ALL_CODE}"
 }
 
-@test "all_overall_code: the worst of 4 > 1 > 0 when every profile ran" {
-  [ "$(combine)" = 0 ]
-  [ "$(combine 0 0 0)" = 0 ]
-  [ "$(combine 0 1 0)" = 1 ]
-  [ "$(combine 1 4 0)" = 4 ]
-  [ "$(combine 4 1)" = 4 ]
-  [ "$(combine 4 0 1)" = 4 ]
+@test "run-all: every profile runs unless one stops the sequence; the codes combine in perfkit" {
+  [ "$(profiles 0 1 0)" = "p1 p2 p3 => 1" ]
+  stubs_perf_py_called "exit-codes stops 1"
+  stubs_perf_py_called "exit-codes worst 0 1 0"
+  [ "$(profiles 1 4 0)" = "p1 p2 p3 => 4" ]
+  stubs_perf_py_called "exit-codes worst 1 4 0"
 }
 
-@test "all_overall_code: 2, 3 or 130 win over everything, the first one counts" {
-  [ "$(combine 0 2)" = 2 ]
-  [ "$(combine 4 1 3)" = 3 ]
-  [ "$(combine 4 130)" = 130 ]
-  [ "$(combine 1 3 2)" = 3 ]
+@test "run-all: a stopping code ends the sequence and wins" {
+  [ "$(profiles 4 3 0)" = "p1 p2 => 3" ]
+  stubs_perf_py_called "exit-codes stops 3"
+  stubs_perf_py_called "exit-codes worst 4 3"
+  [ "$(profiles 1 130 2)" = "p1 p2 => 130" ]
 }
 
-@test "all_overall_code: a code outside the contract counts as a failed benchmark" {
-  [ "$(combine 0 141)" = 4 ]
-  [ "$(combine 1 127 0)" = 4 ]
+@test "run-all: a crash's code counts as a failed benchmark and does not stop the sequence" {
+  [ "$(profiles 0 139 1)" = "p1 p2 p3 => 4" ]
+  stubs_perf_py_called "exit-codes worst 0 139 1"
 }
 
-@test "all_stops: only 2, 3 and 130 stop the sequence" {
+@test "run-all: a stopping profile is named with its code's meaning and what did not run" {
   # shellcheck source=run-all.sh
   source "${KIT}/run-all.sh"
-  local code
-  for code in 2 3 130; do
-    all_stops "${code}" || { echo "does not stop: ${code}"; return 1; }
-  done
-  for code in 0 1 4 141; do
-    if all_stops "${code}"; then
-      echo "stops: ${code}"
-      return 1
-    fi
-  done
-}
-
-@test "all_code_meaning says what perfkit.exitcodes.MEANING says" {
-  # shellcheck source=run-all.sh
-  source "${KIT}/run-all.sh"
-  local code expected
-  for code in 0 1 2 3 4 130; do
-    expected="$(perf_py_meaning "${code}")"
-    [ "$(all_code_meaning "${code}")" = "${expected}" ] || { echo "${code}: ${expected}"; return 1; }
-  done
-}
-
-perf_py_meaning() {
-  PYTHONPATH="${KIT}/utils" "${KIT}/.state/venv/bin/python" -c \
-    'import sys; from perfkit.exitcodes import MEANING; print(MEANING[int(sys.argv[1])])' "$1"
+  stubs_spy_perf_py
+  ALL_PROFILES=(smoke light medium)
+  ALL_CODES=()
+  ALL_DIR=/tmp/all_x
+  all_run_profile() { ALL_CODES+=(2); }
+  run --separate-stderr all_run_profiles
+  [[ "${stderr}" == *"run-all.sh: error: profile 'smoke' ended with exit 2 (usage or configuration error (or a bad baseline); see above or /tmp/all_x/smoke.log); not running: light medium"* ]]
+  stubs_perf_py_called "exit-codes meaning 2"
 }

@@ -101,3 +101,53 @@ rc() {
   grep -q '^curl -s http://127.0.0.1:9/$' "${CALLS}"
   rm "${CALLS}"
 }
+
+# --- the exit-code rule (run-configurable.sh sourced): perfkit exit-codes, never a rule of its own
+
+@test "run-configurable: the sides' summary codes combine in perfkit" {
+  # shellcheck source=run-configurable.sh
+  source "${KIT}/run-configurable.sh"
+  stubs_spy_perf_py
+  local rc=0
+  PERF_SIDE_DIRS=("${BATS_TEST_TMPDIR}/base" "${BATS_TEST_TMPDIR}/candidate")
+  declare -A code_of=([base]=1 [candidate]=139)
+  perf_py() {
+    printf '%s\n' "$*" >>"${PERF_PY_CALLS}"
+    case "$1" in
+      exit-codes) stubs_real_perf_py "$@" ;;
+      summarize) return "${code_of[$(basename "$2")]}" ;;
+    esac
+  }
+  run_summarize >/dev/null || rc=$?
+  [ "${rc}" -eq 4 ]  # a crash counts as a failed benchmark, never as the larger number
+  stubs_perf_py_called "exit-codes worst 1 139"
+}
+
+# judge SUMMARY_CODE VERDICT_CODE [ab]: run_judge with the summary and the verdict step (the
+# stored baseline's, or the A/B comparison's) replaced; prints the code it returns.
+judge() {
+  # shellcheck source=run-configurable.sh
+  source "${KIT}/run-configurable.sh"
+  stubs_spy_perf_py
+  local rc=0
+  SUMMARY_CODE="$1" VERDICT_CODE="$2" RUN_AB_BASE=""
+  [[ "${3:-}" != ab ]] || RUN_AB_BASE=http://127.0.0.1:4481
+  run_summarize() { return "${SUMMARY_CODE}"; }
+  run_baseline() {
+    [ "$1" = "${SUMMARY_CODE}" ] || return 99 # the step is told how the measurement went
+    return "${VERDICT_CODE}"
+  }
+  run_compare_ab() { return "${VERDICT_CODE}"; }
+  run_judge || rc=$?
+  printf '%s\n' "${rc}"
+}
+
+@test "run-configurable: the measurement's code and the verdict's combine in perfkit" {
+  [ "$(judge 0 0)" = 0 ]
+  [ "$(judge 0 1)" = 1 ]
+  [ "$(judge 4 1)" = 4 ]
+  [ "$(judge 4 2)" = 2 ]
+  stubs_perf_py_called "exit-codes worst 4 2"
+  [ "$(judge 4 1 ab)" = 4 ]  # an A/B run's verdict does not hide a failed benchmark
+  stubs_perf_py_called "exit-codes worst 4 1"
+}

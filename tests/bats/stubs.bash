@@ -36,3 +36,23 @@ stubs_nothing_done() {
   stubs_no_calls
   [ ! -e "${BATS_TEST_TMPDIR}/results" ]
 }
+
+PERF_PY_CALLS="${BATS_TEST_TMPDIR}/perf_py.log"
+
+# stubs_spy_perf_py: for a test that sourced a runner: every perf_py call is appended to
+# $PERF_PY_CALLS (emptied first); `exit-codes` commands (the exit-code rule) run for real,
+# every other command does nothing and succeeds.
+stubs_spy_perf_py() {
+  : >"${PERF_PY_CALLS}"
+  eval "stubs_real_$(declare -f perf_py)"
+  # shellcheck disable=SC2317  # called by the sourced runner's functions
+  perf_py() {
+    printf '%s\n' "$*" >>"${PERF_PY_CALLS}"
+    [[ "$1" != exit-codes ]] || stubs_real_perf_py "$@"
+  }
+}
+
+# stubs_perf_py_called LINE: fails, listing the calls, unless perf_py was called with exactly LINE.
+stubs_perf_py_called() {
+  grep -qxF -- "$1" "${PERF_PY_CALLS}" || { echo "no 'perf_py $1' in:"; cat "${PERF_PY_CALLS}"; return 1; }
+}
