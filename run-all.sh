@@ -69,8 +69,7 @@ all_parse_args() {
   esac
   if [[ -n "${ALL_URL}" ]]; then
     ALL_URL="${ALL_URL%/}"
-    perf_is_loopback_url "${ALL_URL}" || [[ "${PERF_ALLOW_REMOTE:-0}" == 1 ]] ||
-      perf_die "${PERF_EXIT_USAGE}" "target ${ALL_URL} is not on loopback; load against another host must be deliberate: set PERF_ALLOW_REMOTE=1"
+    perf_check_loopback "${ALL_URL}"
     ALL_CHILD_ARGS+=(--url "${ALL_URL}")
   fi
   all_check_profiles
@@ -119,39 +118,6 @@ all_profile_settings() {
     perf_load_settings "$1" "${ALL_SETS[@]}"
     printf '%s\t%s\t%s\t%s\n' "${PERF_BASE_URL}" "${PERF_MANAGE}" "${PERF_SERVERS_COUNT}" "${PERF_RESULTS_DIR}"
   )
-}
-
-# --- the target -----------------------------------------------------------------------------
-
-# all_resolve_target: what run-configurable.sh's run_resolve_target decides, once for all
-# profiles: a named target must answer; else service.manage (of the first profile) decides
-# whether the local stack is brought up, and run-all takes it down only if it started it.
-all_resolve_target() {
-  ALL_STARTED_STACK=0
-  if [[ -n "${ALL_URL}" ]]; then
-    perf_gateway_answers "${ALL_URL}" ||
-      perf_die "${PERF_EXIT_ENV_NOT_READY}" "the gateway named as target (${ALL_URL}) does not answer ${ALL_URL}/health; start it or fix --url / GATEWAY_URL"
-    return 0
-  fi
-  case "${ALL_MANAGE}" in
-    never)
-      perf_gateway_answers "${ALL_BASE_URL}" ||
-        perf_die "${PERF_EXIT_ENV_NOT_READY}" "no gateway answers at ${ALL_BASE_URL} and service.manage is 'never'; start one (make up) or set PERF_MANAGE=auto"
-      ;;
-    auto)
-      if perf_gateway_answers "${ALL_BASE_URL}"; then
-        perf_log "using the gateway answering at ${ALL_BASE_URL} for every profile"
-      else
-        all_start_stack
-      fi
-      ;;
-    always) all_start_stack ;;
-  esac
-}
-
-all_start_stack() {
-  "${PERF_KIT_ROOT}/utils/local-stack.sh" running || ALL_STARTED_STACK=1
-  "${PERF_KIT_ROOT}/utils/local-stack.sh" up --profile "${ALL_PROFILES[0]}" --servers "${ALL_SERVERS}"
 }
 
 # --- the profiles ---------------------------------------------------------------------------
@@ -233,11 +199,7 @@ all_finish() {
 
 all_teardown() {
   all_reap_tee
-  if [[ "${ALL_STARTED_STACK:-0}" == 1 ]]; then
-    ALL_STARTED_STACK=0
-    perf_log "taking down the local stack run-all started"
-    "${PERF_KIT_ROOT}/utils/local-stack.sh" down || true
-  fi
+  perf_stop_started_stack
 }
 
 # all_on_signal: Ctrl+C or a kill. The running profile (in its own session: the signal did not
@@ -282,7 +244,9 @@ all_main() {
   ALL_DIR=""
   trap all_teardown EXIT
   trap all_on_signal INT TERM
-  all_resolve_target
+  # one target for every profile, resolved with the first profile's settings (all_check_profiles)
+  PERF_BASE_URL="${ALL_BASE_URL}" PERF_MANAGE="${ALL_MANAGE}" \
+    perf_resolve_target "${ALL_URL}" "${ALL_PROFILES[0]}" "${ALL_SERVERS}"
   all_make_dir
   ALL_STARTED_AT="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   perf_log "master folder: ${ALL_DIR}"

@@ -123,60 +123,16 @@ run_check_args() {
 
 # --- target -------------------------------------------------------------------------------
 
-# run_resolve_target: set PERF_TARGET_URL; bring up the local stack when that is the plan.
-run_resolve_target() {
-  RUN_STARTED_STACK=0
-  if [[ -n "${RUN_URL}" ]]; then
-    PERF_TARGET_URL="${RUN_URL%/}"
-    run_check_loopback
-    if [[ -n "${RUN_ENDPOINT}" ]]; then
-      [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${RUN_ENDPOINT}" 2>/dev/null)" != 000 ]] ||
-        perf_die "${PERF_EXIT_ENV_NOT_READY}" "${RUN_ENDPOINT} does not answer; is the service running?"
-    else
-      perf_gateway_answers "${PERF_TARGET_URL}" ||
-        perf_die "${PERF_EXIT_ENV_NOT_READY}" "the gateway named as target (${PERF_TARGET_URL}) does not answer ${PERF_TARGET_URL}/health; start it or fix --url / GATEWAY_URL"
-    fi
-    return
-  fi
-  PERF_TARGET_URL="${PERF_BASE_URL%/}"
-  run_check_loopback
-  case "${PERF_MANAGE}" in
-    never)
-      perf_gateway_answers "${PERF_TARGET_URL}" ||
-        perf_die "${PERF_EXIT_ENV_NOT_READY}" "no gateway answers at ${PERF_TARGET_URL} and service.manage is 'never'; start one (make up) or set PERF_MANAGE=auto"
-      ;;
-    auto)
-      if perf_gateway_answers "${PERF_TARGET_URL}"; then
-        perf_log "using the gateway answering at ${PERF_TARGET_URL}"
-      else
-        run_start_stack
-      fi
-      ;;
-    always) run_start_stack ;;
-  esac
-}
-
-run_check_loopback() {
-  local url="${1:-${PERF_TARGET_URL}}"
-  perf_is_loopback_url "${url}" || [[ "${PERF_ALLOW_REMOTE:-0}" == 1 ]] ||
-    perf_die "${PERF_EXIT_USAGE}" "target ${url} is not on loopback; load against another host must be deliberate: set PERF_ALLOW_REMOTE=1"
-}
-
 # run_ab_targets: both gateways of a version A/B run must answer (they are named targets).
 run_ab_targets() {
   local url
   RUN_AB_BASE="${RUN_AB_BASE%/}"
   RUN_AB_CANDIDATE="${RUN_AB_CANDIDATE%/}"
   for url in "${RUN_AB_BASE}" "${RUN_AB_CANDIDATE}"; do
-    run_check_loopback "${url}"
+    perf_check_loopback "${url}"
     perf_gateway_answers "${url}" ||
       perf_die "${PERF_EXIT_ENV_NOT_READY}" "the A/B target ${url} does not answer /health; start it (make compare-versions starts both)"
   done
-}
-
-run_start_stack() {
-  "${PERF_KIT_ROOT}/utils/local-stack.sh" running || RUN_STARTED_STACK=1
-  "${PERF_KIT_ROOT}/utils/local-stack.sh" up --profile "${RUN_PROFILE}" --servers "${PERF_SERVERS_COUNT}"
 }
 
 # --- plan ---------------------------------------------------------------------------------
@@ -337,11 +293,7 @@ run_baseline() {
 
 run_teardown() {
   perf_monitor_stop
-  if [[ "${RUN_STARTED_STACK:-0}" == 1 ]]; then
-    RUN_STARTED_STACK=0
-    perf_log "taking down the local stack this run started"
-    "${PERF_KIT_ROOT}/utils/local-stack.sh" down || true
-  fi
+  perf_stop_started_stack
 }
 
 run_on_signal() {
@@ -380,7 +332,7 @@ run_main() {
     run_prepare_side "${RUN_AB_BASE}" "${RUN_DIR}/base"
     run_prepare_side "${RUN_AB_CANDIDATE}" "${RUN_DIR}/candidate"
   else
-    run_resolve_target
+    perf_resolve_target "${RUN_URL}" "${RUN_PROFILE}" "${PERF_SERVERS_COUNT}" --endpoint "${RUN_ENDPOINT}"
     run_make_dir
     run_prepare_side "${PERF_TARGET_URL}" "${RUN_DIR}"
   fi

@@ -168,6 +168,70 @@ perf_is_loopback_url() {
   [[ "$1" =~ ^https?://(127\.[0-9]+\.[0-9]+\.[0-9]+|localhost|\[::1\])(:[0-9]+)?(/.*)?$ ]]
 }
 
+# perf_check_loopback URL: exit 2 unless URL is on loopback or PERF_ALLOW_REMOTE=1.
+perf_check_loopback() {
+  perf_is_loopback_url "$1" || [[ "${PERF_ALLOW_REMOTE:-0}" == 1 ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "target $1 is not on loopback; load against another host must be deliberate: set PERF_ALLOW_REMOTE=1"
+}
+
+# --- the target -----------------------------------------------------------------------------
+
+# perf_resolve_target URL PROFILE SERVERS [--endpoint ENDPOINT]: where the load goes (README.md,
+# "What runs where"); sets PERF_TARGET_URL, and PERF_STARTED_STACK=1 when this run brings up the
+# local stack (perf_stop_started_stack takes it down again, and nothing else). URL is the target
+# named by --url or GATEWAY_URL, or empty: a named target must answer /health (with --endpoint,
+# ENDPOINT, when not empty, must answer at all), else exit 3. With none named, service.manage (PERF_MANAGE)
+# decides between the gateway answering at service.base_url (PERF_BASE_URL) and the local stack,
+# brought up for PROFILE with SERVERS MCP servers. Load only goes to loopback (perf_check_loopback).
+perf_resolve_target() {
+  local url="$1" profile="$2" servers="$3" endpoint=""
+  [[ "${4:-}" != --endpoint ]] || endpoint="$5"
+  PERF_STARTED_STACK=0
+  if [[ -n "${url}" ]]; then
+    PERF_TARGET_URL="${url%/}"
+    perf_check_loopback "${PERF_TARGET_URL}"
+    if [[ -n "${endpoint}" ]]; then
+      [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${endpoint}" 2>/dev/null)" != 000 ]] ||
+        perf_die "${PERF_EXIT_ENV_NOT_READY}" "${endpoint} does not answer; is the service running?"
+    else
+      perf_gateway_answers "${PERF_TARGET_URL}" ||
+        perf_die "${PERF_EXIT_ENV_NOT_READY}" "the gateway named as target (${PERF_TARGET_URL}) does not answer ${PERF_TARGET_URL}/health; start it or fix --url / GATEWAY_URL"
+    fi
+    return 0
+  fi
+  PERF_TARGET_URL="${PERF_BASE_URL%/}"
+  perf_check_loopback "${PERF_TARGET_URL}"
+  case "${PERF_MANAGE}" in
+    never)
+      perf_gateway_answers "${PERF_TARGET_URL}" ||
+        perf_die "${PERF_EXIT_ENV_NOT_READY}" "no gateway answers at ${PERF_TARGET_URL} and service.manage is 'never'; start one (make up) or set PERF_MANAGE=auto"
+      ;;
+    auto)
+      if perf_gateway_answers "${PERF_TARGET_URL}"; then
+        perf_log "using the gateway answering at ${PERF_TARGET_URL}"
+        return 0
+      fi
+      perf_start_stack "${profile}" "${servers}"
+      ;;
+    always) perf_start_stack "${profile}" "${servers}" ;;
+  esac
+}
+
+# perf_start_stack PROFILE SERVERS: bring up the local stack (a no-op for what already runs);
+# PERF_STARTED_STACK=1 unless its gateway was running before.
+perf_start_stack() {
+  "${PERF_KIT_ROOT}/utils/local-stack.sh" running || PERF_STARTED_STACK=1
+  "${PERF_KIT_ROOT}/utils/local-stack.sh" up --profile "$1" --servers "$2"
+}
+
+# perf_stop_started_stack: take down the local stack if perf_resolve_target brought it up.
+perf_stop_started_stack() {
+  [[ "${PERF_STARTED_STACK:-0}" == 1 ]] || return 0
+  PERF_STARTED_STACK=0
+  perf_log "taking down the local stack this run started"
+  "${PERF_KIT_ROOT}/utils/local-stack.sh" down || true
+}
+
 # --- settings -------------------------------------------------------------------------------
 
 # perf_load_settings PROFILE [--set NAME=VALUE ...]: resolve and export every PERF_* setting.
