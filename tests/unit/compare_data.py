@@ -60,6 +60,45 @@ def sample_set(
     )
 
 
+def full_test(test: dict[str, Any]) -> dict[str, Any]:
+    """A summary.json test with every field its model requires, `test`'s own values kept."""
+    test_id = str(test.get("id", "tools/x"))
+    defaults = {
+        "scenario": test_id.split("/")[0], "method": "GET", "path": "/x", "concurrency": 10,
+        "status": "ok", "reason": None, "error_rate": 0.0, "rounds": [], "aggregate": None,
+        "probe": None,
+    }  # fmt: skip
+    return {"id": test_id, **defaults, **test}
+
+
+def full_summary(**fields: Any) -> dict[str, Any]:
+    """A schema-1 summary.json document: `fields` over complete defaults (tests completed
+    with full_test, totals counted from them)."""
+    tests = [full_test(t) for t in fields.pop("tests", [])]
+    statuses = [t["status"] for t in tests]
+    document: dict[str, Any] = {
+        "schema_version": 1, "profile": "light", "status": "complete",
+        "started_at": "2026-01-01T10:00:00+00:00", "finished_at": "2026-01-01T10:01:00+00:00",
+        "target": {}, "environment": {}, "settings": {}, "warnings": [],
+    }  # fmt: skip
+    document.update(fields)
+    document["tests"] = tests
+    document["totals"] = {"tests": len(tests)} | {
+        k: statuses.count(k) for k in ("ok", "failed", "skipped")
+    }
+    return document
+
+
+def comparison_doc(verdict: str) -> dict[str, Any]:
+    """A schema-1 comparison.json with this run verdict and no tests."""
+    return {
+        "schema_version": 1, "verdict": verdict, "exit_code": int(verdict == "regression"),
+        "baseline": None, "candidate": {}, "environment_differences": [], "forced": False,
+        "strict": False, "method": {}, "tests": [], "slo_breaches": [], "slo_unmatched": [],
+        "summary": {}, "notes": [],
+    }  # fmt: skip
+
+
 def summary_doc(
     tests: dict[str, list[float]], error_rate: float = 0.0
 ) -> dict[str, Any]:

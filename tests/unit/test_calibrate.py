@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+from compare_data import comparison_doc, full_summary
 from perfkit import calibrate
 from perfkit.exitcodes import ExitCode, KitError
 
@@ -45,10 +46,10 @@ def test_wilson_interval_is_honest_at_the_edges() -> None:
 def write_run(path: Path, p50s: list[float], verdict: str | None = None) -> Path:
     path.mkdir(parents=True)
     rounds = [{"latency_ms": {"p50": v}, "complete": True} for v in p50s]
-    summary = {"tests": [{"id": "adhoc/get_delay", "rounds": rounds}]}
+    summary = full_summary(tests=[{"id": "adhoc/get_delay", "rounds": rounds}])
     (path / "summary.json").write_text(json.dumps(summary))
     if verdict is not None:
-        (path / "comparison.json").write_text(json.dumps({"verdict": verdict}))
+        (path / "comparison.json").write_text(json.dumps(comparison_doc(verdict)))
     return path
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import RunFolder
+from perfkit.clock import iso_utc
 from perfkit.monitor.sample import ProcessTracker
 from perfkit.monitor.summary import (
     RoleSummary,
@@ -25,7 +26,7 @@ from perfkit.monitor.summary import (
     bottleneck_warning,
     resource_summary,
 )
-from perfkit.results.csvstats import iso_utc, read_time_file
+from perfkit.results.csvstats import read_time_file
 from perfkit.results.summarize import cli as summarize_cli
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "monitor"

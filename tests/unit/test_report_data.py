@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from perfkit.exitcodes import KitError
 from perfkit.report.resources import resources
 from perfkit.report.run_data import build_report
 from perfkit.report.series import HISTOGRAM_BINS
@@ -290,18 +291,23 @@ def test_no_resources_file_gives_none() -> None:
     assert build_report(ALL).resources is None
 
 
-def test_resources_read_defensively(tmp_path: Path) -> None:
-    """A hand-written resources.jsonl in the sampler's announced shapes (the sampler is not
-    merged yet): a missing key leaves a gap, an unreadable line is counted, not invented."""
+def sample(t: float, processes: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """One resources.jsonl line as perfkit monitor writes it (schema 1)."""
+    return {"schema_version": 1, "t": t, "at": "", "interval_s": 0.5,
+            "host": extra.pop("host", {}), "processes": processes, **extra}  # fmt: skip
+
+
+def test_resources_leave_gaps_and_count_unreadable_lines(tmp_path: Path) -> None:
+    """A value a sample lacks leaves a gap, a torn or incomplete line is counted, nothing is
+    invented; samples are put in time order."""
     lines = [
-        {"timestamp": 100.0, "gateway": {"cpu_percent": 50.0, "rss_bytes": 100 * 2**20},
-         "generator": {"cpu_percent": 20.0}, "host": {"cpu_percent": 70.0, "mem_percent": 40.0}},
-        {"timestamp": "1970-01-01T00:01:41+00:00",
-         "processes": {"gateway": [{"cpu_percent": 30.0, "rss_bytes": 2**20},
-                                   {"cpu_percent": 10.0, "rss_bytes": 2**20}]},
-         "postgres": {"connections": 7}},
-        "not json",
-        {"no_timestamp": True},
+        sample(101.0, {"gateway": {"cpu_percent": 40.0, "rss_bytes": 2 * 2**20}},
+               postgres={"connections": 7}),
+        sample(100.0, {"gateway": {"cpu_percent": 50.0, "rss_bytes": 100 * 2**20},
+                       "generator": {"cpu_percent": 20.0}},
+               host={"cpu_percent": 70.0, "mem_percent": 40.0}),
+        '{"schema_version": 1, "t": 102.0, "host": {"cpu_per',
+        {"schema_version": 1, "t": 103.0},
     ]  # fmt: skip
     text = "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines)
     (tmp_path / "resources.jsonl").write_text(text + "\n")
@@ -318,3 +324,11 @@ def test_resources_read_defensively(tmp_path: Path) -> None:
         "host memory": [40.0],
         "DB connections": [7.0],
     }
+
+
+def test_resources_of_an_unknown_version_are_refused(tmp_path: Path) -> None:
+    newer = sample(100.0, {}) | {"schema_version": 999}
+    (tmp_path / "resources.jsonl").write_text(json.dumps(newer) + "\n")
+    with pytest.raises(KitError, match="schema_version 999 unknown") as raised:
+        resources(tmp_path)
+    assert raised.value.code == 2 and "resources.jsonl" in str(raised.value)

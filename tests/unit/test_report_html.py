@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from compare_data import full_summary
 from perfkit.report import compare_page as report_multi
 from perfkit.report import page
 from perfkit.report import run_page as report_html
@@ -101,8 +102,9 @@ def test_resource_charts_when_samples_exist(tmp_path: Path) -> None:
     run = tmp_path / "run"
     shutil.copytree(ALL, run)
     samples = [
-        {"timestamp": 1000.0 + i, "gateway": {"cpu_percent": 40.0 + i, "rss_bytes": 2**27},
-         "generator": {"cpu_percent": 10.0}, "host": {"cpu_percent": 60.0}}
+        {"schema_version": 1, "t": 1000.0 + i, "host": {"cpu_percent": 60.0},
+         "processes": {"gateway": {"cpu_percent": 40.0 + i, "rss_bytes": 2**27},
+                       "generator": {"cpu_percent": 10.0}}}
         for i in range(5)
     ]  # fmt: skip
     (run / "resources.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
@@ -170,7 +172,7 @@ def test_report_compare_picks_the_newest_complete_run_of_each_profile(
         folder = tmp_path / name
         folder.mkdir()
         (folder / "summary.json").write_text(
-            json.dumps({"profile": profile, "status": status})
+            json.dumps(full_summary(profile=profile, status=status))
         )
         return folder
 

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from compare_data import full_summary
 from perfkit import trend
+from perfkit.cli import main
 from perfkit.exitcodes import KitError
 
 TEST_ID = "tools/rpc_tools_call_get_system_time"
@@ -36,19 +38,18 @@ def write_run(
 ) -> Path:
     run = results / f"{profile}_20260101-{index:06d}"
     run.mkdir(parents=True)
-    summary = {
-        "schema_version": 1,
-        "profile": profile,
-        "status": status,
-        "started_at": f"2026-01-{1 + index:02d}T10:00:00+00:00",
-        "tests": [
+    summary = full_summary(
+        profile=profile,
+        status=status,
+        started_at=f"2026-01-{1 + index:02d}T10:00:00+00:00",
+        tests=[
             {
                 "id": TEST_ID,
                 "status": test_status,
                 "rounds": [round_of(v) for v in p50s],
             }
         ],
-    }
+    )
     (run / "summary.json").write_text(json.dumps(summary))
     return run
 
@@ -143,15 +144,26 @@ def test_runs_are_filtered_and_ordered(
     write_run(tmp_path, 5, [97.0], profile="heavy")
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "summary.json").write_text("{not json")
-    (tmp_path / "future").mkdir()
-    (tmp_path / "future" / "summary.json").write_text('{"schema_version": 99}')
     (found,) = run_trend(tmp_path, "--profile", "light")
     assert [p.value for p in found.points] == [21.0, 22.0]  # oldest first
     assert [p.started_at[:10] for p in found.points] == ["2026-01-02", "2026-01-04"]
     err = capsys.readouterr().err
-    assert "skipping" in err and "broken" in err and "schema_version 99" in err
+    assert "skipping" in err and "broken" in err
     assert run_trend(tmp_path, "--test", "resources/*") == []
     assert len(run_trend(tmp_path, "--test", "tools/*")) == 2  # light and heavy
+
+
+def test_a_summary_of_an_unknown_version_stops_the_trend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A newer kit's summary is not silently left out of the history: exit 2 naming it."""
+    write_run(tmp_path, 1, [21.0])
+    (tmp_path / "future").mkdir()
+    (tmp_path / "future" / "summary.json").write_text('{"schema_version": 99}')
+    assert main(["trend", "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "future/summary.json: schema_version 99 unknown" in err
+    assert "this kit reads version 1" in err
 
 
 def test_cli_prints_series_and_change_point(

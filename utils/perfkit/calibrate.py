@@ -21,12 +21,14 @@ import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from perfkit.atomic import write_json_atomic
+from perfkit.clock import iso_seconds
+from perfkit.compare.model import COMPARISON_FILE, load_comparison
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.results.summary import load_summary
 
 SCHEMA_VERSION = 1
 ERROR = "error"  # no usable verdict: a run or the comparison failed
@@ -79,10 +81,6 @@ class KindResult:
     observed_change_pct: float | None = None  # median over trials of B/A - 1 (p50)
 
 
-def iso_utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds")
-
-
 def parse_kinds(text: str) -> list[Kind]:
     kinds = []
     for word in (w.strip().lower() for w in text.split(",")):
@@ -116,23 +114,24 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
 
 
 def median_p50(run_dir: Path) -> float | None:
-    """Median of the per-round p50s of the run's first test, or None if unreadable."""
+    """Median of the per-round p50s of the run's first test, or None if it has none."""
     try:
-        summary = json.loads((run_dir / "summary.json").read_text())
-        rounds = summary["tests"][0]["rounds"]
-        values = [r["latency_ms"]["p50"] for r in rounds if r.get("complete")]
-        return float(statistics.median(values)) if values else None
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        summary = load_summary(run_dir)
+    except KitError:
         return None
+    test = summary.tests[0] if summary.tests else None
+    values = [r["latency_ms"]["p50"] for r in test.complete_rounds()] if test else []
+    return float(statistics.median(values)) if values else None
 
 
 def read_verdict(run_dir: Path) -> tuple[str, str | None]:
-    path = run_dir / "comparison.json"
     try:
-        verdict = json.loads(path.read_text())["verdict"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return ERROR, f"no verdict in {path}: {exc}"
-    return str(verdict), None
+        comparison = load_comparison(run_dir)
+    except KitError as exc:
+        return ERROR, f"no verdict: {exc}"
+    if comparison is None:
+        return ERROR, f"no verdict: no {COMPARISON_FILE} in {run_dir}"
+    return comparison.verdict, None
 
 
 def make_trial(args: argparse.Namespace) -> Trial:
@@ -253,8 +252,8 @@ def report_cli(args: argparse.Namespace) -> int:
     wall_s = time.time() - args.started_at
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
-        "started_at": iso_utc(args.started_at),
-        "finished_at": iso_utc(time.time()),
+        "started_at": iso_seconds(args.started_at),
+        "finished_at": iso_seconds(time.time()),
         "wall_s": round(wall_s, 1),
         "settings": dict(s.split("=", 1) for s in args.setting),
         "kinds": [asdict(r) for r in results],

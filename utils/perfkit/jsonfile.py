@@ -16,28 +16,37 @@ from typing import Any
 from perfkit.exitcodes import ExitCode, KitError
 
 
-def read_object(path: Path, what: str, missing_hint: str = "") -> dict[str, Any]:
+class UnknownVersion(KitError):
+    """A file of a schema version this kit does not read (exit 2). Readers that skip corrupt
+    files in a folder (trend, report pages) still stop on this: a newer kit's file is not junk.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ExitCode.USAGE)
+
+
+def read_object(
+    path: Path, what: str, missing_hint: str = "", fix: str = ""
+) -> dict[str, Any]:
     """The JSON object in `path`; a missing, unreadable or non-object file is exit 2.
 
-    `what` names the file in messages ("summary.json"); `missing_hint` says how to make it."""
+    `what` names the file in messages (e.g. summary.json); `missing_hint` says how to make it,
+    `fix` what to do about a broken one."""
+    fix_text = f"; {fix}" if fix else ""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         hint = f" ({missing_hint})" if missing_hint else ""
         raise KitError(f"{path}: {what} not found{hint}", ExitCode.USAGE) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise KitError(
-            f"{path}: {what} cannot be read ({exc})", ExitCode.USAGE
-        ) from None
+        problem = f"{what} cannot be read ({exc}){fix_text}"
+        raise KitError(f"{path}: {problem}", ExitCode.USAGE) from None
     except ValueError as exc:
-        raise KitError(
-            f"{path}: {what} is not valid JSON ({exc})", ExitCode.USAGE
-        ) from None
+        problem = f"{what} is not valid JSON ({exc}){fix_text}"
+        raise KitError(f"{path}: {problem}", ExitCode.USAGE) from None
     if not isinstance(data, dict):
-        raise KitError(
-            f"{path}: {what} holds a JSON {type(data).__name__}, not an object",
-            ExitCode.USAGE,
-        )
+        problem = f"{what} holds a JSON {type(data).__name__}, not an object{fix_text}"
+        raise KitError(f"{path}: {problem}", ExitCode.USAGE)
     return data
 
 
@@ -58,7 +67,7 @@ def check_version(
     """The object's schema version if this kit reads it, else exit 2 naming the file."""
     problem = version_problem(data, readable)
     if problem is not None:
-        raise KitError(f"{path}: {problem}{'; ' + fix if fix else ''}", ExitCode.USAGE)
+        raise UnknownVersion(f"{path}: {problem}{'; ' + fix if fix else ''}")
     return int(data["schema_version"])
 
 

@@ -1,6 +1,7 @@
 """`perfkit trend [--results DIR] [--profile P] [--test GLOB] [--metric p50]`: history of runs.
 
-Reads every RESULTS/*/summary.json (complete runs only), takes per run and test the median of
+Reads every RESULTS/*/summary.json (complete runs only; a corrupt one is skipped with a warning,
+one of a schema version this kit does not read stops it with exit 2), takes per run and test the median of
 the metric over its measured rounds, and prints per test the series of run medians, oldest first.
 
 Change points: binary segmentation over the series of run medians. In a segment, every split
@@ -30,8 +31,8 @@ from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.names import JUDGED_METRICS
 from perfkit.results.samples import round_metrics
+from perfkit.results.summary import Summary, scan_summaries
 
-SUPPORTED_SCHEMAS = {1}
 UNITS = {"p50": "ms", "p95": "ms", "p99": "ms", "rps": "req/s", "total_time": "s"}
 
 
@@ -72,40 +73,22 @@ def warn(message: str) -> None:
     print(f"perfkit trend: warning: {message}", file=sys.stderr)
 
 
-def read_summary(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        warn(f"skipping {path}: not readable JSON ({exc})")
-        return None
-    if (
-        not isinstance(data, dict)
-        or data.get("schema_version") not in SUPPORTED_SCHEMAS
-    ):
-        version = data.get("schema_version") if isinstance(data, dict) else None
-        warn(f"skipping {path}: unknown schema_version {version!r}")
-        return None
-    return data
-
-
-def run_rows(path: Path, summary: dict[str, Any], metric: str) -> list[dict[str, Any]]:
+def run_rows(run_dir: Path, summary: Summary, metric: str) -> list[dict[str, Any]]:
     """One row per test of a complete run: the median of the metric over its rounds."""
     rows = []
-    for test in summary.get("tests", []):
-        if test.get("status") != "ok":
+    for test in summary.tests:
+        if test.status != "ok":
             continue
         values = [
-            m[metric]
-            for m in (round_metrics(r) for r in test.get("rounds", []))
-            if m is not None
+            m[metric] for m in (round_metrics(r) for r in test.rounds) if m is not None
         ]
         if values:
             rows.append(
                 {
-                    "profile": str(summary.get("profile")),
-                    "test": str(test.get("id")),
-                    "run": path.parent.name,
-                    "started_at": str(summary.get("started_at") or ""),
+                    "profile": summary.profile,
+                    "test": test.id,
+                    "run": run_dir.name,
+                    "started_at": summary.started_at,
                     "value": float(statistics.median(values)),
                     "rounds": len(values),
                 }
@@ -115,16 +98,13 @@ def run_rows(path: Path, summary: dict[str, Any], metric: str) -> list[dict[str,
 
 def load_history(results: Path, metric: str) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
-    for path in sorted(results.glob("*/summary.json")):
-        if path.parent.is_symlink():  # results/latest points at a run already read
-            continue
-        summary = read_summary(path)
-        if summary is None or summary.get("status") != "complete":
+    for run_dir, summary in scan_summaries(results, warn):
+        if summary.status != "complete":
             continue
         try:
-            rows += run_rows(path, summary, metric)
+            rows += run_rows(run_dir, summary, metric)
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            warn(f"skipping {path}: unexpected content ({exc})")
+            warn(f"skipping {run_dir}: unexpected content ({exc})")
     columns = ["profile", "test", "run", "started_at", "value", "rounds"]
     return pd.DataFrame(rows, columns=columns)
 

@@ -18,12 +18,12 @@ import json
 import re
 import statistics
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from perfkit.clock import now_iso
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.jsonfile import version_problem
+from perfkit.jsonfile import UnknownVersion, version_problem
 from perfkit.names import SCENARIOS
 from perfkit.results.plan import read_plan
 from perfkit.results.run import load_run
@@ -74,10 +74,6 @@ class Baseline:
             "samples": self.samples.to_dict(),
             "aggregates": self.aggregates,
         }
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def check_name(name: str) -> str:
@@ -133,7 +129,8 @@ def _check_header(path: Path, data: dict[str, Any], name: str | None) -> None:
         raise _refuse(path, f"kind is {data.get('kind')!r}, not '{KIND}'", name)
     problem = version_problem(data, READABLE_VERSIONS)
     if problem is not None:
-        raise _refuse(path, problem, name)
+        hint = fix_hint(name or name_from_path(path))
+        raise UnknownVersion(f"baseline {path}: {problem}; {hint}")
     missing = [key for key in KEYS if key not in data]
     source = data.get("source")
     if isinstance(source, dict):

@@ -21,7 +21,6 @@ from perfkit.baseline.file import (
     Baseline,
     build_baseline,
     load_baseline,
-    now_iso,
     source_of,
     summary_for_baseline,
 )
@@ -41,6 +40,7 @@ from perfkit.baseline.store import (
     run_label,
     sync_dir,
 )
+from perfkit.clock import now_iso
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.results.samples import from_summary
 

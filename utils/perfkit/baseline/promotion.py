@@ -11,7 +11,6 @@ even count), never the best run. Any change of the baseline clears the streak.
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,6 @@ from perfkit.atomic import write_json_atomic
 from perfkit.baseline.file import (
     Source,
     build_baseline,
-    now_iso,
     summary_for_baseline,
 )
 from perfkit.baseline.store import (
@@ -33,12 +31,14 @@ from perfkit.baseline.store import (
     locked,
     run_label,
 )
+from perfkit.clock import now_iso
 from perfkit.compare.model import Comparison
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.jsonfile import check_version, read_object
 from perfkit.results.samples import SampleSet, TestSamples, from_summary
 
 PENDING_KIND = "perfkit-baseline-pending"
-PENDING_VERSION = 1
+PENDING_VERSION = 1  # pending.json: schema_version, kind, name, runs (confirming runs)
 DEFAULT_PROMOTE_AFTER = 3
 CONFIRMING = "improvement"
 BLOCKING = ("regression", "failed", "inconclusive")
@@ -79,13 +79,16 @@ def _pending_path(directory: Path, name: str) -> Path:
 
 
 def load_pending(directory: Path, name: str) -> list[Confirmation]:
+    """The confirming runs kept so far (history/<name>/pending.json; this module owns it)."""
     path = _pending_path(directory, name)
     if not path.is_file():
         return []
+    fix = "delete it to start the improvement streak over"
+    data = read_object(path, PENDING_FILE, fix=fix)
+    check_version(path, data, (PENDING_VERSION,), fix)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("kind") != PENDING_KIND or data.get("schema_version") != 1:
-            raise ValueError("not a pending file of this kit's version")
+        if data.get("kind") != PENDING_KIND:
+            raise ValueError(f"kind {data.get('kind')!r} is not {PENDING_KIND!r}")
         return [
             Confirmation(
                 run_dir=str(run["run_dir"]),
@@ -97,10 +100,7 @@ def load_pending(directory: Path, name: str) -> list[Confirmation]:
             for run in data["runs"]
         ]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise KitError(
-            f"{path}: unreadable ({exc}); delete it to start the improvement streak over",
-            ExitCode.USAGE,
-        ) from None
+        raise KitError(f"{path}: unreadable ({exc}); {fix}", ExitCode.USAGE) from None
 
 
 def _save_pending(directory: Path, name: str, runs: list[Confirmation]) -> None:

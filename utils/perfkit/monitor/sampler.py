@@ -22,14 +22,15 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
 import psutil  # type: ignore[import-untyped]  # no types-psutil in the venv
 
+from perfkit.clock import iso_utc
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.jsonfile import check_version
 from perfkit.monitor.sample import (
     GeneratorFinder,
     PgCounter,
@@ -41,7 +42,13 @@ from perfkit.monitor.sample import (
     with_children,
 )
 
+# This module owns resources.jsonl: its name, its schema versions (one per line) and its loader.
+# Schema versions of a resources.jsonl line:
+#   1 - t, at, interval_s, host (cpu_percent, per_cpu, cpu_count, mem_used_bytes, mem_percent,
+#       load1/5/15), processes (per role: cpu_percent, rss_bytes, num_threads, connections,
+#       processes), postgres (connections) when watched
 SCHEMA_VERSION = 1
+READABLE_VERSIONS = (1,)
 RESOURCES_FILE = "resources.jsonl"
 DEFAULT_INTERVAL_S = 0.5
 REDISCOVER_S = (
@@ -60,11 +67,39 @@ class Targets:
     pg_dsn: str | None = None
 
 
-def iso_utc(epoch: float) -> str:
-    """As perfkit.results.csvstats.iso_utc (not imported from there: it would pull in pandas, and the
-    monitor must start sampling fast)."""
-    stamp = datetime.fromtimestamp(epoch, tz=UTC)
-    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def resources_path(run_dir: Path) -> Path:
+    return run_dir / RESOURCES_FILE
+
+
+def load_samples(run_dir: Path) -> tuple[list[dict[str, Any]], int] | None:
+    """RUN_DIR/resources.jsonl: its samples in time order, and how many lines were skipped (a
+    line torn by a kill, a sample missing its parts); None when the run has none. A line of a
+    schema version this kit does not read is refused (exit 2), as for every file of the kit."""
+    path = resources_path(run_dir)
+    if not path.is_file():
+        return None
+    samples, skipped = [], 0
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            skipped += 1
+            continue
+        check_version(path, data, READABLE_VERSIONS)
+        if is_sample(data):
+            samples.append(data)
+        else:
+            skipped += 1
+    samples.sort(key=lambda sample: float(sample["t"]))
+    return samples, skipped
+
+
+def is_sample(data: dict[str, Any]) -> bool:
+    return (
+        isinstance(data.get("t"), int | float)
+        and isinstance(data.get("host"), dict)
+        and isinstance(data.get("processes"), dict)
+    )
 
 
 class Sampler:

@@ -10,7 +10,6 @@ runs: that is not hey using 0% CPU).
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -18,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from perfkit.monitor.sampler import RESOURCES_FILE, SCHEMA_VERSION
+from perfkit.monitor.sampler import RESOURCES_FILE, load_samples
 
 SATURATED_SHARE = 0.85  # a gateway worker above 85% of a core counts as saturated
 Window = tuple[float, float]
@@ -67,32 +66,6 @@ class ResourceSummary:
             "run": asdict(self.run),
             "tests": {k: asdict(v) for k, v in self.tests.items()},
         }
-
-
-def load_samples(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The samples, and how many lines were skipped (torn last line, unknown schema)."""
-    samples, skipped = [], 0
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError:
-            skipped += 1
-            continue
-        if _is_sample(data):
-            samples.append(data)
-        else:
-            skipped += 1
-    return samples, skipped
-
-
-def _is_sample(data: Any) -> bool:
-    return (
-        isinstance(data, dict)
-        and data.get("schema_version") == SCHEMA_VERSION
-        and isinstance(data.get("t"), int | float)
-        and isinstance(data.get("host"), dict)
-        and isinstance(data.get("processes"), dict)
-    )
 
 
 def _epoch(iso: str) -> float:
@@ -193,11 +166,10 @@ def resource_summary(
 
     `tests` maps each test id to its round dicts (summary.json's `rounds`: started_at, wall_s).
     """
-    path = run_dir / RESOURCES_FILE
-    if not path.is_file():
+    loaded = load_samples(run_dir)
+    if loaded is None:
         return None
-    samples, skipped = load_samples(path)
-    samples.sort(key=lambda s: float(s["t"]))
+    samples, skipped = loaded
     per_test = {
         test_id: window_summary(in_windows(samples, round_windows(rounds)))
         for test_id, rounds in tests.items()

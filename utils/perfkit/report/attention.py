@@ -7,8 +7,10 @@ comparison.json says (its run verdict) wins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+
+from perfkit.compare.model import Comparison, MetricResult
+from perfkit.results.summary import Summary
 
 SEVERITY = {"failed": 3, "regression": 2, "inconclusive": 1, "pass": 0}
 # comparison.json run verdict -> banner kind
@@ -36,14 +38,14 @@ class Attention:
     text: str
 
 
-def summary_kind(summary: dict[str, Any]) -> tuple[str, list[str]]:
+def summary_kind(summary: Summary) -> tuple[str, list[str]]:
     """Banner kind from the summary alone: failed tests, else partial/skipped/empty runs are
     inconclusive, else pass."""
-    tests = summary.get("tests", [])
-    failed = [t["id"] for t in tests if t.get("status") == "failed"]
-    skipped = [t["id"] for t in tests if t.get("status") == "skipped"]
+    tests = summary.tests
+    failed = [t.id for t in tests if t.status == "failed"]
+    skipped = [t.id for t in tests if t.status == "skipped"]
     lines = []
-    if summary.get("status") == "partial":
+    if summary.status == "partial":
         lines.append(
             "the run is partial: it was interrupted before every test finished"
         )
@@ -51,16 +53,16 @@ def summary_kind(summary: dict[str, Any]) -> tuple[str, list[str]]:
         return "failed", [f"{len(failed)} of {len(tests)} tests failed", *lines]
     if skipped:
         lines.append(f"{len(skipped)} of {len(tests)} tests skipped")
-    if not any(t.get("status") == "ok" for t in tests):
+    if not any(t.status == "ok" for t in tests):
         lines.append("no test was measured")
     return ("inconclusive" if lines else "pass"), lines
 
 
-def banner(summary: dict[str, Any], comparison: dict[str, Any] | None) -> Banner:
+def banner(summary: Summary, comparison: Comparison | None) -> Banner:
     kind, lines = summary_kind(summary)
-    if comparison is not None and comparison.get("verdict") in COMPARISON_KIND:
-        verdict = str(comparison["verdict"])
-        counts = comparison.get("summary", {})
+    if comparison is not None and comparison.verdict in COMPARISON_KIND:
+        verdict = comparison.verdict
+        counts = comparison.summary
         parts = [f"{counts[k]} {k}" for k in SUMMARY_KEYS if counts.get(k)]
         lines.append(
             f"against the baseline: {verdict} ({', '.join(parts) or 'no tests'})"
@@ -69,14 +71,14 @@ def banner(summary: dict[str, Any], comparison: dict[str, Any] | None) -> Banner
         if SEVERITY[other] > SEVERITY[kind]:
             kind = other
     elif comparison is not None:
-        lines.append(f"no baseline comparison ({comparison.get('verdict')})")
+        lines.append(f"no baseline comparison ({comparison.verdict})")
     else:
         lines.append("not compared with a baseline (no comparison.json)")
-    totals = summary.get("totals", {})
+    totals = asdict(summary.totals)
     counted = ", ".join(
         f"{totals[k]} {k}" for k in ("ok", "failed", "skipped") if totals.get(k)
     )
-    lines.insert(0, f"{totals.get('tests', 0)} tests: {counted or 'none run'}")
+    lines.insert(0, f"{summary.totals.tests} tests: {counted or 'none run'}")
     titles = {
         "pass": "Pass",
         "regression": "Regression",
@@ -96,50 +98,45 @@ SUMMARY_KEYS = (
 )
 
 
-def _fmt_change(metric: str, m: dict[str, Any]) -> str:
+def _fmt_change(metric: str, m: MetricResult) -> str:
     unit = {"rps": " req/s", "error_rate": "", "total_time": " s"}.get(metric, " ms")
-    text = f"{metric}: {m.get('base_median')}{unit} -> {m.get('cand_median')}{unit}"
-    if m.get("change_pct") is not None:
-        text += f" ({m['change_pct']:+.1f}%"
-        ci = m.get("ci_pct")
-        if ci:
-            text += (
-                f", CI [{ci[0]:+.1f}%, {ci[1]:+.1f}%] @{round(100 * m['ci_level'])}%"
-            )
+    text = f"{metric}: {m.base_median}{unit} -> {m.cand_median}{unit}"
+    if m.change_pct is not None:
+        text += f" ({m.change_pct:+.1f}%"
+        ci = m.ci_pct
+        if ci and m.ci_level is not None:
+            text += f", CI [{ci[0]:+.1f}%, {ci[1]:+.1f}%] @{round(100 * m.ci_level)}%"
         text += ")"
     return text
 
 
-def attention(
-    summary: dict[str, Any], comparison: dict[str, Any] | None
-) -> list[Attention]:
+def attention(summary: Summary, comparison: Comparison | None) -> list[Attention]:
     """What needs a look, worst first: failed tests, regressions, SLO breaches,
     inconclusive tests, then measurement warnings."""
     items: list[Attention] = []
-    for test in summary.get("tests", []):
-        if test.get("status") in {"failed", "skipped"}:
-            reason = test.get("reason") or "no reason recorded"
-            items.append(Attention("failed", test["id"], f"{test['status']}: {reason}"))
-    compared = comparison.get("tests", []) if comparison else []
-    for test in compared:
-        if test.get("verdict") == "failed" and not any(
-            i.subject == test["id"] for i in items
+    for test in summary.tests:
+        if test.status in {"failed", "skipped"}:
+            reason = test.reason or "no reason recorded"
+            items.append(Attention("failed", test.id, f"{test.status}: {reason}"))
+    compared = comparison.tests if comparison else []
+    for compared_test in compared:
+        if compared_test.verdict == "failed" and not any(
+            i.subject == compared_test.id for i in items
         ):
-            notes = "; ".join(test.get("notes", [])) or "failed against the baseline"
-            items.append(Attention("failed", test["id"], notes))
-    for test in compared:
-        for metric, m in test.get("metrics", {}).items():
-            if m.get("verdict") == "regression":
-                items.append(
-                    Attention("regression", test["id"], _fmt_change(metric, m))
-                )
-    for breach in comparison.get("slo_breaches", []) if comparison else []:
+            notes = "; ".join(compared_test.notes) or "failed against the baseline"
+            items.append(Attention("failed", compared_test.id, notes))
+    for compared_test in compared:
+        for metric, m in compared_test.metrics.items():
+            if m.verdict == "regression":
+                change = _fmt_change(metric, m)
+                items.append(Attention("regression", compared_test.id, change))
+    for breach in comparison.slo_breaches if comparison else []:
         text = f"SLO {breach.get('slo')}: {breach.get('value')} (limit {breach.get('limit')})"
         items.append(Attention("slo", str(breach.get("test")), text))
-    for test in compared:
-        if test.get("verdict") == "inconclusive":
-            notes = "; ".join(test.get("notes", [])) or "inconclusive"
-            items.append(Attention("inconclusive", test["id"], notes))
+    for compared_test in compared:
+        if compared_test.verdict == "inconclusive":
+            notes = "; ".join(compared_test.notes) or "inconclusive"
+            items.append(Attention("inconclusive", compared_test.id, notes))
     items += [
         Attention("warning", "run", w)
         for w in measurement_warnings(summary, comparison)
@@ -147,14 +144,12 @@ def attention(
     return items
 
 
-def measurement_warnings(
-    summary: dict[str, Any], comparison: dict[str, Any] | None
-) -> list[str]:
-    warnings = [str(w) for w in summary.get("warnings", [])]
-    if summary.get("status") == "partial":
+def measurement_warnings(summary: Summary, comparison: Comparison | None) -> list[str]:
+    warnings = list(summary.warnings)
+    if summary.status == "partial":
         warnings.append(
             "partial run: interrupted, some tests have fewer rounds or none"
         )
-    for diff in comparison.get("environment_differences", []) if comparison else []:
+    for diff in comparison.environment_differences if comparison else []:
         warnings.append(f"environment differs from the baseline's: {diff}")
     return warnings

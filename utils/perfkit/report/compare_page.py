@@ -8,7 +8,6 @@ templates/report_compare.html.j2.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +16,13 @@ from typing import Any
 
 from perfkit.atomic import write_text_atomic
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.report.run_data import load_json
+from perfkit.results.summary import (
+    Summary,
+    TestResult,
+    has_summary,
+    load_summary,
+    scan_summaries,
+)
 
 COLUMN_METRICS = ("p50", "p95", "rps")
 LOWER_IS_BETTER = {"p50": True, "p95": True, "rps": False}
@@ -46,16 +51,13 @@ class TestLine:
     cells: list[dict[str, Cell]]  # one per run: metric -> Cell
 
 
-def run_meta(summary: dict[str, Any]) -> dict[str, Any]:
-    settings = summary.get("settings") or {}
-    env = summary.get("environment") or {}
-    target = summary.get("target") or {}
+def run_meta(summary: Summary) -> dict[str, Any]:
+    settings, env, target = summary.settings, summary.environment, summary.target
     return {
-        "profile": summary.get("profile"),
-        "status": summary.get("status"),
-        "started at": summary.get("started_at"),
-        "tests ok / all": f"{(summary.get('totals') or {}).get('ok')} / "
-        f"{(summary.get('totals') or {}).get('tests')}",
+        "profile": summary.profile,
+        "status": summary.status,
+        "started at": summary.started_at,
+        "tests ok / all": f"{summary.totals.ok} / {summary.totals.tests}",
         "requests x concurrency": f"{settings.get('requests')} x {settings.get('concurrency')}",
         "duration": settings.get("duration"),
         "rounds": settings.get("iterations"),
@@ -67,8 +69,8 @@ def run_meta(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def values(test: dict[str, Any]) -> dict[str, float | None]:
-    agg = test.get("aggregate") or {}
+def values(test: TestResult) -> dict[str, float | None]:
+    agg = test.aggregate or {}
     return {"p50": agg.get("p50_ms"), "p95": agg.get("p95_ms"), "rps": agg.get("rps")}
 
 
@@ -82,13 +84,13 @@ def change(metric: str, base: float | None, value: float | None) -> float | None
 
 def build(run_dirs: list[Path]) -> tuple[list[RunColumn], list[TestLine]]:
     """Columns per run and lines per test (union of tests, in order of first appearance)."""
-    summaries = [load_json(d / "summary.json", "summary.json") for d in run_dirs]
+    summaries = [load_summary(d) for d in run_dirs]
     runs = [
         RunColumn(d.name, str(d), run_meta(s))
         for d, s in zip(run_dirs, summaries, strict=True)
     ]
-    by_run = [{t["id"]: values(t) for t in s.get("tests", [])} for s in summaries]
-    order = list(dict.fromkeys(t["id"] for s in summaries for t in s.get("tests", [])))
+    by_run = [{t.id: values(t) for t in s.tests} for s in summaries]
+    order = list(dict.fromkeys(t.id for s in summaries for t in s.tests))
     lines = []
     for test_id in order:
         first = by_run[0].get(test_id, {})
@@ -147,18 +149,9 @@ PROFILE_ORDER = ("smoke", "light", "medium", "heavy", "spike", "soak")
 def newest_per_profile(results: Path) -> list[Path]:
     """The newest complete suite run of each profile, lightest profile first."""
     newest: dict[str, Path] = {}
-    for summary in sorted(results.glob("*/summary.json")):
-        try:
-            data = json.loads(summary.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        profile = str(data.get("profile"))
-        if data.get("status") == "complete" and not summary.parent.name.startswith(
-            "adhoc_"
-        ):
-            newest[profile] = (
-                summary.parent
-            )  # names sort by time stamp: the last one wins
+    for run_dir, summary in scan_summaries(results, warn):
+        if summary.status == "complete" and not run_dir.name.startswith("adhoc_"):
+            newest[summary.profile] = run_dir  # names sort by time stamp: the last wins
     if len(newest) < 2:
         raise KitError(
             f"need runs of at least two profiles in {results} (have: {', '.join(newest) or 'none'});"
@@ -169,6 +162,10 @@ def newest_per_profile(results: Path) -> list[Path]:
     return [
         newest[p] for p in sorted(newest, key=lambda p: (rank.get(p, len(rank)), p))
     ]
+
+
+def warn(message: str) -> None:
+    print(f"perfkit report-compare: warning: {message}", file=sys.stderr)
 
 
 def cli(argv: list[str]) -> int:
@@ -192,7 +189,7 @@ def cli(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if not args.run_dirs:
         args.run_dirs = newest_per_profile(args.results or Path("results"))
-    missing = [str(d) for d in args.run_dirs if not (d / "summary.json").is_file()]
+    missing = [str(d) for d in args.run_dirs if not has_summary(d)]
     if missing:
         raise KitError(
             f"no summary.json in {', '.join(missing)} (give run folders under results/)",

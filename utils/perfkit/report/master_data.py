@@ -7,20 +7,24 @@ side-by-side table is perfkit.report.compare_page's. Rendering: perfkit.report.m
 
 from __future__ import annotations
 
-import json
 import statistics
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from perfkit.exitcodes import MEANING, ExitCode
+from perfkit.compare.model import Comparison, load_comparison
+from perfkit.exitcodes import KitError, meaning, stops
+from perfkit.jsonfile import UnknownVersion
 from perfkit.report.compare_page import RunColumn, TestLine
 from perfkit.report.compare_page import build as build_side_by_side
 from perfkit.results.run_all import AllRuns, ProfileRun, read_runs
+from perfkit.results.summary import Summary, load_summary
+
+T = TypeVar("T")
 
 # the critical section's order: regressions first
 KINDS = ("regression", "failed", "slo breach", "run", "not run")
-STOPPING = {ExitCode.USAGE, ExitCode.ENV_NOT_READY, ExitCode.INTERRUPTED}
 BANNER = {0: "pass", 1: "regression", 130: "inconclusive"}  # anything else: failed
 CPU_ROLES = ("generator", "gateway")
 VERDICTS = ("regression", "improvement", "unchanged", "inconclusive", "new", "failed")
@@ -79,17 +83,16 @@ class MasterReport:
     lines: list[TestLine]
 
 
-def meaning(code: int) -> str:
-    return MEANING.get(code, f"exit code {code}, outside the contract")
-
-
-def read_optional(path: Path) -> dict[str, Any] | None:
-    """A run's JSON file, or None when it is missing or unreadable (the report says so)."""
+def read_optional(load: Callable[[Path], T | None], run_dir: Path) -> T | None:
+    """A run's summary or comparison through its loader; None when missing, corrupt or
+    malformed (the report shows the profile without it). A schema version this kit does not
+    read stops the report (exit 2), as everywhere."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return load(run_dir)
+    except UnknownVersion:
+        raise
+    except KitError:
         return None
-    return data if isinstance(data, dict) else None
 
 
 def last_error(log: Path) -> str | None:
@@ -102,23 +105,23 @@ def last_error(log: Path) -> str | None:
     return errors[-1][:400] if errors else None
 
 
-def comparison_rows(profile: str, comparison: dict[str, Any]) -> list[CriticalRow]:
+def comparison_rows(profile: str, comparison: Comparison) -> list[CriticalRow]:
     rows = []
-    for test in comparison.get("tests", []):
-        if test.get("verdict") == "failed":
-            notes = "; ".join(test.get("notes") or []) or "failed"
-            rows.append(CriticalRow("failed", profile, notes, test=test["id"]))
-        for name, m in (test.get("metrics") or {}).items():
-            if m.get("critical") and m.get("verdict") == "regression":
-                p = m.get("p_adjusted")
+    for test in comparison.tests:
+        if test.verdict == "failed":
+            notes = "; ".join(test.notes) or "failed"
+            rows.append(CriticalRow("failed", profile, notes, test=test.id))
+        for name, m in test.metrics.items():
+            if m.critical and m.verdict == "regression":
+                p = m.p_adjusted
                 p_text = "p = –" if p is None else f"p = {p:.3g} (Benjamini-Hochberg)"
                 rows.append(
                     CriticalRow(
-                        "regression", profile, p_text, test["id"], name,
-                        m.get("base_median"), m.get("cand_median"), m.get("change_pct"),
+                        "regression", profile, p_text, test.id, name,
+                        m.base_median, m.cand_median, m.change_pct,
                     )
                 )  # fmt: skip
-    for b in comparison.get("slo_breaches", []):
+    for b in comparison.slo_breaches:
         sign = ">=" if str(b.get("slo", "")).startswith("min_") else "<="
         limit = f"must be {sign} {b.get('limit'):g} (slos.{b.get('pattern')})"
         rows.append(
@@ -135,13 +138,13 @@ def comparison_rows(profile: str, comparison: dict[str, Any]) -> list[CriticalRo
 
 
 def failed_test_rows(
-    profile: str, summary: dict[str, Any], listed: set[str]
+    profile: str, summary: Summary, listed: set[str]
 ) -> list[CriticalRow]:
     """Tests summary.json calls failed that no comparison listed (e.g. the run was not compared)."""
     return [
-        CriticalRow("failed", profile, t.get("reason") or "failed", test=t["id"])
-        for t in summary.get("tests", [])
-        if t.get("status") == "failed" and t["id"] not in listed
+        CriticalRow("failed", profile, t.reason or "failed", test=t.id)
+        for t in summary.tests
+        if t.status == "failed" and t.id not in listed
     ]
 
 
@@ -149,7 +152,7 @@ def run_row(
     run: ProfileRun, all_dir: Path, compared: bool, has_rows: bool
 ) -> list[CriticalRow]:
     """A row for the run itself when its exit code says more than its tests do."""
-    if run.exit_code == 0 or (run.exit_code not in STOPPING and has_rows):
+    if run.exit_code == 0 or (not stops(run.exit_code) and has_rows):
         return []
     parts = [f"exit {run.exit_code}: {meaning(run.exit_code)}"]
     if run.run_dir is None:
@@ -174,21 +177,21 @@ def median(values: list[Any]) -> float | None:
     return round(statistics.median(numbers), 2) if numbers else None
 
 
-def summary_stats(stats: ProfileStats, summary: dict[str, Any]) -> None:
-    tests = summary.get("tests", [])
-    aggregates = [t.get("aggregate") or {} for t in tests]
-    stats.status = summary.get("status")
-    stats.tests = {k: int(v) for k, v in (summary.get("totals") or {}).items()}
+def summary_stats(stats: ProfileStats, summary: Summary) -> None:
+    tests = summary.tests
+    aggregates = [t.aggregate or {} for t in tests]
+    stats.status = summary.status
+    stats.tests = {k: int(v) for k, v in asdict(summary.totals).items()}
     stats.medians = {
         "p50": median([a.get("p50_ms") for a in aggregates]),
         "p95": median([a.get("p95_ms") for a in aggregates]),
         "rps": median([a.get("rps") for a in aggregates]),
     }
     stats.total_requests = sum(
-        int(r.get("requests") or 0) for t in tests for r in t.get("rounds", [])
+        int(r.get("requests") or 0) for t in tests for r in t.rounds
     )
-    stats.load = load_text(summary.get("settings") or {})
-    roles = (summary.get("resources") or {}).get("roles") or {}
+    stats.load = load_text(summary.settings)
+    roles = (summary.resources or {}).get("roles") or {}
     stats.cpu = {
         role: (roles[role].get("cpu_percent_mean"), roles[role].get("cpu_percent_max"))
         for role in CPU_ROLES
@@ -196,12 +199,12 @@ def summary_stats(stats: ProfileStats, summary: dict[str, Any]) -> None:
     }
 
 
-def compared_text(comparison: dict[str, Any] | None) -> str:
+def compared_text(comparison: Comparison | None) -> str:
     if comparison is None:
         return "not compared"
-    if not comparison.get("baseline"):
+    if not comparison.baseline:
         return "no baseline yet (failures and SLOs only; a first clean run becomes the baseline)"
-    return "against " + Path(str(comparison["baseline"].get("source"))).name
+    return "against " + Path(str(comparison.baseline.get("source"))).name
 
 
 def profile_stats(
@@ -218,12 +221,12 @@ def profile_stats(
         stats.run_name = run_dir.name
         if (run_dir / "report.html").is_file():
             stats.report_link = f"{run.run_dir}/report.html"
-        summary = read_optional(run_dir / "summary.json")
-        comparison = read_optional(run_dir / "comparison.json")
+        summary = read_optional(load_summary, run_dir)
+        comparison = read_optional(load_comparison, run_dir)
     rows: list[CriticalRow] = []
     if comparison is not None:
-        stats.verdict = comparison.get("verdict")
-        counts = comparison.get("summary") or {}
+        stats.verdict = comparison.verdict
+        counts = comparison.summary
         stats.verdicts = {v: int(counts.get(v) or 0) for v in VERDICTS}
         rows += comparison_rows(run.profile, comparison)
     stats.compared = compared_text(comparison)

@@ -1,22 +1,17 @@
-"""Resource use behind a run, from RUN_DIR/resources.jsonl (written by `perfkit monitor`),
-as chart series (data only, no drawing).
-
-Each line is one JSON sample: a timestamp (`timestamp`/`ts`/`time`, epoch seconds or ISO 8601),
-per-role process stats (`gateway`, `mcp_servers`, `generator`: top level or under `processes`
-or `roles`, a dict or a list of per-process dicts, with `cpu_percent` and `rss_bytes`), `host`
-(`cpu_percent`, `mem_percent`) and DB connections (`db_connections`, or `postgres.connections`).
-Read defensively: a missing key leaves a gap, an unreadable line is skipped and counted, and
-nothing is ever made up.
+"""Resource use behind a run, as chart series (data only, no drawing), from the samples of
+`perfkit monitor` (loaded by perfkit.monitor.sampler, which owns resources.jsonl): per role
+(gateway, mcp_servers, generator) CPU and resident memory, the host's CPU and memory, and
+PostgreSQL connections. A value a sample lacks leaves a gap; nothing is ever made up.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from perfkit.monitor.sampler import load_samples
 
 MAX_RESOURCE_POINTS = 400  # longer series are thinned by striding
 ROLES = ("gateway", "mcp_servers", "generator")
@@ -40,21 +35,6 @@ class Resources:
     extra: list[ResourceSeries] = field(default_factory=list)  # one small chart each
 
 
-def _timestamp(sample: dict[str, Any]) -> float | None:
-    for key in ("timestamp", "ts", "time", "t", "at"):
-        value = sample.get(key)
-        if isinstance(value, bool) or value is None:
-            continue
-        if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return datetime.fromisoformat(value).timestamp()
-            except ValueError:
-                continue
-    return None
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -62,65 +42,24 @@ def _number(value: Any) -> float | None:
 
 
 def _role_stats(sample: dict[str, Any], role: str) -> dict[str, Any] | None:
-    """A role's stats: top level, or under processes/roles; a list of processes is summed."""
-    for holder in (sample, sample.get("processes"), sample.get("roles")):
-        if isinstance(holder, dict) and role in holder:
-            value = holder[role]
-            if isinstance(value, list):
-                items = [v for v in value if isinstance(v, dict)]
-                return {k: _sum(items, k) for k in ("cpu_percent", "rss_bytes")}
-            return value if isinstance(value, dict) else None
-    return None
-
-
-def _sum(items: list[dict[str, Any]], key: str) -> float | None:
-    values = [_number(item.get(key)) for item in items]
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None
+    stats = sample["processes"].get(role)
+    return stats if isinstance(stats, dict) else None
 
 
 def _db_connections(sample: dict[str, Any]) -> float | None:
-    direct = _number(sample.get("db_connections"))
-    if direct is not None:
-        return direct
-    for key in ("postgres", "db", "database"):
-        block = sample.get(key)
-        if isinstance(block, dict):
-            value = _number(block.get("connections"))
-            if value is not None:
-                return value
-    return None
-
-
-def read_samples(path: Path) -> tuple[list[tuple[float, dict[str, Any]]], int]:
-    """(timestamp, sample) pairs in time order, and how many lines could not be used."""
-    samples, skipped = [], 0
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if not line.strip():
-            continue
-        try:
-            sample = json.loads(line)
-        except json.JSONDecodeError:
-            skipped += 1
-            continue
-        stamp = _timestamp(sample) if isinstance(sample, dict) else None
-        if stamp is None:
-            skipped += 1
-            continue
-        samples.append((stamp, sample))
-    samples.sort(key=lambda pair: pair[0])
-    return samples, skipped
+    postgres = sample.get("postgres")
+    return _number(postgres.get("connections")) if isinstance(postgres, dict) else None
 
 
 def _series(
-    samples: list[tuple[float, dict[str, Any]]], label: str, unit: str, pick: Any
+    samples: list[dict[str, Any]], label: str, unit: str, pick: Any
 ) -> ResourceSeries | None:
-    start = samples[0][0]
+    start = float(samples[0]["t"])
     times, values = [], []
-    for stamp, sample in samples:
+    for sample in samples:
         value = pick(sample)
         if value is not None:
-            times.append(round(stamp - start, 3))
+            times.append(round(float(sample["t"]) - start, 3))
             values.append(round(value, 3))
     step = max(1, math.ceil(len(values) / MAX_RESOURCE_POINTS))
     if not values:
@@ -137,26 +76,19 @@ def _role_value(role: str, key: str, scale: float = 1.0) -> Any:
     return pick
 
 
-def _host_value(*keys: str) -> Any:
+def _host_value(key: str) -> Any:
     def pick(sample: dict[str, Any]) -> float | None:
-        host = sample.get("host")
-        if not isinstance(host, dict):
-            return None
-        for key in keys:
-            value = _number(host.get(key))
-            if value is not None:
-                return value
-        return None
+        return _number(sample["host"].get(key))
 
     return pick
 
 
 def resources(run_dir: Path) -> Resources | None:
-    """The run's resource samples as chart series; None when resources.jsonl is absent."""
-    path = run_dir / "resources.jsonl"
-    if not path.is_file():
+    """The run's resource samples as chart series; None when the run recorded none."""
+    loaded = load_samples(run_dir)
+    if loaded is None:
         return None
-    samples, skipped = read_samples(path)
+    samples, skipped = loaded
     if not samples:
         return Resources(0, skipped, 0.0)
     mib = 1.0 / (1024 * 1024)
@@ -165,7 +97,7 @@ def resources(run_dir: Path) -> Resources | None:
     memory = [
         _series(samples, r, "MiB", _role_value(r, "rss_bytes", mib)) for r in ROLES
     ]
-    host_mem = _host_value("mem_percent", "memory_percent")
+    host_mem = _host_value("mem_percent")
     extra = [
         _series(samples, "host memory", "%", host_mem),
         _series(samples, "DB connections", "connections", _db_connections),
@@ -173,7 +105,7 @@ def resources(run_dir: Path) -> Resources | None:
     return Resources(
         samples=len(samples),
         skipped_lines=skipped,
-        duration_s=round(samples[-1][0] - samples[0][0], 3),
+        duration_s=round(float(samples[-1]["t"]) - float(samples[0]["t"]), 3),
         cpu=[s for s in cpu if s],
         memory=[s for s in memory if s],
         extra=[s for s in extra if s],

@@ -1,17 +1,25 @@
 """What the HTML report shows, built from a run folder as plain dataclasses (no HTML here).
 
-Inputs: summary.json (required), comparison.json (optional, `perfkit compare`), the raw hey
-CSVs (perfkit.report.series) and resources.jsonl (optional). Rendering: perfkit.report.run_page.
+Inputs, each through its owner's loader: the summary (perfkit.results.summary, required), the
+comparison (perfkit.compare.model, when the run was compared), the raw hey CSVs
+(perfkit.report.series) and the resource samples (perfkit.report.resources). Rendering:
+perfkit.report.run_page.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from perfkit.exitcodes import ExitCode, KitError
+from perfkit.compare.model import (
+    COMPARISON_FILE,
+    Comparison,
+    MetricResult,
+    TestComparison,
+    load_comparison,
+)
+from perfkit.monitor.sampler import RESOURCES_FILE
 from perfkit.report.attention import (
     Attention,
     Banner,
@@ -27,6 +35,8 @@ from perfkit.report.series import (
     load_rounds,
     throughput,
 )
+from perfkit.results.run import RUN_FILE
+from perfkit.results.summary import SUMMARY_FILE, Summary, TestResult, load_summary
 
 TABLE_METRICS = ("p50", "p95", "p99", "rps", "error_rate")
 OVERLAY_METRICS = ("p50", "p95", "p99", "rps")
@@ -102,78 +112,55 @@ class Report:
     files: list[str] = field(default_factory=list)  # run files to link to
 
 
-def load_json(path: Path, what: str) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KitError(
-            f"{path}: {what} not found (run `perfkit summarize {path.parent}` first)",
-            ExitCode.USAGE,
-        ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise KitError(f"{path}: {what} is not JSON ({exc})", ExitCode.USAGE) from None
-    if not isinstance(data, dict):
-        raise KitError(f"{path}: {what} is not a JSON object", ExitCode.USAGE)
-    return data
-
-
-def load_comparison(run_dir: Path) -> dict[str, Any] | None:
-    path = run_dir / "comparison.json"
-    return load_json(path, "comparison.json") if path.is_file() else None
-
-
-def _change(m: dict[str, Any]) -> Change:
-    ci = m.get("ci_pct")
+def _change(m: MetricResult) -> Change:
+    ci = m.ci_pct
     return Change(
-        base_median=m.get("base_median"),
-        cand_median=m.get("cand_median"),
-        change_pct=m.get("change_pct"),
+        base_median=m.base_median,
+        cand_median=m.cand_median,
+        change_pct=m.change_pct,
         ci_pct=(float(ci[0]), float(ci[1])) if ci else None,
-        ci_level=m.get("ci_level"),
-        verdict=str(m.get("verdict")),
-        note=m.get("note"),
+        ci_level=m.ci_level,
+        verdict=m.verdict,
+        note=m.note,
     )
 
 
-def test_row(test: dict[str, Any], compared: dict[str, Any] | None) -> TestRow:
-    agg = test.get("aggregate") or {}
+def test_row(test: TestResult, compared: TestComparison | None) -> TestRow:
+    agg = test.aggregate or {}
     values = {m: agg.get(f"{m}_ms") for m in ("p50", "p95", "p99")}
     values["rps"] = agg.get("rps")
-    values["error_rate"] = test.get("error_rate")
-    metrics = (compared or {}).get("metrics", {})
-    scenario = str(test.get("scenario", ""))
+    values["error_rate"] = test.error_rate
+    metrics = compared.metrics if compared else {}
     return TestRow(
-        id=test["id"],
-        name=test["id"].removeprefix(f"{scenario}/"),
-        method=str(test.get("method", "")),
-        path=str(test.get("path", "")),
-        concurrency=int(test.get("concurrency") or 0),
-        status=str(test.get("status")),
-        reason=test.get("reason"),
+        id=test.id,
+        name=test.name,
+        method=test.method,
+        path=test.path,
+        concurrency=test.concurrency,
+        status=test.status,
+        reason=test.reason,
         rounds=int(agg.get("rounds") or 0),
         values=values,
-        verdict=compared.get("verdict") if compared else None,
+        verdict=compared.verdict if compared else None,
         changes={m: _change(metrics[m]) for m in TABLE_METRICS if m in metrics},
     )
 
 
-def scenarios(
-    summary: dict[str, Any], by_id: dict[str, dict[str, Any]]
-) -> list[Scenario]:
+def scenarios(summary: Summary, comparison: Comparison | None) -> list[Scenario]:
     """Tests grouped by scenario, in the run's order."""
     groups: dict[str, list[TestRow]] = {}
-    for test in summary.get("tests", []):
-        row = test_row(test, by_id.get(test["id"]))
-        groups.setdefault(str(test.get("scenario", "")), []).append(row)
+    for test in summary.tests:
+        row = test_row(test, comparison.test(test.id) if comparison else None)
+        groups.setdefault(test.scenario, []).append(row)
     return [Scenario(name, rows) for name, rows in groups.items()]
 
 
 def test_detail(
-    run_dir: Path, test: dict[str, Any], compared: dict[str, Any] | None
+    run_dir: Path, test: TestResult, compared: TestComparison | None
 ) -> TestDetail:
-    rounds = test.get("rounds", [])
-    complete = [int(r["index"]) for r in rounds if r.get("complete", True)]
-    frames = load_rounds(run_dir / "raw" / test["id"], complete)
+    rounds = test.rounds
+    complete = [int(r["index"]) for r in test.complete_rounds()]
+    frames = load_rounds(run_dir / "raw" / test.id, complete)
     codes: dict[str, int] = {}
     non_2xx, transport = 0, 0
     transport_known = True
@@ -186,16 +173,16 @@ def test_detail(
             transport_known = False
         else:
             transport += int(errors["transport"])
-    metrics = (compared or {}).get("metrics", {})
+    metrics = compared.metrics if compared else {}
     baseline = {
-        m: float(metrics[m]["base_median"])
+        m: float(median)
         for m in OVERLAY_METRICS
-        if metrics.get(m, {}).get("base_median") is not None
+        if m in metrics and (median := metrics[m].base_median) is not None
     }
     return TestDetail(
-        id=test["id"],
-        status=str(test.get("status")),
-        reason=test.get("reason"),
+        id=test.id,
+        status=test.status,
+        reason=test.reason,
         latency=latency_data(frames),
         throughput=throughput(frames),
         baseline=baseline,
@@ -204,14 +191,14 @@ def test_detail(
             "non_2xx": non_2xx,
             "transport": transport if transport_known else None,
         },
-        components=[c["id"] for c in test.get("components") or []],
+        components=[c.id for c in test.components or []],
     )
 
 
-def system_info(summary: dict[str, Any]) -> dict[str, Any]:
-    env = summary.get("environment", {})
-    settings = summary.get("settings", {})
-    gateway = (summary.get("target") or {}).get("gateway_settings") or {}
+def system_info(summary: Summary) -> dict[str, Any]:
+    env = summary.environment
+    settings = summary.settings
+    gateway = summary.target.get("gateway_settings") or {}
     memory = env.get("memory_total_bytes")
     return {
         "CPU model": env.get("cpu_model"),
@@ -231,43 +218,40 @@ def system_info(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def configuration(summary: dict[str, Any]) -> dict[str, Any]:
-    target = summary.get("target") or {}
+def configuration(summary: Summary) -> dict[str, Any]:
+    target = summary.target
     return {
-        "profile": summary.get("profile"),
-        "status": summary.get("status"),
-        "started at": summary.get("started_at"),
-        "finished at": summary.get("finished_at"),
+        "profile": summary.profile,
+        "status": summary.status,
+        "started at": summary.started_at,
+        "finished at": summary.finished_at,
         "target URL": target.get("url"),
         "gateway version": target.get("gateway_version"),
     }
 
 
 def build_report(run_dir: Path) -> Report:
-    summary = load_json(run_dir / "summary.json", "summary.json")
+    summary = load_summary(run_dir)
     comparison = load_comparison(run_dir)
-    by_id = {t["id"]: t for t in (comparison or {}).get("tests", [])}
-    baseline = (comparison or {}).get("baseline") or {}
-    files = ["summary.json", "comparison.json", "run.json", "resources.jsonl"]
+    baseline = (comparison.baseline if comparison else None) or {}
+    files = [SUMMARY_FILE, COMPARISON_FILE, RUN_FILE, RESOURCES_FILE]
     return Report(
         run_dir=str(run_dir),
-        title=f"{summary.get('profile', 'run')} run {run_dir.name}",
+        title=f"{summary.profile or 'run'} run {run_dir.name}",
         banner=banner(summary, comparison),
         attention=attention(summary, comparison),
         configuration=configuration(summary),
-        settings=dict(summary.get("settings") or {}),
-        gateway_settings=dict(
-            (summary.get("target") or {}).get("gateway_settings") or {}
-        ),
+        settings=summary.settings,
+        gateway_settings=dict(summary.target.get("gateway_settings") or {}),
         system=system_info(summary),
-        scenarios=scenarios(summary, by_id),
+        scenarios=scenarios(summary, comparison),
         details=[
-            test_detail(run_dir, t, by_id.get(t["id"]))
-            for t in summary.get("tests", [])
+            test_detail(run_dir, t, comparison.test(t.id) if comparison else None)
+            for t in summary.tests
         ],
         resources=resources(run_dir),
         warnings=measurement_warnings(summary, comparison),
-        has_comparison=bool(by_id),
+        has_comparison=bool(comparison and comparison.tests),
         baseline_source=baseline.get("source"),
         files=[name for name in files if (run_dir / name).is_file()],
     )

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from perfkit.clock import iso_utc
 from perfkit.exitcodes import ExitCode, KitError
 
 CSV_COLUMNS = (
@@ -26,12 +26,6 @@ CSV_COLUMNS = (
 PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 _ROUND_NAME = re.compile(r"^round-(\d+)$")
 _SIGNALLED = re.compile(r"^Command terminated by signal (\d+)")
-
-
-def iso_utc(epoch: float) -> str:
-    """ISO 8601 UTC with milliseconds, e.g. 2026-11-21T11:42:11.868Z."""
-    stamp = datetime.fromtimestamp(epoch, tz=UTC)
-    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,12 @@ import shutil
 import socket
 import subprocess
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psutil  # type: ignore[import-untyped]  # no types-psutil in the venv
 
+from perfkit.clock import now_iso
 from perfkit.config import (
     PARSERS,
     RUN_JSON_KEYS,
@@ -199,10 +199,6 @@ def read_settings(path: Path) -> dict[str, Any]:
     return dict(values)
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
 def build_run_info(args: argparse.Namespace) -> RunInfo:
     values = read_settings(args.settings_json)
     settings = run_json_settings(values)
@@ -212,7 +208,7 @@ def build_run_info(args: argparse.Namespace) -> RunInfo:
     return RunInfo(
         schema_version=SCHEMA_VERSION,
         profile=args.profile,
-        started_at=utc_now(),
+        started_at=now_iso(),
         target=build_target(args),
         environment=collect_fingerprint(args.kit_root, str(hey_bin)),
         settings=settings,

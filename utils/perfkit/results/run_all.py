@@ -17,9 +17,10 @@ from typing import Any
 
 from perfkit.atomic import write_json_atomic
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.report.run_data import load_json
+from perfkit.jsonfile import load_versioned, malformed
 
 SCHEMA_VERSION = 1
+READABLE_VERSIONS = (1,)
 RUNS_FILE = "runs.json"
 
 
@@ -80,16 +81,14 @@ def profile_run(all_dir: Path, values: list[str]) -> ProfileRun:
 
 def read_runs(all_dir: Path) -> AllRuns:
     """runs.json of ALL_DIR; an unknown schema version is refused."""
-    data = load_json(all_dir / RUNS_FILE, RUNS_FILE)
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise KitError(
-            f"{all_dir / RUNS_FILE}: schema_version {data.get('schema_version')!r} unknown"
-            f" (have: {SCHEMA_VERSION})",
-            ExitCode.USAGE,
-        )
+    path = all_dir / RUNS_FILE
+    data = load_versioned(path, RUNS_FILE, READABLE_VERSIONS, "run-all.sh writes it")
     data.pop("schema_version")
-    runs = [ProfileRun(**r) for r in data.pop("runs")]
-    return AllRuns(**data, runs=runs)
+    try:
+        runs = [ProfileRun(**r) for r in data.pop("runs")]
+        return AllRuns(**data, runs=runs)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise malformed(path, RUNS_FILE, exc) from None
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -10,12 +10,13 @@ Schema versions of summary.json:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.jsonfile import check_version, malformed, read_object
+from perfkit.jsonfile import UnknownVersion, check_version, malformed, read_object
 
 SUMMARY_FILE = "summary.json"
 SCHEMA_VERSION = 1
@@ -192,8 +193,14 @@ def load_summary(run_dir: Path) -> Summary:
     if not run_dir.is_dir():
         raise KitError(f"run folder '{run_dir}' not found", ExitCode.USAGE)
     path = summary_path(run_dir)
-    hint = f"summarize the run first: perfkit summarize {run_dir}"
-    return parse_summary(path, read_object(path, SUMMARY_FILE, hint))
+    rebuild = f"perfkit summarize {run_dir}"
+    data = read_object(
+        path,
+        SUMMARY_FILE,
+        missing_hint=f"summarize the run first: {rebuild}",
+        fix=f"rebuild it from the run's raw files: {rebuild}",
+    )
+    return parse_summary(path, data)
 
 
 def check_overwrite(run_dir: Path, force: bool) -> None:
@@ -210,3 +217,22 @@ def check_overwrite(run_dir: Path, force: bool) -> None:
             f"{path} already holds a complete summary (pass --force to rebuild it)",
             ExitCode.USAGE,
         )
+
+
+def scan_summaries(
+    results: Path, warn: Callable[[str], None]
+) -> Iterator[tuple[Path, Summary]]:
+    """(run folder, summary) of every run folder under RESULTS, in name order (which is time
+    order), not through symlinks such as results/latest. A corrupt or malformed summary.json
+    is skipped with a warning; one of a schema version this kit does not read is refused."""
+    for path in sorted(results.glob(f"*/{SUMMARY_FILE}")):
+        if path.parent.is_symlink():
+            continue
+        try:
+            summary = parse_summary(path, read_object(path, SUMMARY_FILE))
+        except UnknownVersion:
+            raise
+        except KitError as exc:
+            warn(f"skipping {path}: {exc}")
+            continue
+        yield path.parent, summary

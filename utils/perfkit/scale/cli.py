@@ -19,6 +19,7 @@ import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from perfkit.clock import now_iso
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.scale.points import (
     DATABASES,
@@ -27,7 +28,6 @@ from perfkit.scale.points import (
     Advanced,
     Point,
     load,
-    now,
     save,
 )
 
@@ -88,7 +88,7 @@ def init(args: argparse.Namespace) -> int:
         p95_slo_ms=float(args.p95_slo_ms),
         pool_size=args.pool_size,
         max_overflow=args.max_overflow,
-        started_at=now(),
+        started_at=now_iso(),
     )
     save(args.adv_dir, advanced)
     return int(ExitCode.OK)
@@ -126,7 +126,7 @@ def add_point(args: argparse.Namespace) -> int:
             ExitCode.USAGE,
         )
     point = Point(
-        args.database, args.servers, relative_run(args.run), args.exit_code, now()
+        args.database, args.servers, relative_run(args.run), args.exit_code, now_iso()
     )
     if point.run is not None and not (args.adv_dir / point.run).is_dir():
         print(

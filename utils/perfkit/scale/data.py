@@ -6,18 +6,23 @@ SQLite per server count. The sweep is perfkit.scale.sweep; rendering perfkit.sca
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from perfkit.atomic import write_json_atomic
 from perfkit.compare.verdict import mann_whitney
-from perfkit.exitcodes import ExitCode, KitError
+from perfkit.results.summary import Summary, TestResult, has_summary, load_summary
 from perfkit.scale.points import Advanced, Point
 from perfkit.scale.sweep import Sweep, sweeps
 
+# This module owns scalability.json (written by `perfkit advanced report`, read by no one in
+# the kit: it is the computed data for other tools). Schema versions of scalability.json:
+#   1 - adv_dir, settings, scalability (per database: rows), comparison, sweeps, warnings,
+#       generated_at
+DATA_FILE = "scalability.json"
 SCHEMA_VERSION = 1
 SCALE_TEST = "scale/spread"
 SERVER_NAME = "bench-time-{}"  # the benchmark MCP servers the scale workload calls
@@ -128,25 +133,8 @@ class AdvancedReport:
         return {"schema_version": SCHEMA_VERSION, **asdict(self)}
 
 
-def read_summary(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise KitError(
-            f"{path}: unreadable ({exc}); re-create it with `perfkit summarize {path.parent}`",
-            ExitCode.USAGE,
-        ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
-        raise KitError(
-            f"{path}: not a summary.json (no tests list); re-create it with "
-            f"`perfkit summarize {path.parent}`",
-            ExitCode.USAGE,
-        )
-    return data
-
-
-def load_point(adv_dir: Path, point: Point) -> tuple[ScaleRow, dict[str, Any] | None]:
-    """The point's row without figures yet, and its summary.json (None when it has none)."""
+def load_point(adv_dir: Path, point: Point) -> tuple[ScaleRow, Summary | None]:
+    """The point's row without figures yet, and its summary (None when it has none)."""
     row = ScaleRow(point.servers, point.run, point.exit_code, "measured", None, None)
     failed = point.exit_code != 0
     if point.run is None:
@@ -154,44 +142,40 @@ def load_point(adv_dir: Path, point: Point) -> tuple[ScaleRow, dict[str, Any] | 
         row.problem = f"the run left no folder ({exit_text(point.exit_code)})"
         return row, None
     run_dir = adv_dir / point.run
-    if not (run_dir / "summary.json").is_file():
-        where = "not found" if not run_dir.is_dir() else "has no summary.json"
+    if not has_summary(run_dir):
+        where = "not found" if not run_dir.is_dir() else "has no summary"
         row.state = "failed" if failed else "missing"
         row.problem = f"run folder {point.run} {where} ({exit_text(point.exit_code)})"
         return row, None
     if (run_dir / "report.html").is_file():
         row.report = f"{point.run}/report.html"
-    return row, read_summary(run_dir / "summary.json")
+    return row, load_summary(run_dir)
 
 
-def find_test(summary: dict[str, Any], test_id: str) -> dict[str, Any] | None:
-    return next((t for t in summary["tests"] if t.get("id") == test_id), None)
-
-
-def rounds_rps(test: dict[str, Any]) -> list[float]:
+def rounds_rps(test: TestResult) -> list[float]:
     return [
         float(r["rps"])
-        for r in test.get("rounds") or []
-        if isinstance(r.get("rps"), int | float) and r.get("complete", True)
+        for r in test.complete_rounds()
+        if isinstance(r.get("rps"), int | float)
     ]
 
 
-def tool_call_rps(test: dict[str, Any]) -> float | None:
+def tool_call_rps(test: TestResult) -> float | None:
     """req/s of the group's tool calls alone (its call_* components): summed per round, the
     median over rounds. The group's own req/s mixes in lists, a prompt and health, and the
     share of tool calls in that mix grows with the server count."""
     per_round: dict[int, list[float]] = {}
-    calls = [c for c in test.get("components") or [] if "/call_" in str(c.get("id"))]
+    calls = [c for c in test.components or [] if "/call_" in c.id]
     for component in calls:
-        for r in component.get("rounds") or []:
+        for r in component.rounds:
             if isinstance(r.get("rps"), int | float) and r.get("complete", True):
                 per_round.setdefault(int(r["index"]), []).append(float(r["rps"]))
     sums = [sum(v) for v in per_round.values() if len(v) == len(calls)]
     return round(statistics.median(sums), 2) if sums else None
 
 
-def test_resources(test: dict[str, Any]) -> Resources:
-    res = test.get("resources") or {}
+def test_resources(test: TestResult) -> Resources:
+    res = test.resources or {}
     roles = res.get("roles") or {}
     gateway, generator = roles.get("gateway") or {}, roles.get("generator") or {}
     pg = res.get("postgres_connections_max")
@@ -216,8 +200,8 @@ def coverage_text(n: int, zero: list[str], errors: dict[str, str]) -> str:
     return f"tool calls did NOT reach every one of the {n} servers: {'; '.join(parts)}"
 
 
-def coverage(summary: dict[str, Any], n: int) -> Coverage:
-    servers = summary.get("servers")
+def coverage(summary: Summary, n: int) -> Coverage:
+    servers = summary.servers
     names = [SERVER_NAME.format(i) for i in range(1, n + 1)]
     if not isinstance(servers, dict):
         text = "per-server tool calls not recorded (no servers-before/after.json)"
@@ -246,21 +230,21 @@ def coverage(summary: dict[str, Any], n: int) -> Coverage:
     )
 
 
-def fill_row(row: ScaleRow, summary: dict[str, Any]) -> None:
+def fill_row(row: ScaleRow, summary: Summary) -> None:
     row.coverage = coverage(summary, row.servers)
-    test = find_test(summary, SCALE_TEST)
+    test = summary.test(SCALE_TEST)
     if test is None:
         row.state = "failed"
-        row.problem = f"no {SCALE_TEST} test in {row.run}/summary.json"
+        row.problem = f"no {SCALE_TEST} test in the summary of {row.run}"
         return
-    agg = test.get("aggregate") or {}
-    row.concurrency = test.get("concurrency")
+    agg = test.aggregate or {}
+    row.concurrency = test.concurrency
     row.rps = agg.get("rps")
     row.p50_ms = agg.get("p50_ms")
     row.p95_ms = agg.get("p95_ms")
-    row.error_rate = test.get("error_rate")
-    row.status = test.get("status")
-    row.reason = test.get("reason")
+    row.error_rate = test.error_rate
+    row.status = test.status
+    row.reason = test.reason
     row.rounds_rps = rounds_rps(test)
     row.tool_rps = tool_call_rps(test)
     row.resources = test_resources(test)
@@ -268,7 +252,7 @@ def fill_row(row: ScaleRow, summary: dict[str, Any]) -> None:
         row.state = "failed"
         row.problem = f"{SCALE_TEST} has no throughput ({row.status}: {row.reason})"
     elif row.exit_code:
-        partial = " (a partial run)" if summary.get("status") == "partial" else ""
+        partial = " (a partial run)" if summary.status == "partial" else ""
         row.problem = f"the run ended with {exit_text(row.exit_code)}{partial}"
 
 
@@ -294,7 +278,7 @@ def add_scaling(rows: list[ScaleRow]) -> int | None:
 
 def scalability(
     adv_dir: Path, advanced: Advanced, database: str
-) -> tuple[Scalability, dict[int, dict[str, Any]]]:
+) -> tuple[Scalability, dict[int, Summary]]:
     """The database's rows, one per server count asked for or recorded; and the summaries."""
     points = {p.servers: p for p in advanced.points if p.database == database}
     rows, summaries = [], {}
@@ -368,13 +352,11 @@ def compare(by_db: dict[str, Scalability]) -> list[DbComparison]:
     return result
 
 
-def database_warnings(database: str, summaries: dict[int, dict[str, Any]]) -> list[str]:
+def database_warnings(database: str, summaries: dict[int, Summary]) -> list[str]:
     """A run whose gateway reported another database than the point says."""
     found = []
     for n, summary in summaries.items():
-        reported = ((summary.get("target") or {}).get("gateway_settings") or {}).get(
-            "database"
-        )
+        reported = (summary.target.get("gateway_settings") or {}).get("database")
         if reported and reported != database:
             found.append(
                 f"{database}, {n} server(s): the gateway reported database {reported!r}"
@@ -404,3 +386,9 @@ def build(adv_dir: Path, advanced: Advanced) -> AdvancedReport:
         sweeps=sweeps(advanced, summaries),
         warnings=warnings,
     )
+
+
+def write_scalability(adv_dir: Path, report: AdvancedReport) -> Path:
+    path = adv_dir / DATA_FILE
+    write_json_atomic(path, report.to_dict())
+    return path

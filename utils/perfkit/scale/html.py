@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from perfkit.atomic import write_json_atomic, write_text_atomic
-from perfkit.scale.data import AdvancedReport, build
+from perfkit.atomic import write_text_atomic
+from perfkit.scale.data import AdvancedReport, build, write_scalability
 from perfkit.scale.points import Advanced
 
-DATA_FILE = "scalability.json"
 REPORT_FILE = "report.html"
 
 
@@ -96,13 +95,13 @@ def write_report(adv_dir: Path, advanced: Advanced, want_open: bool) -> int:
     report = build(adv_dir, advanced)
     report.generated_at = datetime.now(UTC).isoformat(timespec="seconds")
     html = render(report)
-    write_json_atomic(adv_dir / DATA_FILE, report.to_dict())
+    data_file = write_scalability(adv_dir, report)
     output = adv_dir / REPORT_FILE
     write_text_atomic(output, html)
     print(render_text(report))
     print(
         f"perfkit advanced: {output} ({len(html.encode()) / 1024:.0f} KiB, "
-        f"{time.monotonic() - started:.1f} s), data in {adv_dir / DATA_FILE}",
+        f"{time.monotonic() - started:.1f} s), data in {data_file}",
         file=sys.stderr,
     )
     deliver(output, want_open, "perfkit advanced", announce=False)

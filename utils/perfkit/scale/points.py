@@ -8,16 +8,16 @@ Schema versions of advanced.json:
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from perfkit.atomic import write_json_atomic
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.jsonfile import check_version, read_object
 
 SCHEMA_VERSION = 1
+READABLE_VERSIONS = (1,)
 POINTS_FILE = "advanced.json"
 DATABASES = ("sqlite", "postgresql")
 MODES = ("local", "docker")
@@ -56,10 +56,6 @@ class Advanced:
         return self.pool_size + self.max_overflow
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _bad(path: Path, problem: str) -> KitError:
     return KitError(
         f"{path}: {problem} (fix or remove the file; `perfkit advanced init` writes a new one)",
@@ -89,24 +85,10 @@ def _point(path: Path, n: int, raw: Any) -> Point:
 def load(adv_dir: Path) -> Advanced:
     """advanced.json read and checked: a missing, corrupt or unknown-version file is refused."""
     path = adv_dir / POINTS_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KitError(
-            f"{path} not found (is {adv_dir} a run-advanced.sh results folder? "
-            "`perfkit advanced init` creates it)",
-            ExitCode.USAGE,
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise _bad(path, f"unreadable or not JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise _bad(path, "not a JSON object")
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise _bad(
-            path,
-            f"schema_version {data.get('schema_version')!r} is not {SCHEMA_VERSION} "
-            "(written by another version of the kit)",
-        )
+    fix = "fix or remove the file; `perfkit advanced init` writes a new one"
+    hint = f"is {adv_dir} a run-advanced.sh results folder? `perfkit advanced init` creates it"
+    data = read_object(path, POINTS_FILE, hint, fix)
+    check_version(path, data, READABLE_VERSIONS, fix)
     try:
         advanced = Advanced(
             profile=str(data["profile"]),

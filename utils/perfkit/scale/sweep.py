@@ -8,7 +8,9 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from perfkit.results.summary import Summary, TestResult
 
 if TYPE_CHECKING:
     from perfkit.scale.points import Advanced
@@ -54,21 +56,17 @@ def clients(n: int) -> str:
     return f"{n} client" if n == 1 else f"{n} clients"
 
 
-def sweep_row(level: int, test: dict[str, Any] | None, slo_ms: float) -> SweepRow:
+def sweep_row(level: int, test: TestResult | None, slo_ms: float) -> SweepRow:
     if test is None:
         nothing = dict.fromkeys(("concurrency", "rps", "p50_ms", "p95_ms", "p99_ms"))
         return SweepRow(level, **nothing, error_rate=None, status="not measured", rounds=0,
                         gateway_connections=None, meets_slo=False)  # fmt: skip
-    agg = test.get("aggregate") or {}
-    pg = (test.get("resources") or {}).get("postgres_connections_max")
-    status, p95, errors = (
-        str(test.get("status")),
-        agg.get("p95_ms"),
-        test.get("error_rate"),
-    )
+    agg = test.aggregate or {}
+    pg = (test.resources or {}).get("postgres_connections_max")
+    status, p95, errors = test.status, agg.get("p95_ms"), test.error_rate
     return SweepRow(
         level=level,
-        concurrency=test.get("concurrency"),
+        concurrency=test.concurrency,
         rps=agg.get("rps"),
         p50_ms=agg.get("p50_ms"),
         p95_ms=p95,
@@ -128,17 +126,17 @@ def plateau(rows: list[SweepRow]) -> tuple[int | None, str]:
     return None, "no plateau: req/s grew by 5% or more at every level"
 
 
-def sweep_tests(summary: dict[str, Any]) -> dict[int, dict[str, Any]]:
+def sweep_tests(summary: Summary) -> dict[int, TestResult]:
     found = {}
-    for test in summary.get("tests") or []:
-        match = LEVEL.match(str(test.get("id")))
+    for test in summary.tests:
+        match = LEVEL.match(test.id)
         if match:
             found[int(match.group(1))] = test
     return found
 
 
 def database_sweep(
-    advanced: Advanced, database: str, summaries: dict[int, dict[str, Any]]
+    advanced: Advanced, database: str, summaries: dict[int, Summary]
 ) -> Sweep:
     """The sweep of the largest server count whose run holds one."""
     capacity = advanced.pool_capacity if database == "postgresql" else None
@@ -165,9 +163,7 @@ def database_sweep(
     return sweep
 
 
-def sweeps(
-    advanced: Advanced, summaries: dict[str, dict[int, dict[str, Any]]]
-) -> list[Sweep]:
+def sweeps(advanced: Advanced, summaries: dict[str, dict[int, Summary]]) -> list[Sweep]:
     """One sweep per database when a sweep was asked for (or found in a run)."""
     return [
         database_sweep(advanced, db, summaries.get(db, {}))
