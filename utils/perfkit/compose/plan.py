@@ -46,8 +46,8 @@ RANGES = {
 }
 MEMORY = re.compile(r"[0-9]+(\.[0-9]+)?([bkmg]b?)?", re.IGNORECASE)
 
-# Benchmark settings every gateway gets (docs: ../shared/notes/gateway.md; the same as
-# utils/local-stack.sh's stack_write_env). Secrets and the admin login come from the env file.
+# Benchmark settings every gateway gets (the same as utils/local-stack.sh's stack_write_env;
+# README, "What runs where", says why each one). Secrets and the admin login come from the env file.
 BENCHMARK_ENV = {
     "AUTH_REQUIRED": "true",
     "MCPGATEWAY_UI_ENABLED": "false",

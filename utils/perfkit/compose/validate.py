@@ -1,7 +1,7 @@
 """Check a Compose file: the Compose Specification JSON schema, then the kit's own invariants.
 
-The schema is the public compose-spec/compose-spec schema/compose-spec.json, vendored in
-schemas/ (the same file as ../shared/compose-spec.schema.json, checked by a unit test). It
+The schema is the public compose-spec/compose-spec schema/compose-spec.json at commit
+170098ba07d9 (Apache-2.0), vendored in schemas/ unchanged (a unit test pins its digest). It
 declares JSON-schema draft-07; the validator class is chosen from the `$schema` it declares, its
 `format`s are checked and its `$ref`s resolve inside the document (a `$ref` that does not is
 reported as a broken schema, never skipped).
