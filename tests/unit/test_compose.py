@@ -97,7 +97,9 @@ def test_vendored_schema_is_the_published_one() -> None:
     """The copy in the kit is byte for byte the published schema it names (no local edits)."""
     digest = hashlib.sha256(VENDORED_SCHEMA.read_bytes()).hexdigest()
     assert digest == VENDORED_SHA256
-    assert json.loads(VENDORED_SCHEMA.read_text())["$schema"].endswith("draft-07/schema")
+    assert json.loads(VENDORED_SCHEMA.read_text())["$schema"].endswith(
+        "draft-07/schema"
+    )
 
 
 @pytest.mark.parametrize("count", [1, 10, 100])
@@ -127,7 +129,9 @@ def test_n_servers_valid_unique_ports_all_registered(
     assert {v["condition"] for v in register["depends_on"].values()} == {
         "service_healthy"
     }
-    assert main(["compose", "validate", str(path), "--schema", str(VENDORED_SCHEMA)]) == 0
+    assert (
+        main(["compose", "validate", str(path), "--schema", str(VENDORED_SCHEMA)]) == 0
+    )
 
 
 def test_every_service_has_limits_and_long_running_ones_health_checks(
