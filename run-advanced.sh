@@ -63,8 +63,10 @@ adv_parse_args() {
   adv_check_args
 }
 
+# adv_check_args: everything the flags alone decide, checked before any setup (no Python needed).
 adv_check_args() {
   local count
+  perf_check_profile "${ADV_PROFILE}"
   [[ -n "${ADV_SERVERS}" ]] ||
     perf_die "${PERF_EXIT_USAGE}" "say how many MCP servers: --servers 10, or a list to compare: --servers 1,2,5,10"
   [[ "${ADV_SERVERS}" =~ ^[0-9]+(,[0-9]+)*$ ]] ||
@@ -298,7 +300,7 @@ adv_check_ports() {
 adv_main() {
   local rc=0
   adv_parse_args "$@"
-  perf_require_venv
+  perf_ensure_setup
   perf_load_settings "${ADV_PROFILE}" "${ADV_SETS[@]}"
   perf_require_tools
   [[ "${ADV_MODE}" != docker ]] || "${PERF_KIT_ROOT}/utils/docker-stack.sh" check

@@ -72,29 +72,29 @@ all_parse_args() {
     perf_check_loopback "${ALL_URL}"
     ALL_CHILD_ARGS+=(--url "${ALL_URL}")
   fi
-  all_check_profiles
+  all_check_profile_names
 }
 
-# all_check_profiles: ALL_PROFILES from the list; each must exist, once, and its settings (with
-# the flags above) must validate. Sets ALL_RESULTS (profile -> results folder) and, from the
-# first profile, ALL_BASE_URL and ALL_MANAGE; ALL_SERVERS is the most any profile wants.
-all_check_profiles() {
-  local profile have file line base manage servers results
+# all_check_profile_names: ALL_PROFILES from the list; each must exist, once. No Python needed:
+# checked with the other flags, before any setup.
+all_check_profile_names() {
+  local profile
   local -A seen=()
   IFS=, read -ra ALL_PROFILES <<<"${ALL_PROFILES_LIST}"
   ((${#ALL_PROFILES[@]} > 0)) || perf_die "${PERF_EXIT_USAGE}" "--profiles is empty; name at least one profile (e.g. --profiles smoke)"
-  for file in "${PERF_KIT_ROOT}"/profiles/*.env; do
-    file="$(basename "${file}" .env)"
-    have="${have:+${have}, }${file}"
-  done
   for profile in "${ALL_PROFILES[@]}"; do
-    [[ -n "${profile}" && -f "${PERF_KIT_ROOT}/profiles/${profile}.env" ]] ||
-      perf_die "${PERF_EXIT_USAGE}" "profile '${profile}' not found (have: ${have})"
+    perf_check_profile "${profile}"
     [[ -z "${seen[${profile}]:-}" ]] ||
       perf_die "${PERF_EXIT_USAGE}" "profile '${profile}' is named twice in --profiles; each profile runs once"
     seen[${profile}]=1
   done
-  perf_require_venv
+}
+
+# all_check_profiles: each profile's settings (with the flags above) must validate. Sets
+# ALL_RESULTS (profile -> results folder) and, from the first profile, ALL_BASE_URL and
+# ALL_MANAGE; ALL_SERVERS is the most any profile wants.
+all_check_profiles() {
+  local profile line base manage servers results
   declare -gA ALL_RESULTS=()
   ALL_SERVERS=1
   for profile in "${ALL_PROFILES[@]}"; do
@@ -237,6 +237,8 @@ all_run_profiles() {
 
 all_main() {
   all_parse_args "$@"
+  perf_ensure_setup
+  all_check_profiles
   perf_require_tools
   ALL_RUNS=()
   ALL_CODES=()

@@ -7,16 +7,6 @@ PERF_PROG="run-configurable.sh"
 # shellcheck source=utils/bench-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/utils/bench-lib.sh"
 
-readonly -A RUN_SCENARIO_FILES=(
-  [tools]=tools-benchmark.sh
-  [resources]=resources-benchmark.sh
-  [prompts]=prompts-benchmark.sh
-  [gateway-core]=gateway-core-benchmark.sh
-  [mixed]=mixed-workload.sh
-  [scale]=scale-workload.sh
-  [sweep]=concurrency-sweep.sh
-)
-
 run_usage() {
   cat <<'EOF'
 usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline save|compare|skip]
@@ -89,9 +79,12 @@ run_parse_args() {
     esac
   done
   run_check_args
+  [[ -z "${RUN_URL}" ]] || perf_check_loopback "${RUN_URL%/}"
 }
 
+# run_check_args: everything the flags alone decide, checked before any setup (no Python needed).
 run_check_args() {
+  perf_check_profile "${RUN_PROFILE}"
   if [[ -n "${RUN_AB_BASE}${RUN_AB_CANDIDATE}" ]]; then
     [[ -n "${RUN_AB_BASE}" && -n "${RUN_AB_CANDIDATE}" ]] ||
       perf_die "${PERF_EXIT_USAGE}" "--ab-base and --ab-candidate go together (make compare-versions sets both)"
@@ -147,7 +140,7 @@ run_declare_tests() {
   fi
   IFS=, read -ra RUN_SCENARIOS <<<"${PERF_SCENARIOS}"
   for scenario in "${RUN_SCENARIOS[@]}"; do
-    file="${PERF_KIT_ROOT}/scenarios/${RUN_SCENARIO_FILES[${scenario}]}"
+    file="$(perf_scenario_script "${scenario}")" || exit "$?"
     # shellcheck source=/dev/null
     source "${file}"
     PERF_CURRENT_SCENARIO="${scenario}"
@@ -316,7 +309,7 @@ run_on_signal() {
 run_main() {
   local rc=0
   run_parse_args "$@"
-  perf_require_venv
+  perf_ensure_setup
   perf_load_settings "${RUN_PROFILE}" "${RUN_SETS[@]}"
   perf_require_tools
   RUN_AUTH_ARGS=()

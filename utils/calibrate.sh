@@ -156,6 +156,7 @@ cal_trial() {
 cal_main() {
   local kind trial base cand rc=0
   cal_parse_args "$@"
+  perf_ensure_setup
   perf_require_tools
   CAL_STARTED="$(date +%s)"
   CAL_WORK="$(mktemp -d "${TMPDIR:-/tmp}/perfkit-calibrate.XXXXXX")"

@@ -70,6 +70,8 @@ check_main() {
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
     esac
   done
+  perf_check_profile "${profile}"
+  perf_ensure_setup
   perf_require_cmd curl "install it: apt-get install -y curl"
   perf_load_settings "${profile}"
   [[ -n "${url}" ]] || url="$(perf_target_url)"

@@ -52,6 +52,8 @@ ab_main() {
   done
   [[ -n "${AB_BASE}" && -n "${AB_CANDIDATE}" ]] ||
     perf_die "${PERF_EXIT_USAGE}" "name both releases: --base VERSION --candidate VERSION (e.g. make compare-versions BASE=1.0.6 CANDIDATE=1.0.7.post20260921)"
+  perf_check_profile "${AB_PROFILE}"
+  perf_ensure_setup
   perf_load_settings "${AB_PROFILE}"
   trap ab_down EXIT
   trap 'ab_down; exit "${PERF_EXIT_INTERRUPTED}"' INT TERM

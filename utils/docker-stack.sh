@@ -54,7 +54,7 @@ docker_up() {
   local file="$1" servers="$2" database="$3" id code
   shift 3
   docker_check
-  perf_require_venv
+  perf_ensure_setup
   perf_py compose generate --servers "${servers}" --database "${database}" --output "${file}" "$@" >/dev/null
   perf_log "building and starting ${file} (the first build installs the gateway from PyPI)"
   docker compose -f "${file}" up -d --build || docker_fail "${file}" "docker compose up failed"

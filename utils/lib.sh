@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The kit's shared shell library: logging, exit codes, the Python CLI, process tracking,
-# test declaration and the hey runner. Sourced by run-configurable.sh and utils/*.sh.
+# The kit's shared shell library: messages, exit codes (and the rule combining them), arguments
+# and profiles, setup and the Python CLI, process tracking, run folders, HTTP, the target of a
+# run, settings, scenario scripts. Sourced by the three runners (through utils/bench-lib.sh for
+# run-configurable.sh) and utils/*.sh.
 # Bash drives (flags, processes, curl, hey); everything that parses or computes is perfkit.
 
 # Exit codes: mirrors utils/perfkit/exitcodes.py (tests/bats/lib.bats checks they agree).
@@ -52,7 +54,30 @@ perf_flag_value() {
   printf '%s\n' "$2"
 }
 
+# perf_check_profile NAME: exit 2 unless profiles/NAME.env exists, worded as perfkit config
+# words it. It needs no Python, so a runner checks it with its other flags, before any setup;
+# perfkit config checks the profile's contents later.
+perf_check_profile() {
+  local name="$1" file have="" LC_ALL=C # the order Python's sorted() gives
+  local pattern='^[A-Za-z0-9][A-Za-z0-9._+-]*$'
+  [[ "${name}" =~ ${pattern} && -f "${PERF_KIT_ROOT}/profiles/${name}.env" ]] && return 0
+  for file in "${PERF_KIT_ROOT}"/profiles/*.env; do
+    [[ -f "${file}" ]] || continue
+    file="$(basename "${file}" .env)"
+    have="${have:+${have}, }${file}"
+  done
+  perf_die "${PERF_EXIT_USAGE}" "profile '${name}' not found (have: ${have:-none})"
+}
+
 # --- tools ----------------------------------------------------------------------------------
+
+# perf_ensure_setup: what `make setup` does, done here when needed, so that every entry point
+# works as the first command on a fresh clone: utils/setup.sh installs the missing OS tools (as
+# root; otherwise it names the apt-get line) and the Python venv, and does nothing when both
+# are there. Call it once the arguments are checked, before anything that needs the venv.
+perf_ensure_setup() {
+  PERF_QUIET="${PERF_QUIET}" "${PERF_KIT_ROOT}/utils/setup.sh" >&2 || exit "$?"
+}
 
 # perf_py ARGS...: run the kit's Python CLI from its venv.
 perf_py() {
@@ -248,4 +273,21 @@ perf_load_settings() {
 perf_target_url() {
   local url="${GATEWAY_URL:-${PERF_BASE_URL}}"
   printf '%s\n' "${url%/}"
+}
+
+# --- scenarios ------------------------------------------------------------------------------
+
+# perf_scenario_script NAME: print the scenarios/*.sh that declares scenario NAME, the one that
+# defines the function scenario_<NAME with - as _> (perfkit.names has the scenarios' names);
+# exit 2 when no script or more than one does.
+perf_scenario_script() {
+  local name="$1" func files=()
+  [[ "${name}" =~ ^[A-Za-z0-9_-]+$ ]] || perf_die "${PERF_EXIT_USAGE}" "scenario name '${name}' may hold only letters, digits, '_' and '-'"
+  func="scenario_${name//-/_}"
+  mapfile -t files < <(grep -l -E "^${func}[[:space:]]*\(\)" "${PERF_KIT_ROOT}"/scenarios/*.sh)
+  case "${#files[@]}" in
+    1) printf '%s\n' "${files[0]}" ;;
+    0) perf_die "${PERF_EXIT_USAGE}" "scenario '${name}' has no script: no scenarios/*.sh defines ${func}()" ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "scenario '${name}' is declared by ${#files[@]} scripts (${files[*]##*/}); keep one ${func}()" ;;
+  esac
 }

@@ -268,7 +268,6 @@ stack_virtual_server() {
 
 stack_up() {
   local servers="$1" port index
-  perf_require_venv
   perf_require_cmd curl "install it: apt-get install -y curl"
   port="$(stack_port)"
   mkdir -p "${STACK_DIR}" "${STACK_LOGS}"
@@ -365,6 +364,14 @@ stack_servers() {
   done
 }
 
+# stack_prepare PROFILE: the profile checked, the kit set up (as `make setup` would), the
+# settings loaded.
+stack_prepare() {
+  perf_check_profile "$1"
+  perf_ensure_setup
+  perf_load_settings "$1"
+}
+
 stack_main() {
   local action="${1:-}" servers="" profile="${PERF_PROFILE:-light}" url=""
   [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, down, status, running, pids or servers (see --help)"
@@ -379,12 +386,12 @@ stack_main() {
   done
   case "${action}" in
     up)
-      perf_load_settings "${profile}"
+      stack_prepare "${profile}"
       stack_up "${servers:-${PERF_SERVERS_COUNT}}"
       ;;
     down) stack_down ;;
     status)
-      perf_load_settings "${profile}"
+      stack_prepare "${profile}"
       stack_status
       ;;
     running) stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway ;;

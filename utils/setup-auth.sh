@@ -72,9 +72,11 @@ auth_main() {
       *) auth_usage >&2; perf_die "${PERF_EXIT_USAGE}" "unknown option '$1'" ;;
     esac
   done
-  perf_require_cmd curl "install it: apt-get install -y curl"
   [[ -z "${margin}" || "${margin}" =~ ^[0-9]+$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--min-valid '${margin}' is not a number of seconds"
+  perf_check_profile "${profile}"
+  perf_ensure_setup
+  perf_require_cmd curl "install it: apt-get install -y curl"
   perf_load_settings "${profile}"
   [[ -n "${url}" ]] || url="$(perf_target_url)"
   url="${url%/}"

@@ -40,7 +40,10 @@ setup_venv() {
   fi
   command -v python3 >/dev/null 2>&1 || perf_die "${PERF_EXIT_ENV_NOT_READY}" "python3 not found; install Python 3.11-3.13"
   perf_log "installing Python dependencies into ${PERF_VENV} (from $(basename "${requirements}"))"
-  [[ -x "${PERF_VENV}/bin/python" ]] || python3 -m venv "${PERF_VENV}"
+  [[ -x "${PERF_VENV}/bin/python" ]] || python3 -m venv "${PERF_VENV}" || {
+    rm -rf "${PERF_VENV}"
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "python3 -m venv ${PERF_VENV} failed (see above); install Python's venv module (apt-get install -y python3-venv)"
+  }
   # (this machine's pip.conf names local mirrors that lack some packages: pip warns per package)
   "${PERF_VENV}/bin/pip" install -q --disable-pip-version-check -r "${requirements}" \
     2> >(grep -v '^WARNING: Location .* is ignored' >&2) ||

@@ -90,3 +90,33 @@ setup() {
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"'x' is not an exit code"* ]]
 }
+
+@test "perf_scenario_script refuses a scenario two scripts declare" {
+  local kit="${BATS_TEST_TMPDIR}/kit"
+  mkdir -p "${kit}/utils" "${kit}/scenarios"
+  cp "${KIT}/utils/lib.sh" "${kit}/utils/"
+  printf 'scenario_x() {\n  :\n}\n' >"${kit}/scenarios/a.sh"
+  printf 'scenario_x () {\n  :\n}\n' >"${kit}/scenarios/b.sh"
+  printf 'scenario_x_y() {\n  :\n}\n' >"${kit}/scenarios/c.sh"
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  run --separate-stderr bash -c 'PERF_PROG=demo; source "$1"; perf_scenario_script x' _ "${kit}/utils/lib.sh"
+  [ "${status}" -eq 2 ]
+  [ "${stderr}" = "demo: error: scenario 'x' is declared by 2 scripts (a.sh b.sh); keep one scenario_x()" ]
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  run --separate-stderr bash -c 'source "$1"; perf_scenario_script x-y' _ "${kit}/utils/lib.sh"
+  [ "${status}" -eq 0 ]
+  [ "${output}" = "${kit}/scenarios/c.sh" ]
+}
+
+@test "perf_check_profile accepts profiles/NAME.env and names the others, as perfkit config does" {
+  perf_check_profile smoke
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  run --separate-stderr bash -c 'PERF_PROG=demo; source "$1"; perf_check_profile "$2"' _ "${KIT}/utils/lib.sh" heavvy
+  [ "${status}" -eq 2 ]
+  local expected
+  expected="$(perf_py config --kit-root "${KIT}" --profile heavvy --format shell 2>&1 >/dev/null)" || true
+  [[ "${expected}" == *"profile 'heavvy' not found (have: heavy, light, medium, smoke, soak, spike)"* ]]
+  [ "${stderr}" = "demo: error: profile 'heavvy' not found (have: heavy, light, medium, smoke, soak, spike)" ]
+  run perf_check_profile ../profiles/smoke
+  [ "${status}" -eq 2 ]
+}
