@@ -193,7 +193,7 @@ def summarize_kind(kind: Kind, base_ms: float, trials: list[Trial]) -> KindResul
     )
 
 
-def pct(value: float | None) -> str:
+def rate_text(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
@@ -201,8 +201,8 @@ def render(results: list[KindResult], wall_s: float, rounds: int | None) -> str:
     head = f"{'pair':<14}{'trials':>7}{'regressions':>13}{'rate':>17}{'95% CI':>12}"
     lines = [head + f"{'observed p50':>14}  verdicts"]
     for r in results:
-        rate = f"{pct(r.rate)} {'false alarm' if r.kind == 'aa' else 'detected'}"
-        ci = f"{pct(r.ci95[0])}-{pct(r.ci95[1])}" if r.ci95 else "-"
+        rate = f"{rate_text(r.rate)} {'false alarm' if r.kind == 'aa' else 'detected'}"
+        ci = f"{rate_text(r.ci95[0])}-{rate_text(r.ci95[1])}" if r.ci95 else "-"
         seen = (
             "-" if r.observed_change_pct is None else f"{r.observed_change_pct:+.1f}%"
         )

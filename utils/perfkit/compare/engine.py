@@ -31,7 +31,7 @@ from perfkit.names import JUDGED_METRICS
 from perfkit.results.samples import SampleSet, TestSamples, fingerprint_differences
 
 
-def pct(value: float | None) -> float | None:
+def as_percent(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 3)
 
 
@@ -45,7 +45,7 @@ def metric_result(
         n_cand=s.n_cand,
         base_median=s.base_median,
         cand_median=s.cand_median,
-        change_pct=pct(s.change),
+        change_pct=as_percent(s.change),
         ci_pct=[round(v * 100, 3) for v in s.ci] if shown and s.ci else None,
         ci_level=round(s.ci_level, 4) if shown and s.ci_level is not None else None,
         p_worse=s.p_worse,

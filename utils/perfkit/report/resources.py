@@ -35,7 +35,7 @@ class Resources:
     extra: list[ResourceSeries] = field(default_factory=list)  # one small chart each
 
 
-def _number(value: Any) -> float | None:
+def _finite(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
@@ -48,7 +48,7 @@ def _role_stats(sample: dict[str, Any], role: str) -> dict[str, Any] | None:
 
 def _db_connections(sample: dict[str, Any]) -> float | None:
     postgres = sample.get("postgres")
-    return _number(postgres.get("connections")) if isinstance(postgres, dict) else None
+    return _finite(postgres.get("connections")) if isinstance(postgres, dict) else None
 
 
 def _series(
@@ -70,7 +70,7 @@ def _series(
 def _role_value(role: str, key: str, scale: float = 1.0) -> Any:
     def pick(sample: dict[str, Any]) -> float | None:
         stats = _role_stats(sample, role)
-        value = _number(stats.get(key)) if stats else None
+        value = _finite(stats.get(key)) if stats else None
         return value * scale if value is not None else None
 
     return pick
@@ -78,7 +78,7 @@ def _role_value(role: str, key: str, scale: float = 1.0) -> Any:
 
 def _host_value(key: str) -> Any:
     def pick(sample: dict[str, Any]) -> float | None:
-        return _number(sample["host"].get(key))
+        return _finite(sample["host"].get(key))
 
     return pick
 

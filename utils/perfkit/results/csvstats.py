@@ -105,19 +105,19 @@ def read_time_file(path: Path) -> TimeInfo:
             values[key.strip()] = value.strip()
         elif match := _SIGNALLED.match(line.strip()):
             signal = int(match.group(1))
-    exit_code = _number(values.get("exit"), path)
+    exit_code = _time_value(values.get("exit"), path)
     if signal is not None:
         exit_code = 128 + signal
     return TimeInfo(
-        started_at=_number(values.get("started_at"), path),
-        elapsed=_number(values.get("elapsed"), path),
-        user=_number(values.get("user"), path),
-        sys=_number(values.get("sys"), path),
+        started_at=_time_value(values.get("started_at"), path),
+        elapsed=_time_value(values.get("elapsed"), path),
+        user=_time_value(values.get("user"), path),
+        sys=_time_value(values.get("sys"), path),
         exit=None if exit_code is None else int(exit_code),
     )
 
 
-def _number(text: str | None, path: Path) -> float | None:
+def _time_value(text: str | None, path: Path) -> float | None:
     if text is None or text == "":
         return None
     try:

@@ -299,7 +299,7 @@ def side(row: ScaleRow) -> Side:
     return Side(row.rps, row.p95_ms, row.rounds_rps, row.state)
 
 
-def pct(new: float | None, old: float | None) -> float | None:
+def percent_change(new: float | None, old: float | None) -> float | None:
     if new is None or old is None or old == 0:
         return None
     return round(100 * (new - old) / old, 1)
@@ -335,7 +335,7 @@ def compare(by_db: dict[str, Scalability]) -> list[DbComparison]:
     result = []
     for n in sorted(set(sq_rows) & set(pg_rows)):
         sq, pg = sq_rows[n], pg_rows[n]
-        diff = pct(pg.rps, sq.rps)
+        diff = percent_change(pg.rps, sq.rps)
         p, text, note = verdict(sq.rounds_rps, pg.rounds_rps, diff)
         if diff is None:
             broken = [
@@ -346,7 +346,14 @@ def compare(by_db: dict[str, Scalability]) -> list[DbComparison]:
             text = "not comparable: " + ", ".join(broken)
         result.append(
             DbComparison(
-                n, side(sq), side(pg), diff, pct(pg.p95_ms, sq.p95_ms), p, text, note
+                n,
+                side(sq),
+                side(pg),
+                diff,
+                percent_change(pg.p95_ms, sq.p95_ms),
+                p,
+                text,
+                note,
             )
         )
     return result
