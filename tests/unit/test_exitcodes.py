@@ -161,3 +161,19 @@ def test_exit_codes_command_refuses_bad_arguments(
     assert captured.out == ""
     assert captured.err.startswith("perfkit exit-codes: error: ")
     assert message in captured.err
+
+
+def test_a_crash_in_a_command_is_exit_4_never_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Python exits 1 on a traceback, and 1 means regression: a bug must not read as one."""
+    import perfkit.trend
+    from perfkit.cli import main
+
+    def crash(argv: list[str]) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(perfkit.trend, "cli", crash)
+    assert main(["trend"]) == 4
+    err = capsys.readouterr().err
+    assert "RuntimeError: boom" in err and "perfkit trend: error: internal error" in err

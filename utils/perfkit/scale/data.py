@@ -14,6 +14,7 @@ from typing import Any
 
 from perfkit.atomic import write_json_atomic
 from perfkit.compare.verdict import mann_whitney
+from perfkit.exitcodes import meaning
 from perfkit.results.summary import Summary, TestResult, has_summary, load_summary
 from perfkit.scale.points import Advanced, Point
 from perfkit.scale.sweep import Sweep, sweeps
@@ -29,18 +30,10 @@ SERVER_NAME = "bench-time-{}"  # the benchmark MCP servers the scale workload ca
 ALPHA = 0.05
 MIN_DIFF_PCT = 5.0
 MIN_ROUNDS = 3
-EXIT_MEANING = {
-    0: "ok",
-    1: "regression or SLO breach",
-    2: "usage or configuration error",
-    3: "environment not ready",
-    4: "benchmark failed",
-    130: "interrupted",
-}
 
 
 def exit_text(code: int) -> str:
-    return f"exit {code} ({EXIT_MEANING.get(code, 'crashed')})"
+    return f"exit {code} ({meaning(code)})"
 
 
 @dataclass
