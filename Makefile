@@ -30,7 +30,7 @@ RUNNER := ./run-configurable.sh --profile $(PROFILE) $(if $(BASELINE),--baseline
 	$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(GATEWAY_URL),--url $(GATEWAY_URL))
 export GATEWAY_VERSION
 STACK_ARGS := --profile $(PROFILE) $(if $(SERVERS),--servers $(SERVERS))
-SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*.sh scenarios/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
+SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*.sh utils/lib/*.sh scenarios/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
 
 .PHONY: help setup setup-dev up down status auth check-services test test-all test-tools test-resources \
 	test-prompts test-mixed test-gateway-core test-advanced test-scalability test-databases \

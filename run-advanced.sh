@@ -8,8 +8,8 @@
 set -euo pipefail
 
 PERF_PROG="run-advanced.sh"
-# shellcheck source=utils/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/utils/lib.sh"
+# shellcheck source=utils/lib/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/utils/lib/lib.sh"
 
 readonly ADV_SERVER_BASE_PORT=9700 # server i of a local stack listens on 9700 + i
 readonly ADV_MAX_SERVERS=100

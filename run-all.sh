@@ -6,8 +6,8 @@
 set -euo pipefail
 
 PERF_PROG="run-all.sh"
-# shellcheck source=utils/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/utils/lib.sh"
+# shellcheck source=utils/lib/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/utils/lib/lib.sh"
 
 readonly ALL_DEFAULT_PROFILES=light,medium,heavy
 

@@ -4,8 +4,8 @@
 set -euo pipefail
 
 PERF_PROG="run-configurable.sh"
-# shellcheck source=utils/bench-lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/utils/bench-lib.sh"
+# shellcheck source=utils/lib/bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/utils/lib/bench-lib.sh"
 
 run_usage() {
   cat <<'EOF'

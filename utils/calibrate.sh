@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # make calibrate: the kit's own detection check, through the same path a user takes.
-# Starts utils/calibrated_server.py (latency we set), and per trial runs ./run-configurable.sh
+# Starts utils/servers/calibrated_server.py (latency we set), and per trial runs ./run-configurable.sh
 # against it twice (A at the base delay, then B at the candidate delay), then
 # `perfkit compare B --against A`. Reports the false-alarm rate (A/A) and the detection rate
 # (A/B) per pair kind; perfkit calibrate (utils/perfkit/calibrate.py) does the computing.
 set -euo pipefail
 
 PERF_PROG="calibrate.sh"
-# shellcheck source=utils/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=utils/lib/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/lib.sh"
 
 readonly CAL_RUN_TIMEOUT=600   # seconds one run-configurable.sh or compare may take
 readonly CAL_START_TIMEOUT=100 # tenths of a second the server may take to answer /health
@@ -98,7 +98,7 @@ cal_start_server() {
   local waited=0
   ! cal_answers ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "something already answers on ${CAL_URL}; stop it or choose another --port"
-  perf_spawn "${PERF_VENV}/bin/python" "${PERF_KIT_ROOT}/utils/calibrated_server.py" \
+  perf_spawn "${PERF_VENV}/bin/python" "${PERF_KIT_ROOT}/utils/servers/calibrated_server.py" \
     --port "${CAL_PORT}" --delay-ms "${CAL_BASE_MS}" 2>"${CAL_WORK}/server.log"
   CAL_SERVER_PID="${PERF_LAST_PID}"
   until cal_answers; do

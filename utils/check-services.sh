@@ -5,8 +5,8 @@
 #   utils/check-services.sh [--url URL] [--profile NAME] [--servers N]
 set -euo pipefail
 
-# shellcheck source=utils/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=utils/lib/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/lib.sh"
 
 CHECK_FAILED=()
 

@@ -10,8 +10,8 @@
 set -euo pipefail
 
 PERF_PROG="compare-versions.sh"
-# shellcheck source=utils/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=utils/lib/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/lib.sh"
 
 readonly AB_BASE_PORT=4481
 readonly AB_CANDIDATE_PORT=4482

@@ -15,8 +15,8 @@
 # runs the benchmark on the local stack.
 set -euo pipefail
 
-# shellcheck source=utils/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=utils/lib/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/lib.sh"
 
 readonly DOCKER_DEFAULT_FILE="${PERF_STATE_DIR}/docker/docker-compose.yaml"
 readonly DOCKER_REGISTER_TIMEOUT=600

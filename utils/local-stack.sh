@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The kit's built-in local stack: ContextForge MCP Gateway from PyPI (own venv, SQLite) on
-# loopback, plus N benchmark MCP servers (utils/bench_server.py) registered with it.
+# loopback, plus N benchmark MCP servers (utils/servers/bench_server.py) registered with it.
 #
 #   utils/local-stack.sh up [--servers N] [--profile NAME]   start what is not running (idempotent)
 #   utils/local-stack.sh down                                 stop exactly what `up` started (by PID)
@@ -18,8 +18,8 @@
 # SQLite data and secrets in .state/stack/.
 set -euo pipefail
 
-# shellcheck source=utils/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=utils/lib/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/lib.sh"
 
 # PERF_STACK_NAME keeps a second, independent stack apart (its own pids, logs, data, secrets);
 # its servers need their own ports (PERF_SERVER_BASE_PORT: server i listens on base + i), or
@@ -61,7 +61,7 @@ stack_install_gateway() {
     perf_log "installing mcp-contextforge-gateway==${PERF_GATEWAY_VERSION} into ${venv} (log: ${log})"
     rm -rf "${venv}"
     if ! { python3 -m venv "${venv}" && "${venv}/bin/pip" install --disable-pip-version-check \
-      -c "${PERF_KIT_ROOT}/utils/gateway-constraints.txt" "mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}"; } >"${log}" 2>&1; then
+      -c "${PERF_KIT_ROOT}/utils/pins/gateway-constraints.txt" "mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}"; } >"${log}" 2>&1; then
       rm -rf "${venv}"
       perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not install mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}; see ${log} (set GATEWAY_VERSION to a release that installs)"
     fi
@@ -70,7 +70,7 @@ stack_install_gateway() {
   "${venv}/bin/python" -c 'import psycopg' 2>/dev/null && return 0
   # the gateway's [postgres] extra (psycopg 3), added to the same venv when first needed
   perf_log "installing mcp-contextforge-gateway[postgres]==${PERF_GATEWAY_VERSION} into ${venv} (log: ${log})"
-  "${venv}/bin/pip" install --disable-pip-version-check -c "${PERF_KIT_ROOT}/utils/gateway-constraints.txt" \
+  "${venv}/bin/pip" install --disable-pip-version-check -c "${PERF_KIT_ROOT}/utils/pins/gateway-constraints.txt" \
     "mcp-contextforge-gateway[postgres]==${PERF_GATEWAY_VERSION}" >>"${log}" 2>&1 ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not install the gateway's PostgreSQL driver (extra [postgres]); see ${log}"
 }
@@ -220,7 +220,7 @@ stack_start_server() {
   stack_pid_alive "${pidfile}" bench_server.py && return 0
   [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:${port}/mcp" 2>/dev/null)" == "000" ]] ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "port ${port} (MCP server ${name}) is taken by a process the kit did not start; free it"
-  (exec setsid "${PERF_VENV}/bin/python" "${PERF_KIT_ROOT}/utils/bench_server.py" \
+  (exec setsid "${PERF_VENV}/bin/python" "${PERF_KIT_ROOT}/utils/servers/bench_server.py" \
     --port "${port}" --name "${name}" --delay-ms "${PERF_SERVER_DELAY_MS:-0}" >"${log}" 2>&1 </dev/null) &
   printf '%s\n' "$!" >"${pidfile}"
   stack_wait_http "http://127.0.0.1:${port}/mcp" 30 "MCP server ${name}" "${log}" "${pidfile}" bench_server.py

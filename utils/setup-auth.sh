@@ -10,8 +10,8 @@
 # restarted with a new secret).
 set -euo pipefail
 
-# shellcheck source=utils/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=utils/lib/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/lib.sh"
 
 auth_usage() {
   cat <<'EOF'

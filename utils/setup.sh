@@ -7,8 +7,8 @@
 # Not root and a tool missing: prints the exact command to run and exits 3.
 set -euo pipefail
 
-# shellcheck source=utils/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=utils/lib/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/lib.sh"
 
 # setup_os_packages PKG:CMD...: install the Debian packages whose command is missing.
 setup_os_packages() {
@@ -34,7 +34,7 @@ setup_os_packages() {
 setup_venv() {
   local requirements="$1" stamp want
   stamp="${PERF_VENV}/.kit-requirements"
-  want="$(cat "${PERF_KIT_ROOT}/utils/requirements.txt" "${requirements}" | sha256sum | cut -d' ' -f1)"
+  want="$(cat "${PERF_KIT_ROOT}/utils/pins/requirements.txt" "${requirements}" | sha256sum | cut -d' ' -f1)"
   if [[ -x "${PERF_VENV}/bin/python" && -f "${stamp}" ]] && grep -qx "${want}" "${stamp}"; then
     return 0
   fi
@@ -50,7 +50,7 @@ setup_venv() {
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "pip could not install ${requirements}; see the messages above"
   printf '%s\n' "${want}" >>"${stamp}"
   # the dev requirements include the runtime ones: a dev venv satisfies both
-  cat "${PERF_KIT_ROOT}/utils/requirements.txt" "${PERF_KIT_ROOT}/utils/requirements.txt" | sha256sum | cut -d' ' -f1 >>"${stamp}"
+  cat "${PERF_KIT_ROOT}/utils/pins/requirements.txt" "${PERF_KIT_ROOT}/utils/pins/requirements.txt" | sha256sum | cut -d' ' -f1 >>"${stamp}"
 }
 
 setup_main() {
@@ -63,9 +63,9 @@ setup_main() {
   setup_os_packages hey:hey curl:curl time:/usr/bin/time
   if ((dev)); then
     setup_os_packages shellcheck:shellcheck bats:bats jq:jq chromium:chromium postgresql-client:psql
-    setup_venv "${PERF_KIT_ROOT}/utils/requirements-dev.txt"
+    setup_venv "${PERF_KIT_ROOT}/utils/pins/requirements-dev.txt"
   else
-    setup_venv "${PERF_KIT_ROOT}/utils/requirements.txt"
+    setup_venv "${PERF_KIT_ROOT}/utils/pins/requirements.txt"
   fi
 }
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bats
 # shellcheck disable=SC2154  # $stderr and $output are set by bats' run
-# utils/bench-lib.sh: test declaration, group splitting, plan.tsv, hey flags. No gateway, no hey run.
+# utils/lib/bench-lib.sh: test declaration, group splitting, plan.tsv, hey flags. No gateway, no hey run.
 
 bats_require_minimum_version 1.5.0
 
 setup() {
   KIT="$(cd "${BATS_TEST_DIRNAME}/../.." && pwd)"
-  # shellcheck source=utils/bench-lib.sh
-  source "${KIT}/utils/bench-lib.sh"
+  # shellcheck source=utils/lib/bench-lib.sh
+  source "${KIT}/utils/lib/bench-lib.sh"
   PERF_CONCURRENCY=10
   PERF_REQUESTS=200
   PERF_DURATION=""

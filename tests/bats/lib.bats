@@ -1,13 +1,13 @@
 #!/usr/bin/env bats
 # shellcheck disable=SC2154  # $stderr and $output are set by bats' run
-# utils/lib.sh: loopback guard, exit-code table, messages. No gateway needed.
+# utils/lib/lib.sh: loopback guard, exit-code table, messages. No gateway needed.
 
 bats_require_minimum_version 1.5.0
 
 setup() {
   KIT="$(cd "${BATS_TEST_DIRNAME}/../.." && pwd)"
-  # shellcheck source=utils/lib.sh
-  source "${KIT}/utils/lib.sh"
+  # shellcheck source=utils/lib/lib.sh
+  source "${KIT}/utils/lib/lib.sh"
 }
 
 @test "perf_is_loopback_url accepts 127.0.0.0/8, localhost and [::1]" {
@@ -41,12 +41,12 @@ setup() {
     value="${BASH_REMATCH[2]}"
     [ "${!name}" = "${value}" ] || { echo "${name}: lib.sh ${!name}, perfkit ${value}"; return 1; }
   done <<<"${output}"
-  [ "$(grep -c '^readonly PERF_EXIT_' "${KIT}/utils/lib.sh")" -eq "$(wc -l <<<"${output}")" ]
+  [ "$(grep -c '^readonly PERF_EXIT_' "${KIT}/utils/lib/lib.sh")" -eq "$(wc -l <<<"${output}")" ]
 }
 
 @test "perf_die prints program: error: message on stderr and exits with the code" {
   # shellcheck disable=SC2016  # expanded by the inner bash
-  run --separate-stderr bash -c 'PERF_PROG=demo; source "$1"; perf_die 3 "the thing is down; start it"' _ "${KIT}/utils/lib.sh"
+  run --separate-stderr bash -c 'PERF_PROG=demo; source "$1"; perf_die 3 "the thing is down; start it"' _ "${KIT}/utils/lib/lib.sh"
   [ "${status}" -eq 3 ]
   [ "${output}" = "" ]
   [ "${stderr}" = "demo: error: the thing is down; start it" ]
@@ -54,7 +54,7 @@ setup() {
 
 @test "perf_log is silenced by PERF_QUIET=1, warnings are not" {
   # shellcheck disable=SC2016  # expanded by the inner bash
-  run --separate-stderr bash -c 'PERF_PROG=demo PERF_QUIET=1; source "$1"; perf_log hidden; perf_warn shown' _ "${KIT}/utils/lib.sh"
+  run --separate-stderr bash -c 'PERF_PROG=demo PERF_QUIET=1; source "$1"; perf_log hidden; perf_warn shown' _ "${KIT}/utils/lib/lib.sh"
   [ "${status}" -eq 0 ]
   [ "${stderr}" = "demo: warning: shown" ]
 }
@@ -93,17 +93,17 @@ setup() {
 
 @test "perf_scenario_script refuses a scenario two scripts declare" {
   local kit="${BATS_TEST_TMPDIR}/kit"
-  mkdir -p "${kit}/utils" "${kit}/scenarios"
-  cp "${KIT}/utils/lib.sh" "${kit}/utils/"
+  mkdir -p "${kit}/utils/lib" "${kit}/scenarios"
+  cp "${KIT}/utils/lib/lib.sh" "${kit}/utils/lib/"
   printf 'scenario_x() {\n  :\n}\n' >"${kit}/scenarios/a.sh"
   printf 'scenario_x () {\n  :\n}\n' >"${kit}/scenarios/b.sh"
   printf 'scenario_x_y() {\n  :\n}\n' >"${kit}/scenarios/c.sh"
   # shellcheck disable=SC2016  # expanded by the inner bash
-  run --separate-stderr bash -c 'PERF_PROG=demo; source "$1"; perf_scenario_script x' _ "${kit}/utils/lib.sh"
+  run --separate-stderr bash -c 'PERF_PROG=demo; source "$1"; perf_scenario_script x' _ "${kit}/utils/lib/lib.sh"
   [ "${status}" -eq 2 ]
   [ "${stderr}" = "demo: error: scenario 'x' is declared by 2 scripts (a.sh b.sh); keep one scenario_x()" ]
   # shellcheck disable=SC2016  # expanded by the inner bash
-  run --separate-stderr bash -c 'source "$1"; perf_scenario_script x-y' _ "${kit}/utils/lib.sh"
+  run --separate-stderr bash -c 'source "$1"; perf_scenario_script x-y' _ "${kit}/utils/lib/lib.sh"
   [ "${status}" -eq 0 ]
   [ "${output}" = "${kit}/scenarios/c.sh" ]
 }
@@ -111,7 +111,7 @@ setup() {
 @test "perf_check_profile accepts profiles/NAME.env and names the others, as perfkit config does" {
   perf_check_profile smoke
   # shellcheck disable=SC2016  # expanded by the inner bash
-  run --separate-stderr bash -c 'PERF_PROG=demo; source "$1"; perf_check_profile "$2"' _ "${KIT}/utils/lib.sh" heavvy
+  run --separate-stderr bash -c 'PERF_PROG=demo; source "$1"; perf_check_profile "$2"' _ "${KIT}/utils/lib/lib.sh" heavvy
   [ "${status}" -eq 2 ]
   local expected
   expected="$(perf_py config --kit-root "${KIT}" --profile heavvy --format shell 2>&1 >/dev/null)" || true

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # shellcheck disable=SC2154  # $stderr and $output are set by bats' run
-# perf_resolve_target and perf_stop_started_stack (utils/lib.sh), the one place that decides
+# perf_resolve_target and perf_stop_started_stack (utils/lib/lib.sh), the one place that decides
 # where the load goes: in a copy of lib.sh beside a recording local-stack.sh, with a curl stub
 # whose answer each test sets (FAKE_HTTP: the status code it prints).
 
@@ -9,8 +9,8 @@ bats_require_minimum_version 1.5.0
 setup() {
   FAKE_KIT="${BATS_TEST_TMPDIR}/kit"
   CALLS="${BATS_TEST_TMPDIR}/calls.log"
-  mkdir -p "${FAKE_KIT}/utils" "${BATS_TEST_TMPDIR}/bin"
-  cp "${BATS_TEST_DIRNAME}/../../utils/lib.sh" "${FAKE_KIT}/utils/"
+  mkdir -p "${FAKE_KIT}/utils/lib" "${BATS_TEST_TMPDIR}/bin"
+  cp "${BATS_TEST_DIRNAME}/../../utils/lib/lib.sh" "${FAKE_KIT}/utils/lib/"
   # the stack "runs" when STACK_RUNS=1
   cat >"${FAKE_KIT}/utils/local-stack.sh" <<'STUB'
 #!/bin/sh
@@ -30,7 +30,7 @@ resolve() {
   run --separate-stderr env PATH="${BATS_TEST_TMPDIR}/bin:/usr/bin:/bin" PERF_PROG=demo \
     bash -c 'source "$1"; shift; perf_resolve_target "$@"
       printf "%s %s\n" "${PERF_TARGET_URL}" "${PERF_STARTED_STACK}"; perf_stop_started_stack' \
-    _ "${FAKE_KIT}/utils/lib.sh" "$@"
+    _ "${FAKE_KIT}/utils/lib/lib.sh" "$@"
 }
 
 stack_calls() {
@@ -114,7 +114,7 @@ local-stack.sh up --profile smoke --servers 1" ]
 @test "perf_stop_started_stack does nothing when nothing was started" {
   # shellcheck disable=SC2016  # expanded by the inner bash
   run --separate-stderr bash -c 'source "$1"; perf_stop_started_stack; PERF_STARTED_STACK=0; perf_stop_started_stack' \
-    _ "${FAKE_KIT}/utils/lib.sh"
+    _ "${FAKE_KIT}/utils/lib/lib.sh"
   [ "${status}" -eq 0 ]
   [ -z "$(stack_calls)" ]
 }

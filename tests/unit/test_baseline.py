@@ -756,3 +756,27 @@ def test_check_refuses_an_unreadable_baseline_before_the_run(
     path.unlink()
     assert perfkit(capsys, "save", str(other), "--dir", str(bdir))[0] == 0
     assert perfkit(capsys, *args)[0] == 0
+
+
+def test_baseline_manager_script_is_the_baseline_command(
+    tmp_path: Path, bdir: Path
+) -> None:
+    """utils/baseline_manager.py (the mission's name for it) saves and lists like the command."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "utils" / "baseline_manager.py"
+    run = run_dir(tmp_path, "smoke_1", summary())
+
+    def manager(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, str(script), *args, "--dir", str(bdir)]
+        return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+    saved = manager("save", str(run))
+    assert saved.returncode == 0, saved.stderr
+    assert load_baseline(bdir / "baseline_smoke_tools-gateway-core.json").name == (
+        "smoke_tools-gateway-core"
+    )
+    listed = manager("list")
+    assert listed.returncode == 0 and "smoke_tools-gateway-core" in listed.stdout
+    assert manager("show", "nope").returncode == 2

@@ -260,7 +260,7 @@ def test_bench_server_image_pins_mcp_as_the_requirements_do() -> None:
     dockerfile = (KIT_ROOT / "utils" / "docker" / "bench-server.Dockerfile").read_text()
     pattern = re.search(r"grep -E '([^']+)' /tmp/requirements.txt", dockerfile)
     assert pattern is not None
-    lines = (KIT_ROOT / "utils" / "requirements.txt").read_text().splitlines()
+    lines = (KIT_ROOT / "utils" / "pins" / "requirements.txt").read_text().splitlines()
     assert [x for x in lines if re.match(pattern.group(1), x)] == ["mcp>=1.20,<2"]
 
 

@@ -1,5 +1,5 @@
 """The exit-code contract: utils/perfkit/exitcodes.py and the readonly PERF_EXIT_* constants of
-utils/lib.sh must name the same codes with the same numbers."""
+utils/lib/lib.sh must name the same codes with the same numbers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from perfkit.cli import main
 from perfkit.exitcodes import SEVERITY, ExitCode, meaning, stops, worst
 
-LIB = Path(__file__).resolve().parents[2] / "utils" / "lib.sh"
+LIB = Path(__file__).resolve().parents[2] / "utils" / "lib" / "lib.sh"
 PYTHON_CODES = {f"PERF_EXIT_{code.name}": int(code) for code in ExitCode}
 
 

@@ -1,5 +1,5 @@
 """Scenario names live in perfkit.names only; each is declared by the one scenarios/*.sh that
-defines the shell function scenario_<name with - as _>, which utils/lib.sh's
+defines the shell function scenario_<name with - as _>, which utils/lib/lib.sh's
 perf_scenario_script finds for run-configurable.sh. Every name has exactly one script, every
 script declares exactly one known name, and the shell finds the same file."""
 
@@ -33,7 +33,7 @@ def find_script(name: str) -> subprocess.CompletedProcess[str]:
             "-c",
             'source "$1"; perf_scenario_script "$2"',
             "_",
-            str(KIT / "utils" / "lib.sh"),
+            str(KIT / "utils" / "lib" / "lib.sh"),
             name,
         ],
         capture_output=True,

@@ -97,7 +97,12 @@ def free_port() -> int:
 def bench_server() -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, str(KIT / "utils" / "bench_server.py"), "--port", str(port)],
+        [
+            sys.executable,
+            str(KIT / "utils" / "servers" / "bench_server.py"),
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -4,7 +4,7 @@
 FROM python:3.11-slim
 
 ARG GATEWAY_VERSION
-COPY gateway-constraints.txt /tmp/gateway-constraints.txt
+COPY pins/gateway-constraints.txt /tmp/gateway-constraints.txt
 RUN test -n "${GATEWAY_VERSION}" || { echo "build arg GATEWAY_VERSION is required" >&2; exit 2; }; \
     pip install --no-cache-dir --disable-pip-version-check -c /tmp/gateway-constraints.txt \
       "mcp-contextforge-gateway[postgres,redis]==${GATEWAY_VERSION}"

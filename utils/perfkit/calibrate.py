@@ -1,6 +1,6 @@
 """`perfkit calibrate plan|record|report`: the computing half of utils/calibrate.sh.
 
-calibrate.sh runs the kit's own detection check against utils/calibrated_server.py: per trial,
+calibrate.sh runs the kit's own detection check against utils/servers/calibrated_server.py: per trial,
 run A (base delay) and run B (candidate delay) through ./run-configurable.sh, then
 `perfkit compare B --against A`. This module plans the trials, records each trial's verdict from
 B/comparison.json, and reports, per pair kind, how often a regression was reported: the

@@ -1,8 +1,8 @@
-"""The kit's exit codes: one definition, mirrored in utils/lib.sh and documented in README.md.
+"""The kit's exit codes: one definition, mirrored in utils/lib/lib.sh and documented in README.md.
 
 Also the one rule for combining them (README.md, "Exit codes"): when a command runs several
 steps, its exit code is the worst of theirs (`worst`), and some codes stop a sequence (`stops`).
-The shell asks through `perfkit exit-codes worst|stops|meaning` (utils/lib.sh: perf_worst_code,
+The shell asks through `perfkit exit-codes worst|stops|meaning` (utils/lib/lib.sh: perf_worst_code,
 perf_code_stops, perf_code_meaning).
 """
 
@@ -80,7 +80,7 @@ def meaning(code: int) -> str:
 
 # --- perfkit exit-codes ---------------------------------------------------------------------
 
-USAGE = """usage: perfkit exit-codes                  the codes as utils/lib.sh's shell constants
+USAGE = """usage: perfkit exit-codes                  the codes as utils/lib/lib.sh's shell constants
        perfkit exit-codes worst CODE...   print the code that says most (none: 0)
        perfkit exit-codes stops CODE      exit 0 if CODE stops a sequence of steps, else 1
        perfkit exit-codes meaning CODE    print what CODE means"""

@@ -1,4 +1,4 @@
-"""plan.tsv: the tests run-configurable.sh planned for a run, written by bash (utils/bench-lib.sh
+"""plan.tsv: the tests run-configurable.sh planned for a run, written by bash (utils/lib/bench-lib.sh
 perf_write_plan) before any load is sent, read here (docs/internals.md, "The run folder").
 
 A header row, then one tab-separated row per planned test; `-` for an empty field.

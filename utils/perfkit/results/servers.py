@@ -1,5 +1,5 @@
 """`perfkit servers-stats RUN_DIR --phase before|after --server NAME=URL ...`: snapshot the call
-counts the benchmark MCP servers keep themselves (`GET /stats` of utils/bench_server.py) into
+counts the benchmark MCP servers keep themselves (`GET /stats` of utils/servers/bench_server.py) into
 RUN_DIR/servers-<phase>.json. `perfkit summarize` turns the two snapshots into summary.json's
 `servers` key: per server, the calls it served between them (probes, warm-up and measured rounds
 alike), so a run shows that its tool calls really reached every server.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The kit's shared shell library: messages, exit codes (and the rule combining them), arguments
 # and profiles, setup and the Python CLI, process tracking, run folders, HTTP, the target of a
-# run, settings, scenario scripts. Sourced by the three runners (through utils/bench-lib.sh for
+# run, settings, scenario scripts. Sourced by the three runners (through utils/lib/bench-lib.sh for
 # run-configurable.sh) and utils/*.sh.
 # Bash drives (flags, processes, curl, hey); everything that parses or computes is perfkit.
 
@@ -14,7 +14,7 @@ readonly PERF_EXIT_ENV_NOT_READY=3
 readonly PERF_EXIT_BENCHMARK_FAILED=4
 readonly PERF_EXIT_INTERRUPTED=130
 
-PERF_KIT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PERF_KIT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly PERF_KIT_ROOT
 readonly PERF_STATE_DIR="${PERF_KIT_ROOT}/.state"
 readonly PERF_VENV="${PERF_STATE_DIR}/venv"

@@ -6,7 +6,7 @@ Stdlib only (asyncio streams), HTTP/1.1 with keep-alive, loopback by default.
   POST /set?delay_ms=22     change the delay at runtime (one process serves A, then B)
   GET  /health              {"status": "ok", "delay_ms": ..., "pid": ...}
 
-usage: python utils/calibrated_server.py [--host 127.0.0.1] [--port 18080] [--delay-ms 20]
+usage: python utils/servers/calibrated_server.py [--host 127.0.0.1] [--port 18080] [--delay-ms 20]
 """
 
 from __future__ import annotations

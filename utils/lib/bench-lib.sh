@@ -3,7 +3,7 @@
 # run-configurable.sh plans them and runs each: probe and validate, warm up, measured rounds of
 # hey -o csv under GNU time, probe again. Layout of the run folder: docs/internals.md.
 
-# shellcheck source=utils/lib.sh
+# shellcheck source=utils/lib/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The plan: parallel arrays, one entry per declared test.
