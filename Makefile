@@ -190,5 +190,6 @@ check: lint unit bats integration ## The kit's own tests: lint, unit, bats, inte
 clean-results: ## Delete every run folder in results/
 	@find results -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
 
-clean: down ## Stop the local stack and delete .state/ (venvs, logs, data, token cache)
+clean: ## Stop the local stack, drop its database (even a kept one) and delete .state/ (venvs, logs, data, token cache)
+	@PERF_DB_STATE=fresh utils/local-stack.sh down
 	rm -rf .state

@@ -331,10 +331,16 @@ run_main() {
   fi
   ln -sfn "${PERF_SIDE_DIRS[-1]#"${PERF_RESULTS_DIR}/"}" "${PERF_RESULTS_DIR}/latest"
   perf_log "run folder: ${RUN_DIR}"
-  # per-server call counts only make sense for one target (A/B sides share their servers)
-  ((${#PERF_SIDE_DIRS[@]} > 1)) || perf_servers_snapshot before
+  # per-server call counts and database rows only for one target (A/B sides share their servers)
+  if ((${#PERF_SIDE_DIRS[@]} == 1)); then
+    perf_servers_snapshot before
+    perf_database_snapshot before
+  fi
   perf_run_plan
-  ((${#PERF_SIDE_DIRS[@]} > 1)) || perf_servers_snapshot after
+  if ((${#PERF_SIDE_DIRS[@]} == 1)); then
+    perf_servers_snapshot after
+    perf_database_snapshot after
+  fi
   perf_monitor_stop
   run_judge || rc=$?
   run_report

@@ -10,12 +10,15 @@
 #                                                             what runs (none if URL is not the stack's)
 #
 #   utils/local-stack.sh servers [--url URL]                  `NAME URL` of every MCP server that runs
+#   utils/local-stack.sh database [--url URL]                 `STATE DATABASE_URL` of the gateway's
+#                                                             database (fresh or kept at start)
 #
 # Settings: service.gateway_version (GATEWAY_VERSION), service.base_url, service.servers_count,
 # service.cache, service.database (PERF_DB_BACKEND: sqlite, or postgresql in a database of the
-# kit's own on service.postgres_url's server, created by `up` and dropped by `down`); everything
-# else lives in .state/ (git-ignored): gateway venvs in .state/gateways/, the stack's pids, logs,
-# SQLite data and secrets in .state/stack/.
+# kit's own on service.postgres_url's server, created by `up` and dropped by `down`),
+# service.db_state (PERF_DB_STATE: fresh - `up` starts the gateway on an empty database - or keep);
+# everything else lives in .state/ (git-ignored): gateway venvs in .state/gateways/, the stack's
+# pids, logs, SQLite data and secrets in .state/stack/.
 set -euo pipefail
 
 # shellcheck source=utils/lib/lib.sh
@@ -103,6 +106,10 @@ stack_pg_create() {
   if [[ "${exists}" == 1 ]]; then
     [[ -f "${marker}" ]] ||
       perf_die "${PERF_EXIT_ENV_NOT_READY}" "PostgreSQL database ${db} exists but this kit did not create it; drop it (DROP DATABASE ${db}) or use another PERF_STACK_NAME"
+    if [[ "${PERF_DB_STATE}" == keep ]]; then
+      perf_log "using PostgreSQL database ${db} as earlier runs left it (service.db_state keep)"
+      return 0
+    fi
     stack_pg_drop
   fi
   stack_psql -c "CREATE DATABASE ${db}" >/dev/null
@@ -124,8 +131,33 @@ stack_pg_drop() {
 }
 
 # stack_write_env: the gateway's environment, made once (secrets random, file mode 0600).
+# stack_data_dir: the stack's own SQLite folder for the gateway release it runs.
+stack_data_dir() {
+  printf '%s\n' "${STACK_DIR}/data/${PERF_GATEWAY_VERSION}"
+}
+
+# stack_reset_data: the database the gateway starts on (service.db_state, PERF_DB_STATE): fresh
+# (the default) starts it empty - the stack's own SQLite folder is removed, PostgreSQL gets the
+# kit's database made anew by stack_pg_create - so every run that brings the stack up starts
+# from the same state; keep starts it on what earlier runs left (to measure the gateway as its
+# history grows). gateway.db_state says which it was: fresh or kept.
+stack_reset_data() {
+  local data_dir state=fresh
+  data_dir="$(stack_data_dir)"
+  if [[ "${PERF_DB_STATE}" == keep ]]; then
+    if [[ -f "${data_dir}/mcp.db" || (-f "${STACK_DIR}/postgres.db" && "${PERF_DB_BACKEND}" == postgresql) ]]; then
+      state=kept
+    fi
+  else
+    rm -rf "${data_dir}"
+  fi
+  printf '%s\n' "${state}" >"${STACK_DIR}/gateway.db_state"
+  [[ "${state}" == fresh ]] || perf_log "keeping the gateway's database from earlier runs (service.db_state keep)"
+}
+
 stack_write_env() {
-  local env_file="${STACK_DIR}/gateway.env" data_dir="${STACK_DIR}/data/${PERF_GATEWAY_VERSION}"
+  local env_file="${STACK_DIR}/gateway.env" data_dir
+  data_dir="$(stack_data_dir)"
   mkdir -p "${STACK_DIR}" "${data_dir}"
   if [[ ! -f "${STACK_DIR}/secrets.env" ]]; then
     (
@@ -191,6 +223,7 @@ stack_start_gateway() {
   perf_gateway_answers "${PERF_BASE_URL}" &&
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "a gateway the kit did not start already answers at ${PERF_BASE_URL}; benchmark it with GATEWAY_URL=${PERF_BASE_URL}, or stop it first"
   stack_install_gateway
+  stack_reset_data
   [[ "${PERF_DB_BACKEND}" != postgresql ]] || stack_pg_create
   stack_write_env
   venv="$(stack_venv)"
@@ -304,8 +337,24 @@ stack_down() {
   stack_stop_pidfile "${STACK_DIR}/gateway.pid" mcpgateway gateway
   if [[ -f "${STACK_DIR}/postgres.db" ]]; then
     perf_load_settings "${PERF_PROFILE:-light}"
-    stack_pg_drop
+    if [[ "${PERF_DB_STATE}" == keep ]]; then
+      perf_log "keeping PostgreSQL database $(<"${STACK_DIR}/postgres.db") for the next run (service.db_state keep; PERF_DB_STATE=fresh $0 down drops it)"
+    else
+      stack_pg_drop
+    fi
   fi
+}
+
+# stack_database URL: `STATE DATABASE_URL` of the running stack when it serves URL (nothing
+# otherwise): the state its database started from (fresh or kept) and the gateway's
+# DATABASE_URL, so a run can count the rows of the gateway's tables.
+stack_database() {
+  local url="${1%/}" served
+  stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway || return 0
+  served="$(cat "${STACK_DIR}/gateway.url" 2>/dev/null || true)"
+  [[ -z "${url}" || "${served%/}" == "${url}" ]] || return 0
+  printf '%s %s\n' "$(cat "${STACK_DIR}/gateway.db_state" 2>/dev/null || echo unknown)" \
+    "$(sed -n 's/^DATABASE_URL=//p' "${STACK_DIR}/gateway.env")"
 }
 
 stack_status() {
@@ -374,7 +423,7 @@ stack_prepare() {
 
 stack_main() {
   local action="${1:-}" servers="" profile="${PERF_PROFILE:-light}" url=""
-  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, down, status, running, pids or servers (see --help)"
+  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, down, status, running, pids, servers or database (see --help)"
   shift
   while (($#)); do
     case "$1" in
@@ -397,8 +446,9 @@ stack_main() {
     running) stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway ;;
     pids) stack_pids "${url}" ;;
     servers) stack_servers "${url}" ;;
-    -h | --help) sed -n '2,18p' "$0" ;;
-    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, down, status, running, pids, servers)" ;;
+    database) stack_database "${url}" ;;
+    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, down, status, running, pids, servers, database)" ;;
   esac
 }
 

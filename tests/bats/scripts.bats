@@ -45,7 +45,7 @@ script() {
 @test "local-stack.sh: unknown or missing action exits 2" {
   script local-stack.sh restart
   [ "${status}" -eq 2 ]
-  [[ "${stderr}" == *"unknown action 'restart' (have: up, down, status, running, pids, servers)"* ]]
+  [[ "${stderr}" == *"unknown action 'restart' (have: up, down, status, running, pids, servers, database)"* ]]
   script local-stack.sh
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"missing action"* ]]

@@ -19,6 +19,7 @@ from perfkit.compare.model import load_comparison
 from perfkit.exitcodes import KitError
 from perfkit.jsonfile import UnknownVersion
 from perfkit.monitor.sampler import load_samples
+from perfkit.results.database import load_snapshot
 from perfkit.results.run import load_run
 from perfkit.results.run_all import read_runs
 from perfkit.results.summary import load_summary
@@ -41,6 +42,10 @@ LOADERS: dict[str, tuple[str, Callable[[Path], Any]]] = {
     "run.json": ("run/run.json", lambda d: load_run(d / "run")),
     "resources.jsonl": ("run/resources.jsonl", lambda d: load_samples(d / "run")),
     "runs.json": ("all/runs.json", lambda d: read_runs(d / "all")),
+    "database-before.json": (
+        "run/database-before.json",
+        lambda d: load_snapshot(d / "run" / "database-before.json"),
+    ),
     "advanced.json": ("adv/advanced.json", lambda d: load_points(d / "adv")),
     "baseline": (
         "baselines/baseline_smoke.json",
@@ -93,6 +98,7 @@ def test_every_owner_module_is_tested_here() -> None:
         "baseline/file.py",
         "compare/model.py",
         "monitor/sampler.py",
+        "results/database.py",
         "results/run.py",
         "results/run_all.py",
         "results/summary.py",

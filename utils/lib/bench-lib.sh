@@ -424,6 +424,23 @@ perf_servers_snapshot() {
     perf_warn "could not read the MCP servers' call counts (${phase} the run): summary.json has no per-server counts"
 }
 
+# perf_database_snapshot PHASE: database-PHASE.json (before|after) in the run folder: the state
+# the gateway's database started from and the rows of its tables (perfkit database-rows), so a
+# run says whether the gateway's own history grew while it was measured. Only the kit's local
+# stack can be asked (utils/local-stack.sh database); another gateway is recorded as `unknown`.
+# The state is the stack's own (fresh or kept) when this run brought it up, else `as-found`.
+perf_database_snapshot() {
+  local phase="$1" line state="unknown" url="" args=()
+  line="$("${PERF_KIT_ROOT}/utils/local-stack.sh" database --url "${PERF_TARGET_URL}" 2>/dev/null || true)"
+  if [[ -n "${line}" ]]; then
+    read -r state url <<<"${line}"
+    [[ "${PERF_STARTED_STACK:-0}" == 1 ]] || state=as-found
+    args=(--database-url "${url}")
+  fi
+  perf_py database-rows "${PERF_RUN_DIR}" --phase "${phase}" --state "${state}" "${args[@]}" ||
+    perf_warn "could not record the gateway's database rows (${phase} the run)"
+}
+
 # --- run-advanced.sh's workloads: tool calls spread over the stack's MCP servers ---------------
 
 # perf_server_call_payload I: a tools/call payload for server bench-time-I's get_system_time,

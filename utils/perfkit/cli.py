@@ -56,6 +56,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sample CPU, memory, threads and connections into RUN_DIR/resources.jsonl",
     ),
     "report": ("perfkit.report.run_page", "write a run's self-contained report.html"),
+    "database-rows": (
+        "perfkit.results.database",
+        "count the rows of the gateway's database tables before or after a run",
+    ),
     "servers-stats": (
         "perfkit.results.servers",
         "snapshot the benchmark MCP servers' own call counts (GET /stats)",

@@ -62,6 +62,7 @@ PERF_MANAGE                 service.manage                     auto        manag
 PERF_GATEWAY_VERSION        service.gateway_version            1.0.7       name
 PERF_SERVERS_COUNT          service.servers_count              1           int1
 PERF_DB_BACKEND             service.database                   sqlite      db
+PERF_DB_STATE               service.db_state                   fresh       db_state
 PERF_CACHE                  service.cache                      memory      cache
 PERF_DB_POOL_SIZE           service.db_pool_size               20          int1
 PERF_DB_MAX_OVERFLOW        service.db_max_overflow            10          int0
@@ -145,6 +146,7 @@ class Settings:
     gateway_version: str
     servers_count: int
     db_backend: str
+    db_state: str  # fresh | keep
     cache: str
     db_pool_size: int
     db_max_overflow: int

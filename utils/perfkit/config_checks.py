@@ -193,6 +193,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "fraction0": lambda t: fraction(t, True),
     "manage": lambda t: choice(t, ("auto", "never", "always")),
     "db": lambda t: choice(t, ("sqlite", "postgresql")),
+    "db_state": lambda t: choice(t, ("fresh", "keep")),
     "cache": lambda t: choice(t, ("memory", "database", "redis")),
     "bool": boolean,
     "warmup": warmup,

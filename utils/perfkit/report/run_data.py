@@ -35,6 +35,7 @@ from perfkit.report.series import (
     load_rounds,
     throughput,
 )
+from perfkit.results.database import describe as describe_database
 from perfkit.results.run import RUN_FILE
 from perfkit.results.summary import SUMMARY_FILE, Summary, TestResult, load_summary
 
@@ -220,7 +221,7 @@ def system_info(summary: Summary) -> dict[str, Any]:
 
 def configuration(summary: Summary) -> dict[str, Any]:
     target = summary.target
-    return {
+    found = {
         "profile": summary.profile,
         "status": summary.status,
         "started at": summary.started_at,
@@ -228,6 +229,9 @@ def configuration(summary: Summary) -> dict[str, Any]:
         "target URL": target.get("url"),
         "gateway version": target.get("gateway_version"),
     }
+    if summary.database is not None:
+        found["gateway database"] = describe_database(summary.database)
+    return found
 
 
 def build_report(run_dir: Path) -> Report:

@@ -7,6 +7,7 @@
 - summary.py: summary.json - the run's model and its one loader
 - summarize.py: builds summary.json from the files above (`perfkit summarize`)
 - samples.py: the per-round samples of a summary, the unit every comparison works on
+- database.py: database-*.json - the gateway's database state and rows around a run (`perfkit database-rows`)
 - servers.py: servers-*.json - the benchmark MCP servers' own call counts (`perfkit servers-stats`)
 - run_all.py: runs.json - what run-all.sh ran (`perfkit run-all-record`)
 """

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from perfkit.names import JUDGED_METRICS
-from perfkit.results.summary import Summary
+from perfkit.results.summary import Summary, database_state
 
 # profile settings that must match for two runs to be comparable
 SETTINGS_KEYS = (
@@ -101,6 +101,7 @@ def fingerprint(summary: Summary) -> dict[str, Any]:
     )
     return {
         "profile": summary.profile,
+        "db_state": database_state(summary),
         **{key: environment.get(key) for key in ENVIRONMENT_KEYS},
         "gateway_version": target.get("gateway_version"),
         "gateway_settings": target.get("gateway_settings"),
@@ -138,6 +139,8 @@ def fingerprint_differences(base: dict[str, Any], other: dict[str, Any]) -> list
                 new = (other.get("settings") or {}).get(name)
                 if old != new:
                     differences.append(f"settings.{name}: {old} -> {new}")
+        elif key == "db_state" and base.get(key) is None:
+            continue  # a baseline from before the kit recorded it: not held against the run
         elif base.get(key) != other.get(key):
             differences.append(f"{key}: {base.get(key)} -> {other.get(key)}")
     return differences

@@ -27,6 +27,8 @@ from perfkit.results.csvstats import (
     round_index,
     round_stats,
 )
+from perfkit.results.database import for_summary as for_database
+from perfkit.results.database import warnings as database_warnings
 from perfkit.results.events import Event, load_events
 from perfkit.results.plan import PlanRow, read_plan
 from perfkit.results.run import load_run
@@ -236,6 +238,8 @@ def summarize(run_dir: Path, partial: bool) -> Summary:
     for test in tests:
         test.resources = per_test.get(test.id)
     warnings += resource_warnings
+    database = for_database(run_dir)
+    warnings += database_warnings(database)
     totals = Totals(tests=len(tests))
     for test in tests:
         setattr(totals, test.status, getattr(totals, test.status) + 1)
@@ -253,6 +257,7 @@ def summarize(run_dir: Path, partial: bool) -> Summary:
         warnings=list(dict.fromkeys(warnings)),
         resources=resources,
         servers=for_servers(run_dir),
+        database=database,
     )
 
 

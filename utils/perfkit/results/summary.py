@@ -5,7 +5,9 @@ schema versions and the one loader; `perfkit summarize` (perfkit.results.summari
 Schema versions of summary.json:
   1 - profile, status, started_at, finished_at, target, environment, settings, tests (per test:
       status, reason, error_rate, rounds, aggregate, probe; components for a group; resources),
-      totals, warnings; resources and servers when the run recorded them
+      totals, warnings; resources and servers when the run recorded them; database (its
+      starting state and rows before and after) when the run took those snapshots (added
+      2026-12-02 as an optional key: a summary without it still reads)
 """
 
 from __future__ import annotations
@@ -132,12 +134,15 @@ class Summary:
     )
     # perfkit.results.servers: calls each benchmark MCP server served; only with its snapshots
     servers: dict[str, Any] | None = None
+    # perfkit.results.database: the state the gateway's database started from and its rows
+    # before and after; only when the run took the snapshots
+    database: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["tests"] = [test.to_dict() for test in self.tests]
-        for key in ("resources", "servers"):
+        for key in ("resources", "servers", "database"):
             if data[key] is None:
                 del data[key]
         return {"schema_version": data.pop("schema_version"), **data}
@@ -157,6 +162,7 @@ class Summary:
             warnings=[str(w) for w in data.get("warnings") or []],
             resources=data.get("resources"),
             servers=data.get("servers"),
+            database=data.get("database"),
             schema_version=int(data["schema_version"]),
         )
 
@@ -236,3 +242,8 @@ def scan_summaries(
             warn(f"skipping {path}: {exc}")
             continue
         yield path.parent, summary
+
+
+def database_state(summary: Summary) -> str | None:
+    """Where the gateway's database started from (perfkit.results.database); None: not recorded."""
+    return (summary.database or {}).get("state")
