@@ -10,12 +10,12 @@ from pathlib import Path
 
 from conftest import KIT_ROOT, answers, kit_env, run, stack_processes
 
-URL = "http://127.0.0.1:4463"
+URL = "http://127.0.0.1:4465"
 
 
 def own_stack(results: Path, state: str) -> dict[str, str]:
     return kit_env(
-        PERF_STACK_NAME="it-dbstate", PERF_BASE_URL=URL, PERF_SERVER_BASE_PORT="9463",
+        PERF_STACK_NAME="it-dbstate", PERF_BASE_URL=URL, PERF_SERVER_BASE_PORT="9465",
         PERF_RESULTS_DIR=str(results), PERF_DB_STATE=state, PERF_ITERATIONS="1",
         PERF_REQUESTS="4", PERF_CONCURRENCY="2", PERF_WARMUP="0",
     )  # fmt: skip

@@ -7,10 +7,8 @@ import json
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-import perfkit.baseline.manager
 import perfkit.compare.cli
 import pytest
 from compare_data import (
@@ -138,26 +136,22 @@ def test_recorded_runs_share_one_environment() -> None:
     assert result.summary["failed"] == 13  # 28 - 15 tests missing
 
 
-def test_cli_baseline_file_goes_through_perfkit_baseline(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_cli_judges_a_stored_baseline_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    """--baseline FILE: a baseline saved by perfkit baseline; with no run-to-run history yet a
+    50% slowdown is beyond the drift bound (35%) and still a regression."""
     base, cand = two_runs(tmp_path, 1.5)
-    seen: list[Path] = []
-
-    def fake_load(path: Path) -> Any:
-        seen.append(path)
-        return SimpleNamespace(
-            samples=from_summary(model(recorded_doc(base)), "baseline_x.json")
-        )
-
-    monkeypatch.setattr(perfkit.baseline.manager, "load_baseline", fake_load)
-    rc, _, _ = run_cli(
-        capsys, str(cand), "--baseline", str(tmp_path / "baseline_x.json")
-    )
-    assert rc == 1
-    assert seen == [tmp_path / "baseline_x.json"]
+    bdir = tmp_path / "baselines"
+    assert main(["baseline", "save", str(base), "--dir", str(bdir), "--name", "x"]) == 0
+    capsys.readouterr()
+    rc, out, _ = run_cli(capsys, str(cand), "--baseline", str(bdir / "baseline_x.json"))
+    assert rc == 1, out
     data = json.loads((cand / "comparison.json").read_text())
-    assert data["baseline"]["source"] == "baseline_x.json"
+    assert data["baseline"]["source"] == str(bdir / "baseline_x.json")
+    across = data["tests"][0]["metrics"]["p50"]["across_jobs"]
+    assert (across["jobs"], across["df"]) == (1, 0)  # the baseline's own job
+    assert "no run-to-run history yet" in data["tests"][0]["metrics"]["p50"]["note"]
 
 
 def recorded_doc(run: Path) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from compare_data import comparison_doc, full_summary
 from perfkit.baseline.file import load_baseline
+from perfkit.baseline.jobs import load_jobs
 from perfkit.baseline.promotion import load_pending
 from perfkit.cli import main
 from perfkit.compare.model import load_comparison
@@ -50,6 +51,10 @@ LOADERS: dict[str, tuple[str, Callable[[Path], Any]]] = {
     "baseline": (
         "baselines/baseline_smoke.json",
         lambda d: load_baseline(d / "baselines" / "baseline_smoke.json"),
+    ),
+    "jobs.jsonl": (
+        "baselines/history/smoke/jobs.jsonl",
+        lambda d: load_jobs(d / "baselines" / "history" / "smoke"),
     ),
     "pending.json": (
         "baselines/history/smoke/pending.json",
@@ -96,6 +101,7 @@ def test_every_owner_module_is_tested_here() -> None:
     )
     assert owners == [
         "baseline/file.py",
+        "baseline/jobs.py",
         "compare/model.py",
         "monitor/sampler.py",
         "results/database.py",

@@ -104,6 +104,8 @@ PERF_ALPHA                  baselines.alpha                    0.05        fract
 PERF_SIZE_GATE_FACTOR       baselines.size_gate_factor         0.7         gate_factor
 PERF_MIN_ROUNDS             baselines.min_rounds               3           int1
 PERF_ERROR_RATE_TOLERANCE   baselines.error_rate_tolerance     0           fraction0
+PERF_DRIFT_BOUND            baselines.drift_bound              0.35        fraction
+PERF_HISTORY_JOBS           baselines.history_jobs             30          int1
 PERF_PROMOTE_AFTER          baselines.promote_after            3           int1
 PERF_SWEEP_LEVELS           advanced.concurrency_sweep         -           ints?
 PERF_SWEEP_P95_MS           advanced.sweep_p95_slo_ms          1000        int1
@@ -189,6 +191,8 @@ class Settings:
     size_gate_factor: float  # a regression needs a change >= threshold x this
     min_rounds: int
     error_rate_tolerance: float  # allowed rise of the error rate over the baseline's
+    drift_bound: float  # with no run-to-run history yet, a change must exceed this
+    history_jobs: int  # earlier jobs a stored baseline's history keeps for verdicts
     promote_after: int  # consecutive improved runs before the baseline is promoted
     sweep_levels: tuple[int, ...]  # run-advanced.sh's concurrency sweep; () = none
     sweep_p95_ms: int  # the sweep's p95 limit (the knee)

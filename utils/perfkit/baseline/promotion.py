@@ -19,8 +19,10 @@ from perfkit.atomic import write_json_atomic
 from perfkit.baseline.file import (
     Source,
     build_baseline,
+    load_baseline,
     summary_for_baseline,
 )
+from perfkit.baseline.jobs import append_job, compared_job
 from perfkit.baseline.store import (
     PENDING_FILE,
     Change,
@@ -36,6 +38,7 @@ from perfkit.compare.model import Comparison
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.jsonfile import check_version, read_object
 from perfkit.results.samples import SampleSet, TestSamples, from_summary
+from perfkit.results.summary import load_summary
 
 PENDING_KIND = "perfkit-baseline-pending"
 PENDING_VERSION = 1  # pending.json: schema_version, kind, name, runs (confirming runs)
@@ -174,6 +177,22 @@ def promote(directory: Path, name: str, runs: list[Confirmation]) -> Change:
     return install(directory, name, baseline.to_dict(), entry)
 
 
+def join_history(
+    directory: Path, name: str, folder: Path, run_dir: Path, comparison: Comparison
+) -> None:
+    """The compared job joins the baseline's run-to-run history (perfkit.baseline.jobs),
+    with the verdict it got: later verdicts leave out regressions and failures."""
+    path = baseline_path(directory, name)
+    if not path.is_file():
+        return
+    current = load_baseline(path, name)
+    samples = from_summary(load_summary(run_dir), run_label(run_dir))
+    job = compared_job(
+        samples, run_label(run_dir), current.created_at, comparison.verdict
+    )
+    append_job(folder, job)
+
+
 def record(
     directory: Path,
     name: str,
@@ -181,12 +200,14 @@ def record(
     comparison: Comparison,
     promote_after: int = DEFAULT_PROMOTE_AFTER,
 ) -> Outcome:
-    """Count RUN_DIR towards (or against) promoting baseline `name`."""
+    """Count RUN_DIR towards (or against) promoting baseline `name`, after it joined the
+    baseline's run-to-run history."""
     if promote_after < 1:
         raise KitError(
             f"promote_after {promote_after} invalid: at least 1", ExitCode.USAGE
         )
-    with locked(directory, name):
+    with locked(directory, name) as folder:
+        join_history(directory, name, folder, run_dir, comparison)
         pending = load_pending(directory, name)
         if not confirms(comparison):
             _pending_path(directory, name).unlink(missing_ok=True)

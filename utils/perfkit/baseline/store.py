@@ -28,6 +28,7 @@ from perfkit.baseline.file import (
     check_name,
     load_baseline,
 )
+from perfkit.baseline.jobs import append_job, baseline_job
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.names import KIT_ROOT
 
@@ -180,7 +181,8 @@ def install(
 
     A current file this kit cannot read is refused unless `replace_corrupt` (it then goes to
     history as corrupt-<stamp>.json). Any promotion streak is cleared: it was measured
-    against the baseline being replaced.
+    against the baseline being replaced. The new baseline's own job opens a new epoch of the
+    run-to-run history (perfkit.baseline.jobs).
     """
     path = baseline_path(directory, name)
     with locked(directory, name) as folder:
@@ -197,4 +199,8 @@ def install(
         entry.file = archived.name if archived else None
         append_log(directory, name, entry)
         (folder / PENDING_FILE).unlink(missing_ok=True)
-    return Change(path, archived, load_baseline(path, name))
+        installed = load_baseline(path, name)
+        append_job(
+            folder, baseline_job(installed)
+        )  # a new epoch of its run-to-run history
+    return Change(path, archived, installed)

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from perfkit.atomic import write_json_atomic, write_text_atomic
+from perfkit.compare.drift import History
 from perfkit.compare.engine import check_run_slos, compare_samples
 from perfkit.compare.model import (
     JUNIT_FILE,
@@ -48,6 +49,8 @@ def options_from_settings(
         size_gate_factor=settings.size_gate_factor,
         min_rounds=settings.min_rounds,
         error_rate_tolerance=settings.error_rate_tolerance,
+        drift_bound=settings.drift_bound,
+        history_jobs=settings.history_jobs,
         force=force,
         strict=strict,
         slos=settings.slos,
@@ -59,20 +62,30 @@ def run_samples(run_dir: Path) -> tuple[SampleSet, Summary]:
     return from_summary(summary, str(run_dir)), summary
 
 
-def baseline_samples(path: Path) -> SampleSet:
-    """The samples of a baseline file, read (and refused if unreadable) by perfkit.baseline.manager."""
-    from perfkit.baseline.manager import load_baseline
+def stored_baseline(path: Path, window: int) -> tuple[SampleSet, History]:
+    """A baseline file's samples (refused if unreadable, by perfkit.baseline.file) and its
+    run-to-run history: the medians of earlier jobs (perfkit.baseline.jobs)."""
+    from perfkit.baseline.file import load_baseline, name_from_path
+    from perfkit.baseline.jobs import drift_history, history_jobs, load_jobs
+    from perfkit.baseline.store import history_dir
 
-    return load_baseline(path).samples
+    baseline = load_baseline(path)
+    jobs = load_jobs(history_dir(path.parent, name_from_path(path)))
+    kept = history_jobs(jobs, baseline, window)
+    return baseline.samples, drift_history(kept, baseline.created_at)
 
 
 def compare_runs(
-    candidate: SampleSet, baseline: SampleSet | None, options: CompareOptions
+    candidate: SampleSet,
+    baseline: SampleSet | None,
+    options: CompareOptions,
+    history: History | None = None,
 ) -> Comparison:
-    """Against a baseline, or (None) the SLOs and failed tests only."""
+    """Against a baseline (a stored one with its `history`), or (None) the SLOs and failed
+    tests only."""
     if baseline is None:
         return check_run_slos(candidate, options)
-    return compare_samples(baseline, candidate, options)
+    return compare_samples(baseline, candidate, options, history)
 
 
 def write_outputs(run_dir: Path, comparison: Comparison) -> None:
@@ -121,12 +134,12 @@ def cli(argv: list[str]) -> int:
         args.kit_root, profile, parse_overrides(args.set), os.environ, args.config
     )
     options = options_from_settings(settings, args.force, args.strict)
-    baseline = None
+    baseline, history = None, None
     if args.baseline:
-        baseline = baseline_samples(args.baseline)
+        baseline, history = stored_baseline(args.baseline, options.history_jobs)
     elif args.against:
         baseline = run_samples(args.against)[0]
-    comparison = compare_runs(candidate, baseline, options)
+    comparison = compare_runs(candidate, baseline, options, history)
     if summary.status != "complete":
         comparison.notes.append(f"the candidate run is {summary.status!r}")
     write_outputs(args.run_dir, comparison)

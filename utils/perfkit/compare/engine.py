@@ -7,9 +7,10 @@ absolute SLOs. The method and its reasons: docs/verdicts.md.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from perfkit.compare.drift import DriftStats, History, across_jobs, drift_stats
 from perfkit.compare.model import (
     MIN_CI_LEVEL,
     RANK,
@@ -81,10 +82,22 @@ def status_failure(cand: TestSamples) -> str | None:
 
 @dataclass
 class Pending:
-    """A test on both sides, its errors judged, its metrics measured but not yet decided."""
+    """A test on both sides, its errors judged, its metrics measured but not yet decided;
+    against a stored baseline also each metric's standing across earlier jobs."""
 
     result: TestComparison
     stats: dict[str, MetricStats]
+    drift: dict[str, DriftStats] = field(default_factory=dict)
+
+
+def measure_drift(item: Pending, history: History) -> None:
+    for metric, s in item.stats.items():
+        if metric in TESTED and s.p_worse is not None:
+            direction = JUDGED_METRICS[metric]
+            found = history.of(item.result.id, metric)
+            item.drift[metric] = drift_stats(
+                found, history.epoch, s.cand_median, direction
+            )
 
 
 def measure(base: TestSamples, cand: TestSamples, options: CompareOptions) -> Pending:
@@ -108,13 +121,18 @@ def measure(base: TestSamples, cand: TestSamples, options: CompareOptions) -> Pe
 
 
 def adjust(
-    pending: list[Pending], critical: bool, options: CompareOptions
+    pending: list[Pending],
+    critical: bool,
+    options: CompareOptions,
+    across: bool = False,
 ) -> dict[tuple[int, str], tuple[float, float]]:
     """Benjamini-Hochberg over one family (critical metrics of every test, or the others),
-    each direction on its own: (test index, metric) -> (adjusted p_worse, p_better)."""
+    each direction on its own: (test index, metric) -> (adjusted p_worse, p_better). The
+    p-values of the rounds' test, or (`across`) of the jobs' history."""
     keys, worse, better = [], [], []
     for index, item in enumerate(pending):
-        for metric, s in item.stats.items():
+        found = item.drift if across else item.stats
+        for metric, s in found.items():
             if (metric in options.critical_metrics) != critical:
                 continue
             if s.p_worse is not None and s.p_better is not None:
@@ -130,7 +148,10 @@ def decide_test(
     adjusted: dict[str, tuple[float, float]],
     options: CompareOptions,
     mismatch: bool,
+    across: dict[str, tuple[float, float]] | None = None,
 ) -> TestComparison:
+    """The test's verdict; `across` (against a stored baseline) holds the adjusted p-values
+    of each metric against earlier jobs, and the verdict must hold across jobs too."""
     result = item.result
     for metric, s in item.stats.items():
         critical = metric in options.critical_metrics
@@ -148,6 +169,14 @@ def decide_test(
             continue
         q_worse, q_better = adjusted.get(metric, (None, None))
         m.verdict, m.note = decide(s, q_worse, q_better, options.gates(metric))
+        if across is not None and metric in item.drift:
+            drift = item.drift[metric]
+            h_worse, h_better = across.get(metric, (None, None))
+            m.verdict, m.note = across_jobs(
+                m.verdict, m.note, s, drift, h_worse, h_better,
+                options.gates(metric), options.drift_bound,
+            )  # fmt: skip
+            m.across_jobs = across_record(drift, h_worse, h_better)
         if (
             mismatch
             and not options.force
@@ -175,8 +204,29 @@ def new_test(cand: TestSamples, note: str) -> TestComparison:
     return TestComparison(cand.id, "failed" if failure else "new", [failure or note])
 
 
+def across_record(
+    drift: DriftStats, q_worse: float | None, q_better: float | None
+) -> dict[str, Any]:
+    """comparison.json's `across_jobs` of one metric; changes and bounds in percent."""
+    return {
+        "jobs": drift.jobs,
+        "df": drift.df,
+        "center": drift.center,
+        "change_pct": as_percent(drift.change),
+        "bound_pct": as_percent(drift.bound),
+        "p_worse": drift.p_worse,
+        "p_better": drift.p_better,
+        "p_adjusted": q_worse,
+        "p_better_adjusted": q_better,
+    }
+
+
 def compare_tests(
-    base: SampleSet, cand: SampleSet, options: CompareOptions, mismatch: bool
+    base: SampleSet,
+    cand: SampleSet,
+    options: CompareOptions,
+    mismatch: bool,
+    history: History | None = None,
 ) -> list[TestComparison]:
     pending = [
         measure(b, cand.tests[test_id], options)
@@ -184,14 +234,22 @@ def compare_tests(
         if test_id in cand.tests
     ]
     adjusted: dict[tuple[int, str], tuple[float, float]] = {}
+    across: dict[tuple[int, str], tuple[float, float]] = {}
+    if history is not None:
+        for item in pending:
+            measure_drift(item, history)
     for critical in (True, False):
         adjusted |= adjust(pending, critical, options)
+        across |= adjust(pending, critical, options, across=True)
     decided = {
         item.result.id: decide_test(
             item,
             {m: q for (i, m), q in adjusted.items() if i == index},
             options,
             mismatch,
+            None
+            if history is None
+            else {m: q for (i, m), q in across.items() if i == index},
         )
         for index, item in enumerate(pending)
     }
@@ -291,11 +349,15 @@ def build(
 
 
 def compare_samples(
-    base: SampleSet, cand: SampleSet, options: CompareOptions
+    base: SampleSet,
+    cand: SampleSet,
+    options: CompareOptions,
+    history: History | None = None,
 ) -> Comparison:
-    """The full comparison of a candidate run against a baseline."""
+    """The full comparison of a candidate run against a baseline: a run of the same job
+    (`history` None), or a stored baseline with its run-to-run history."""
     differences = fingerprint_differences(base.fingerprint, cand.fingerprint)
-    tests = compare_tests(base, cand, options, mismatch=bool(differences))
+    tests = compare_tests(base, cand, options, bool(differences), history)
     return build(tests, base, cand, options, differences)
 
 

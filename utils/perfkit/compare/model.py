@@ -5,7 +5,8 @@ module owns comparison.json: its name, its schema versions and its one loader.
 Schema versions of comparison.json:
   1 - verdict, exit_code, baseline, candidate, environment_differences, forced, strict, method,
       tests (per test: verdict, notes, metrics, slo_breaches), slo_breaches, slo_unmatched,
-      summary, notes
+      summary, notes; per metric `across_jobs` when judged against a stored baseline's
+      run-to-run history (added 2026-12-02 as an optional key: older files still read)
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ class CompareOptions:
     size_gate_factor: float = 0.7
     min_rounds: int = 3
     error_rate_tolerance: float = 0.0
+    # against a stored baseline: the change that counts while there is no run-to-run history
+    # yet (docs/verdicts.md, "Across jobs"), and how many earlier jobs the history keeps
+    drift_bound: float = 0.35
+    history_jobs: int = 30
     force: bool = False  # judge across mismatched environments anyway
     strict: bool = False  # inconclusive fails the run too
     slos: tuple[SloRule, ...] = ()
@@ -73,6 +78,14 @@ class CompareOptions:
             "min_rounds": self.min_rounds,
             "noise_gate": "robust CV (1.4826 x MAD / median) > threshold / 2",
             "error_rate_tolerance": self.error_rate_tolerance,
+            "across_jobs": {
+                "when": "against a stored baseline (not a run of the same job)",
+                "test": "the job's median against earlier jobs' medians: Student's t "
+                "prediction, spread pooled within baselines, Benjamini-Hochberg",
+                "min_jobs": "3 (df >= 2)",
+                "drift_bound": self.drift_bound,
+                "history_jobs": self.history_jobs,
+            },
         }
 
 
@@ -95,6 +108,8 @@ class MetricResult:
     critical: bool
     verdict: str
     note: str | None = None
+    # against a stored baseline: the job's median against earlier jobs' (perfkit.compare.drift)
+    across_jobs: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MetricResult:
