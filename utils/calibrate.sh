@@ -3,7 +3,7 @@
 # Starts utils/servers/calibrated_server.py (latency we set), and per trial runs ./run-configurable.sh
 # against it twice (A at the base delay, then B at the candidate delay), then
 # `perfkit compare B --against A`. Reports the false-alarm rate (A/A) and the detection rate
-# (A/B) per pair kind; perfkit calibrate (utils/perfkit/calibrate.py) does the computing.
+# (A/B) per pair kind; perfkit calibrate (utils/perfkit/calibration/target.py) does the computing.
 set -euo pipefail
 
 PERF_PROG="calibrate.sh"

@@ -45,8 +45,26 @@ script() {
 @test "local-stack.sh: unknown or missing action exits 2" {
   script local-stack.sh restart
   [ "${status}" -eq 2 ]
-  [[ "${stderr}" == *"unknown action 'restart' (have: up, down, status, running, pids, servers, database)"* ]]
+  [[ "${stderr}" == *"unknown action 'restart' (have: up, install, down, status, running, pids, servers, database, build)"* ]]
   script local-stack.sh
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"missing action"* ]]
+}
+
+@test "calibrate-jobs.sh: bad options exit 2 before anything runs" {
+  script calibrate-jobs.sh --mode sometimes
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--mode 'sometimes' is not one of: stored, ab, both"* ]]
+  script calibrate-jobs.sh --jobs 0
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--jobs '0': give a whole number 1..200"* ]]
+  script calibrate-jobs.sh --slow-ms fast
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--slow-ms 'fast'"* ]]
+  script calibrate-jobs.sh --slow-setting LOGLEVEL
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"give NAME=VALUE"* ]]
+  script calibrate-jobs.sh --profile heavvy
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"profile 'heavvy' not found"* ]]
 }

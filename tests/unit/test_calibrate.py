@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from compare_data import comparison_doc, full_summary
-from perfkit import calibrate
+from perfkit.calibration import target as calibrate
 from perfkit.exitcodes import ExitCode, KitError
 
 

@@ -40,8 +40,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "save, show, list, delete, roll back, accept and promote baselines",
     ),
     "calibrate": (
-        "perfkit.calibrate",
+        "perfkit.calibration.target",
         "plan, record and report make calibrate's detection check",
+    ),
+    "calibrate-jobs": (
+        "perfkit.calibration.jobs",
+        "record and report utils/calibrate-jobs.sh's whole jobs on the real gateway",
     ),
     "trend": (
         "perfkit.trend",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from perfkit.atomic import write_json_atomic
+from perfkit.calibration.rates import rate_text, wilson_interval
 from perfkit.clock import iso_seconds
 from perfkit.compare.model import COMPARISON_FILE, load_comparison
 from perfkit.exitcodes import ExitCode, KitError
@@ -101,16 +101,6 @@ def parse_kinds(text: str) -> list[Kind]:
     if len({k.name for k in kinds}) != len(kinds):
         raise KitError(f"--kinds '{text}' names a kind twice", ExitCode.USAGE)
     return kinds
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion: honest at 0/n and n/n, unlike p +- z*se."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def median_p50(run_dir: Path) -> float | None:
@@ -191,10 +181,6 @@ def summarize_kind(kind: Kind, base_ms: float, trials: list[Trial]) -> KindResul
         verdicts=dict(Counter(t.verdict for t in trials)),
         observed_change_pct=round(statistics.median(changes), 2) if changes else None,
     )
-
-
-def rate_text(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.0f}%"
 
 
 def render(results: list[KindResult], wall_s: float, rounds: int | None) -> str:

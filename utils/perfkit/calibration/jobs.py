@@ -1,0 +1,244 @@
+"""`perfkit calibrate-jobs record|report`: the computing half of utils/calibrate-jobs.sh.
+
+calibrate-jobs.sh runs whole jobs on the real gateway, as a CI would: each job brings the local
+stack up on a fresh database, runs the workload, takes the stack down and is judged - against a
+stored baseline with its run-to-run history (mode `stored`), or as an interleaved A/B of two
+gateways in one job (mode `ab`). Some jobs change nothing (kind `aa`); others carry a real
+slowdown (`mcp+<ms>ms`: the benchmark MCP server slowed by that much a call; `gw:<NAME=VALUE>`:
+the gateway started with a setting that costs it time). This module records each job's verdict
+and reports, per mode and kind, how often a regression was reported - the false-alarm rate of
+unchanged jobs, the detection rate of slowed ones - with 95% Wilson intervals, how many tests a
+job could vouch for (unchanged) or not (inconclusive), and, from the unchanged stored jobs,
+how far a job's medians moved from the baseline's: the job-to-job drift of this machine.
+
+  record TRIALS.jsonl --mode stored|ab --kind K --job N --run RUN_DIR --exit RC [--seconds S]
+         [--note TEXT]
+  report TRIALS.jsonl --output FILE --started-at EPOCH [--setting NAME=VALUE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from perfkit.atomic import write_json_atomic
+from perfkit.calibration.rates import rate_text, wilson_interval
+from perfkit.clock import iso_seconds
+from perfkit.compare.model import load_comparison
+from perfkit.exitcodes import ExitCode, KitError
+
+MODES = ("stored", "ab")
+ERROR = "error"
+VERDICTS = ("unchanged", "inconclusive", "regression", "improvement", "failed", "new")
+
+
+@dataclass
+class JobTrial:
+    mode: str
+    kind: str
+    job: int
+    run: str
+    exit: int
+    verdict: str  # the comparison's run verdict, or "error"
+    tests: dict[str, int]  # test verdict -> count
+    p50_changes: dict[
+        str, float
+    ]  # test -> p50 change against the baseline, % (+ = better)
+    seconds: float
+    note: str | None = None
+
+    @property
+    def reported(self) -> bool:
+        return self.verdict == "regression"
+
+
+@dataclass
+class KindResult:
+    mode: str
+    kind: str
+    jobs: int
+    reported: int
+    errors: int
+    rate_name: str  # false_alarm_rate | detection_rate
+    rate: float | None
+    ci95: tuple[float, float] | None
+    unchanged_share: (
+        float | None
+    )  # mean over jobs of the share of tests judged unchanged
+    inconclusive_share: float | None
+    verdicts: dict[str, int] = field(default_factory=dict)
+    # unchanged stored jobs: |p50 change| of every test of every job, against the baseline
+    drift_p50_pct: dict[str, float] | None = None
+
+
+def read_job(run_dir: Path) -> tuple[str, dict[str, int], dict[str, float], str | None]:
+    try:
+        comparison = load_comparison(run_dir)
+    except KitError as exc:
+        return ERROR, {}, {}, f"no verdict: {exc}"
+    if comparison is None:
+        return ERROR, {}, {}, f"no verdict: {run_dir} was not compared"
+    counts = Counter(t.verdict for t in comparison.tests)
+    changes = {
+        t.id: p50.change_pct
+        for t in comparison.tests
+        if (p50 := t.metrics.get("p50")) is not None and p50.change_pct is not None
+    }
+    return comparison.verdict, dict(counts), changes, None
+
+
+def make_trial(args: argparse.Namespace) -> JobTrial:
+    verdict, tests, changes, note = read_job(Path(args.run)) if args.run else (
+        ERROR, {}, {}, "the job left no run folder")  # fmt: skip
+    if verdict != ERROR and args.exit not in (0, 1):
+        verdict, note = ERROR, f"the job exited {args.exit}"
+    elif verdict != ERROR and (verdict == "regression") != (args.exit == 1):
+        note = f"verdict {verdict} but the job exited {args.exit}"
+    return JobTrial(
+        mode=args.mode, kind=args.kind, job=args.job, run=args.run, exit=args.exit,
+        verdict=verdict, tests=tests, p50_changes=changes, seconds=args.seconds,
+        note=args.note or note,
+    )  # fmt: skip
+
+
+def load_trials(path: Path) -> list[JobTrial]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise KitError(
+            f"cannot read trials {path}: {exc.strerror}", ExitCode.USAGE
+        ) from None
+    return [JobTrial(**json.loads(line)) for line in lines if line.strip()]
+
+
+def share(trials: list[JobTrial], verdict: str) -> float | None:
+    shares = [
+        t.tests.get(verdict, 0) / sum(t.tests.values()) for t in trials if t.tests
+    ]
+    return round(statistics.mean(shares), 3) if shares else None
+
+
+def drift(trials: list[JobTrial]) -> dict[str, float] | None:
+    moved = sorted(abs(v) for t in trials for v in t.p50_changes.values())
+    if not moved:
+        return None
+    q95 = moved[min(len(moved) - 1, round(0.95 * (len(moved) - 1)))]
+    return {"median": statistics.median(moved), "p95": q95, "max": moved[-1]}
+
+
+def summarize(mode: str, kind: str, trials: list[JobTrial]) -> KindResult:
+    done = [t for t in trials if t.verdict != ERROR]
+    reported = sum(t.reported for t in done)
+    return KindResult(
+        mode=mode,
+        kind=kind,
+        jobs=len(done),
+        reported=reported,
+        errors=len(trials) - len(done),
+        rate_name="false_alarm_rate" if kind == "aa" else "detection_rate",
+        rate=reported / len(done) if done else None,
+        ci95=wilson_interval(reported, len(done)) if done else None,
+        unchanged_share=share(done, "unchanged"),
+        inconclusive_share=share(done, "inconclusive"),
+        verdicts=dict(Counter(t.verdict for t in trials)),
+        drift_p50_pct=drift(done) if mode == "stored" and kind == "aa" else None,
+    )
+
+
+def render(results: list[KindResult], wall_s: float) -> str:
+    head = f"{'mode':<8}{'kind':<28}{'jobs':>5}{'regressions':>13}{'rate':>17}{'95% CI':>12}"
+    lines = [head + f"{'tests unchanged':>17}{'inconclusive':>14}  verdicts"]
+    for r in results:
+        rate = f"{rate_text(r.rate)} {'false alarm' if r.kind == 'aa' else 'detected'}"
+        ci = f"{rate_text(r.ci95[0])}-{rate_text(r.ci95[1])}" if r.ci95 else "-"
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(r.verdicts.items()))
+        lines.append(
+            f"{r.mode:<8}{r.kind:<28}{r.jobs:>5}{r.reported:>13}{rate:>17}{ci:>12}"
+            f"{rate_text(r.unchanged_share):>17}{rate_text(r.inconclusive_share):>14}  {counts}"
+        )
+    for r in results:
+        if r.drift_p50_pct:
+            d = r.drift_p50_pct
+            lines.append(
+                f"\njob-to-job drift of a test's p50 (unchanged stored jobs, against the "
+                f"baseline): median {d['median']:.1f}%, 95th percentile {d['p95']:.1f}%, "
+                f"max {d['max']:.1f}%"
+            )
+    minutes, seconds = divmod(round(wall_s), 60)
+    lines.append(f"\nwall time {minutes}m{seconds:02d}s")
+    return "\n".join(lines)
+
+
+def record_cli(args: argparse.Namespace) -> int:
+    trial = make_trial(args)
+    with Path(args.trials_file).open("a", encoding="utf-8") as out:
+        out.write(json.dumps(asdict(trial)) + "\n")
+    if not args.quiet:
+        counts = ", ".join(f"{v} {k}" for k, v in sorted(trial.tests.items()))
+        print(
+            f"calibrate-jobs: {trial.mode} job {trial.job} ({trial.kind}): {trial.verdict}"
+            f" ({counts or 'no tests'}) in {trial.seconds:.0f} s"
+            + (f" [{trial.note}]" if trial.note else ""),
+            file=sys.stderr,
+        )
+    return 0
+
+
+def report_cli(args: argparse.Namespace) -> int:
+    trials = load_trials(Path(args.trials_file))
+    groups = dict.fromkeys((t.mode, t.kind) for t in trials)
+    results = [
+        summarize(mode, kind, [t for t in trials if (t.mode, t.kind) == (mode, kind)])
+        for mode, kind in groups
+    ]
+    wall_s = time.time() - args.started_at
+    document: dict[str, Any] = {
+        "schema_version": 1,
+        "started_at": iso_seconds(args.started_at),
+        "finished_at": iso_seconds(time.time()),
+        "wall_s": round(wall_s, 1),
+        "settings": dict(s.split("=", 1) for s in args.setting),
+        "kinds": [asdict(r) for r in results],
+        "trials": [asdict(t) for t in trials],
+    }
+    output = Path(args.output)
+    if output.exists():
+        raise KitError(f"{output} exists; not overwriting it", ExitCode.USAGE)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(output, document)
+    print(render(results, wall_s))
+    print(f"calibrate-jobs: wrote {output}", file=sys.stderr)
+    return int(ExitCode.BENCHMARK_FAILED) if any(r.errors for r in results) else 0
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="perfkit calibrate-jobs", description=__doc__)
+    sub = parser.add_subparsers(dest="action", required=True)
+    record = sub.add_parser("record")
+    record.add_argument("trials_file")
+    record.add_argument("--mode", choices=MODES, required=True)
+    record.add_argument("--kind", required=True)
+    record.add_argument("--job", type=int, required=True)
+    record.add_argument("--run", default="", help="the judged run folder ('' if none)")
+    record.add_argument("--exit", type=int, required=True, help="the job's exit code")
+    record.add_argument("--seconds", type=float, default=0.0)
+    record.add_argument("--note")
+    record.add_argument("--quiet", action="store_true")
+    report = sub.add_parser("report")
+    report.add_argument("trials_file")
+    report.add_argument("--output", required=True)
+    report.add_argument("--started-at", type=float, required=True)
+    report.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE")
+    return parser.parse_args(argv)
+
+
+def cli(argv: list[str]) -> int:
+    args = parse_args(argv)
+    return record_cli(args) if args.action == "record" else report_cli(args)
