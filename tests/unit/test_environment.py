@@ -91,6 +91,8 @@ def test_run_json_contents(
         "url": "http://127.0.0.1:4444",
         "gateway_version": "1.0.6",
         "gateway_settings": None,
+        "build": None,
+        "env_overrides": None,
     }
     expected = load_settings(KIT, "spike", {}, {}).for_run_json() | {
         "db_backend": "postgresql"
@@ -99,6 +101,31 @@ def test_run_json_contents(
     assert set(run["environment"]) == {f.name for f in fields(Fingerprint)}
     assert run["environment"]["hey_path"] == str(fake_hey)
     assert run["environment"]["hey_version"] is None  # not the packaged hey
+
+
+def test_run_json_records_the_local_stacks_build_and_settings(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, settings_json: Path
+) -> None:
+    """--gateway-record: the stack's gateway.json (perfkit gateway record) goes into the target."""
+    wheel = tmp_path / "mcp_contextforge_gateway-1.0.7-py3-none-any.whl"
+    wheel.write_bytes(b"wheel")
+    overrides = tmp_path / "b.env"
+    overrides.write_text("LOG_LEVEL=DEBUG\nJWT_SECRET_KEY=hunter2\n")
+    record = tmp_path / "stack" / "gateway.json"
+    argv = ["gateway", "record", str(record), str(wheel), "--settings", str(overrides)]
+    assert main(argv) == 0
+    rc, err = run_init(
+        capsys, tmp_path / "run", settings_json, "--gateway-record", str(record)
+    )
+    assert (rc, err) == (0, "")
+    target = json.loads((tmp_path / "run" / "run.json").read_text())["target"]
+    assert target["build"]["kind"] == "wheel"
+    assert target["build"]["label"] == wheel.name
+    assert target["build"]["key"].startswith("build-")
+    assert target["build"]["version"] == "1.0.7"
+    assert target["env_overrides"] == {"LOG_LEVEL": "DEBUG", "JWT_SECRET_KEY": "***"}
+    assert "hunter2" not in (tmp_path / "run" / "run.json").read_text()
+    assert "hunter2" not in record.read_text()
 
 
 def test_gateway_version_defaults_to_null(

@@ -18,6 +18,7 @@ from perfkit.baseline.promotion import load_pending
 from perfkit.cli import main
 from perfkit.compare.model import load_comparison
 from perfkit.exitcodes import KitError
+from perfkit.gateway.record import load_record
 from perfkit.jsonfile import UnknownVersion
 from perfkit.monitor.sampler import load_samples
 from perfkit.results.database import load_snapshot
@@ -48,6 +49,10 @@ LOADERS: dict[str, tuple[str, Callable[[Path], Any]]] = {
         lambda d: load_snapshot(d / "run" / "database-before.json"),
     ),
     "advanced.json": ("adv/advanced.json", lambda d: load_points(d / "adv")),
+    "gateway.json": (
+        "stack/gateway.json",
+        lambda d: load_record(d / "stack" / "gateway.json"),
+    ),
     "baseline": (
         "baselines/baseline_smoke.json",
         lambda d: load_baseline(d / "baselines" / "baseline_smoke.json"),
@@ -103,6 +108,7 @@ def test_every_owner_module_is_tested_here() -> None:
         "baseline/file.py",
         "baseline/jobs.py",
         "compare/model.py",
+        "gateway/record.py",
         "monitor/sampler.py",
         "results/database.py",
         "results/run.py",
@@ -121,6 +127,7 @@ def test_the_file_names_have_one_owner_each() -> None:
         ('"run.json"', "results/run.py"),
         ('"runs.json"', "results/run_all.py"),
         ('"advanced.json"', "scale/points.py"),
+        ('"gateway.json"', "gateway/record.py"),
     ):
         holders = sorted(
             str(path.relative_to(PACKAGE))

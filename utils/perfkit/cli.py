@@ -85,6 +85,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.compose.cli",
         "generate or validate the Docker Compose stack (gateway, MCP servers, databases)",
     ),
+    "gateway": (
+        "perfkit.gateway.cli",
+        "name a gateway build (release, wheel, sdist, source folder); check its settings",
+    ),
     "exit-codes": (
         "perfkit.exitcodes",
         "the exit-code table as shell constants; worst, stops and meaning of codes",

@@ -16,6 +16,7 @@ from typing import Any
 
 from perfkit.atomic import write_text_atomic
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.gateway.record import build_text, overrides_text
 from perfkit.results.summary import (
     Summary,
     TestResult,
@@ -62,6 +63,8 @@ def run_meta(summary: Summary) -> dict[str, Any]:
         "duration": settings.get("duration"),
         "rounds": settings.get("iterations"),
         "gateway version": target.get("gateway_version"),
+        "gateway build": build_text(target.get("build")),
+        "gateway settings overrides": overrides_text(target.get("env_overrides")),
         "database": settings.get("db_backend"),
         "CPU": f"{env.get('cpu_model')} ({env.get('logical_cores')} cores)",
         "hey": env.get("hey_version"),

@@ -19,6 +19,7 @@ from perfkit.compare.model import (
     TestComparison,
     load_comparison,
 )
+from perfkit.gateway.record import build_text, overrides_text
 from perfkit.monitor.sampler import RESOURCES_FILE
 from perfkit.report.attention import (
     Attention,
@@ -229,6 +230,10 @@ def configuration(summary: Summary) -> dict[str, Any]:
         "target URL": target.get("url"),
         "gateway version": target.get("gateway_version"),
     }
+    if (build := build_text(target.get("build"))) is not None:
+        found["gateway build"] = build
+    if (overrides := overrides_text(target.get("env_overrides"))) is not None:
+        found["gateway settings overrides"] = overrides
     if summary.database is not None:
         found["gateway database"] = describe_database(summary.database)
     return found

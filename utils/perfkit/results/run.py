@@ -2,11 +2,16 @@
 the file: its name, its schema versions and its one loader.
 
 `perfkit run-init RUN_DIR --kit-root DIR --profile NAME --settings-json FILE
---target-url URL [--gateway-version V] [--hey-bin PATH] [--db-backend B]` writes it, before any
-load is sent; an existing run.json is never overwritten.
+--target-url URL [--gateway-version V] [--hey-bin PATH] [--db-backend B] [--gateway-info FILE]
+[--gateway-record FILE]` writes it, before any load is sent; an existing run.json is never
+overwritten.
 
 Schema versions of run.json:
   1 - profile, started_at, target (url, gateway_version, gateway_settings), environment, settings
+      Added within version 1, optional (null or absent in older files): target.build (kind,
+      key, label, version, path of the build the local stack ran) and target.env_overrides
+      (NAME -> VALUE given on top of the stack's settings, secrets masked), both from the
+      stack's gateway.json (perfkit.gateway.record)
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from perfkit.config import (
     run_json_settings,
     usage,
 )
+from perfkit.gateway.record import load_record
 from perfkit.jsonfile import load_versioned
 
 RUN_FILE = "run.json"
@@ -63,6 +69,9 @@ class Target:
     gateway_settings: dict[str, Any] | None = (
         None  # what the gateway's /version reports
     )
+    # the local stack's build, and the settings given on top of its own (masked): gateway.json
+    build: dict[str, str | None] | None = None
+    env_overrides: dict[str, str] | None = None
 
 
 def gateway_settings(version_answer: dict[str, Any]) -> dict[str, Any]:
@@ -217,10 +226,14 @@ def build_run_info(args: argparse.Namespace) -> RunInfo:
 
 def build_target(args: argparse.Namespace) -> Target:
     url = parse_arg("--target-url", args.target_url, "url")
-    if args.gateway_info is None:
-        return Target(url, args.gateway_version)
-    version, settings = read_gateway_info(args.gateway_info)
-    return Target(url, args.gateway_version or version, settings)
+    version, settings = args.gateway_version, None
+    if args.gateway_info is not None:
+        reported, settings = read_gateway_info(args.gateway_info)
+        version = version or reported
+    if args.gateway_record is None:
+        return Target(url, version, settings)
+    record = load_record(args.gateway_record)
+    return Target(url, version, settings, record.build, record.env_overrides)
 
 
 def parse_arg(flag: str, text: str, kind: str) -> Any:
@@ -273,6 +286,11 @@ def cli(argv: list[str]) -> int:
         "--gateway-info",
         type=Path,
         help="the gateway's GET /version answer: its version and benchmark settings",
+    )
+    parser.add_argument(
+        "--gateway-record",
+        type=Path,
+        help="the local stack's gateway.json: the build it runs and its settings overrides",
     )
     args = parser.parse_args(argv)
     write_run_json(args.run_dir, build_run_info(args))
