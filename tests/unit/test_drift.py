@@ -98,6 +98,8 @@ DRIFTING = [20.0, 24.0, 17.0, 22.5, 18.5]  # jobs up to 20% apart
         ),
         ("improvement", 0.20, STEADY, 16.0, "improvement", None),
         ("improvement", 0.20, DRIFTING, 17.0, "inconclusive", "job-to-job drift"),
+        # a short, drifting history cannot vouch, but a change beyond the drift bound counts
+        ("regression", -0.50, DRIFTING[:3], 31.0, "regression", None),
         # no history yet (the baseline's own job and one more): only the drift bound counts
         (
             "regression",

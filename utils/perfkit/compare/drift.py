@@ -114,8 +114,9 @@ def across_jobs(
     """The stored-baseline verdict: the within-job verdict (rounds against the baseline's
     rounds) must hold across jobs too. A regression or improvement must also be beyond the
     run-to-run history (Benjamini-Hochberg across tests, and the size gate against the
-    history's center); `unchanged` needs a history that could have seen a threshold-sized
-    change. With no history yet, only a change beyond the machine's drift bound counts."""
+    history's center) or beyond the machine's drift bound (a change no unchanged job showed
+    here: it counts however short the history); `unchanged` needs a history that could have
+    seen a threshold-sized change. With no history yet, only the drift bound counts."""
     if verdict not in ("regression", "improvement", "unchanged"):
         return verdict, note
     if not drift.usable:
@@ -126,28 +127,23 @@ def across_jobs(
         f"{off} than the median of {drift.jobs} earlier jobs' (an unchanged job stays within "
         f"{drift.bound:.1%} with 95% confidence)"
     )
+    beyond_bound = abs(drift.change) >= drift_bound  # beyond any drift seen here
     if verdict == "regression":
-        if (
-            q_worse is not None
-            and q_worse <= gates.alpha
-            and -drift.change >= gates.size_gate
+        worse = q_worse is not None and q_worse <= gates.alpha
+        if (worse and -drift.change >= gates.size_gate) or (
+            beyond_bound and drift.change < 0
         ):
             return "regression", None
-        return (
-            "inconclusive",
-            f"worse than the baseline's rounds, but {where}: job-to-job drift",
-        )
+        why = f"worse than the baseline's rounds, but {where}: job-to-job drift"
+        return "inconclusive", why
     if verdict == "improvement":
-        if (
-            q_better is not None
-            and q_better <= gates.alpha
-            and drift.change >= gates.improvement
+        better = q_better is not None and q_better <= gates.alpha
+        if (better and drift.change >= gates.improvement) or (
+            beyond_bound and drift.change > 0
         ):
             return "improvement", None
-        return (
-            "inconclusive",
-            f"better than the baseline's rounds, but {where}: job-to-job drift",
-        )
+        why = f"better than the baseline's rounds, but {where}: job-to-job drift"
+        return "inconclusive", why
     if (
         q_worse is not None
         and q_worse <= gates.alpha
