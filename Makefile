@@ -11,6 +11,10 @@ REASON ?=
 ENTRY ?=
 BASE ?=
 CANDIDATE ?=
+BASE_ENV ?=
+CANDIDATE_ENV ?=
+BASE_SET ?=
+CANDIDATE_SET ?=
 TRIALS ?=
 ITERATIONS ?=
 SERVERS ?=
@@ -147,9 +151,11 @@ baseline-accept: setup ## After an intended slowdown: make RUN the baseline, REA
 	@test -n "$(REASON)" || { echo "make: baseline-accept needs REASON=\"why the slowdown is intended\"" >&2; exit 2; }
 	@$(PY) -m perfkit baseline accept $(RUN) --reason "$(REASON)" $(if $(NAME),--name $(NAME))
 
-compare-versions: setup ## Two gateway releases side by side, rounds alternating: BASE=1.0.6 CANDIDATE=1.0.7.post20260921
-	@utils/compare-versions.sh --base "$(BASE)" --candidate "$(CANDIDATE)" --profile $(PROFILE) \
-		$(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(ITERATIONS),--iterations $(ITERATIONS))
+compare-versions: setup ## A/B of two builds (a version, .whl, .tar.gz or source folder) or two sets of settings: BASE=1.0.6 CANDIDATE=1.0.7.post20260921 [BASE_ENV=a.env CANDIDATE_ENV=b.env BASE_SET= CANDIDATE_SET="NAME=VALUE ..."]
+	@utils/compare-versions.sh --base "$(BASE)" $(if $(CANDIDATE),--candidate "$(CANDIDATE)") \
+		$(if $(BASE_ENV),--base-env "$(BASE_ENV)") $(if $(CANDIDATE_ENV),--candidate-env "$(CANDIDATE_ENV)") \
+		$(foreach s,$(BASE_SET),--base-set '$(s)') $(foreach s,$(CANDIDATE_SET),--candidate-set '$(s)') \
+		--profile $(PROFILE) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(ITERATIONS),--iterations $(ITERATIONS))
 
 calibrate: setup ## The kit's own detection check: A/A and +10/20/30% pairs on a calibrated target [TRIALS=10]
 	@utils/calibrate.sh $(if $(TRIALS),--trials $(TRIALS))

@@ -51,6 +51,7 @@ run_parse_args() {
   RUN_SKIP_CHECKS=0
   RUN_AB_BASE=""
   RUN_AB_CANDIDATE=""
+  RUN_AB_RECORDS=("" "")
   RUN_SETS=()
   while (($#)); do
     case "$1" in
@@ -72,6 +73,8 @@ run_parse_args() {
       --no-auth) RUN_AUTH=no; shift ;;
       --ab-base) RUN_AB_BASE="$(perf_flag_value "$@")"; shift 2 ;;
       --ab-candidate) RUN_AB_CANDIDATE="$(perf_flag_value "$@")"; shift 2 ;;
+      --ab-base-record) RUN_AB_RECORDS[0]="$(perf_flag_value "$@")"; shift 2 ;;
+      --ab-candidate-record) RUN_AB_RECORDS[1]="$(perf_flag_value "$@")"; shift 2 ;;
       --skip-checks) RUN_SKIP_CHECKS=1; shift ;;
       --quiet) PERF_QUIET=1; shift ;;
       -h | --help) run_usage; exit 0 ;;
@@ -91,6 +94,8 @@ run_check_args() {
     [[ -z "${RUN_ENDPOINT}${RUN_URL}" ]] ||
       perf_die "${PERF_EXIT_USAGE}" "--ab-base/--ab-candidate name both targets: drop --url and --endpoint"
   fi
+  [[ -z "${RUN_AB_RECORDS[0]}${RUN_AB_RECORDS[1]}" || -n "${RUN_AB_BASE}" ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--ab-base-record and --ab-candidate-record go with --ab-base and --ab-candidate"
   case "${RUN_BASELINE}" in
     "" | save | compare | skip) ;;
     *) perf_die "${PERF_EXIT_USAGE}" "--baseline '${RUN_BASELINE}' is not one of: save, compare, skip" ;;
@@ -166,9 +171,10 @@ run_make_dir() {
   export PERF_RUN_DIR="${RUN_DIR}"
 }
 
-# run_prepare_side URL DIR: log in, check the services, write run.json and the plan in DIR.
+# run_prepare_side URL DIR [RECORD]: log in, check the services, write run.json (with RECORD,
+# the gateway.json of the local stack serving URL: its build and settings) and the plan in DIR.
 run_prepare_side() {
-  local url="$1" dir="$2" token=""
+  local url="$1" dir="$2" record="${3:-}" token=""
   if [[ "${RUN_AUTH}" == yes ]]; then
     token="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${url}" --profile "${RUN_PROFILE}" --print)"
   fi
@@ -176,21 +182,23 @@ run_prepare_side() {
     "${PERF_KIT_ROOT}/utils/check-services.sh" --url "${url}" --profile "${RUN_PROFILE}" >&2
   fi
   mkdir -p "${dir}/raw"
-  run_init "${url}" "${dir}" "${token}"
+  run_init "${url}" "${dir}" "${token}" "${record}"
   run_check_baseline
   perf_monitor_start "${url}" "${dir}"
   perf_add_side "${url}" "${token}" "${dir}"
 }
 
-# run_init URL DIR TOKEN: run.json (settings, environment, the gateway's version) and plan.tsv.
+# run_init URL DIR TOKEN [RECORD]: run.json (settings, environment, the gateway's version and,
+# from RECORD when it exists, its build and settings overrides) and plan.tsv.
 run_init() {
-  local url="$1" dir="$2" token="$3" settings args=() rc=0
+  local url="$1" dir="$2" token="$3" record="${4:-}" settings args=() rc=0
   # the resolved settings hold the password: keep them out of the run folder
   settings="$(mktemp)"
   perf_py config --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" "${RUN_SETS[@]}" --format json >"${settings}"
   # GET /version: the gateway's release and benchmark-relevant settings, for the fingerprint
   [[ "$(perf_http_get "${url}/version" "${dir}/gateway-version.json" "${token}")" != 200 ]] ||
     args+=(--gateway-info "${dir}/gateway-version.json")
+  [[ -z "${record}" || ! -f "${record}" ]] || args+=(--gateway-record "${record}")
   perf_py run-init "${dir}" --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" \
     --settings-json "${settings}" --target-url "${url}" --hey-bin "$(command -v "${PERF_HEY_BIN}")" \
     --db-backend "${PERF_DB_BACKEND}" "${args[@]}" || rc=$?
@@ -322,12 +330,14 @@ run_main() {
   if [[ -n "${RUN_AB_BASE}" ]]; then
     run_ab_targets
     run_make_dir
-    run_prepare_side "${RUN_AB_BASE}" "${RUN_DIR}/base"
-    run_prepare_side "${RUN_AB_CANDIDATE}" "${RUN_DIR}/candidate"
+    run_prepare_side "${RUN_AB_BASE}" "${RUN_DIR}/base" "${RUN_AB_RECORDS[0]}"
+    run_prepare_side "${RUN_AB_CANDIDATE}" "${RUN_DIR}/candidate" "${RUN_AB_RECORDS[1]}"
   else
     perf_resolve_target "${RUN_URL}" "${RUN_PROFILE}" "${PERF_SERVERS_COUNT}" --endpoint "${RUN_ENDPOINT}"
     run_make_dir
-    run_prepare_side "${PERF_TARGET_URL}" "${RUN_DIR}"
+    # the local stack's gateway, when it serves the target, says which build it runs
+    run_prepare_side "${PERF_TARGET_URL}" "${RUN_DIR}" \
+      "$("${PERF_KIT_ROOT}/utils/local-stack.sh" build --url "${PERF_TARGET_URL}" 2>/dev/null || true)"
   fi
   ln -sfn "${PERF_SIDE_DIRS[-1]#"${PERF_RESULTS_DIR}/"}" "${PERF_RESULTS_DIR}/latest"
   perf_log "run folder: ${RUN_DIR}"

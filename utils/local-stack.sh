@@ -3,6 +3,7 @@
 # loopback, plus N benchmark MCP servers (utils/servers/bench_server.py) registered with it.
 #
 #   utils/local-stack.sh up [--servers N] [--profile NAME]   start what is not running (idempotent)
+#   utils/local-stack.sh install [--profile NAME]            install the gateway build, start nothing
 #   utils/local-stack.sh down                                 stop exactly what `up` started (by PID)
 #   utils/local-stack.sh status                               show what runs; exit 3 if the gateway is down
 #   utils/local-stack.sh running                              exit 0 when the kit's gateway runs
@@ -12,6 +13,8 @@
 #   utils/local-stack.sh servers [--url URL]                  `NAME URL` of every MCP server that runs
 #   utils/local-stack.sh database [--url URL]                 `STATE DATABASE_URL` of the gateway's
 #                                                             database (fresh or kept at start)
+#   utils/local-stack.sh build [--url URL]                    the path of the running gateway's
+#                                                             gateway.json (its build and settings)
 #
 # Settings: service.gateway_version (GATEWAY_VERSION), service.base_url, service.servers_count,
 # service.cache, service.database (PERF_DB_BACKEND: sqlite, or postgresql in a database of the
@@ -19,6 +22,10 @@
 # service.db_state (PERF_DB_STATE: fresh - `up` starts the gateway on an empty database - or keep);
 # everything else lives in .state/ (git-ignored): gateway venvs in .state/gateways/, the stack's
 # pids, logs, SQLite data and secrets in .state/stack/.
+# PERF_GATEWAY_SOURCE runs a build instead of that release: a wheel or sdist file, or a source
+# checkout of the gateway (its venv: .state/gateways/build-<content hash>/). PERF_GATEWAY_ENV_FILE
+# gives the gateway more settings (NAME=VALUE lines) on top of the stack's own; every name is
+# checked against the installed release first.
 set -euo pipefail
 
 # shellcheck source=utils/lib/lib.sh
@@ -33,6 +40,7 @@ readonly STACK_NAME="${PERF_STACK_NAME:-stack}"
 readonly STACK_DIR="${PERF_STATE_DIR}/${STACK_NAME}"
 readonly STACK_LOGS="${STACK_DIR}/logs"
 readonly STACK_SERVER_BASE_PORT="${PERF_SERVER_BASE_PORT:-9100}"
+readonly STACK_LOG_LINES=20
 
 # stack_pid_alive PIDFILE PATTERN: true when the PID in PIDFILE runs a command matching PATTERN
 # (guards against a recycled PID belonging to something else).
@@ -50,32 +58,70 @@ stack_port() {
   printf '%s\n' "${BASH_REMATCH[2]}"
 }
 
-stack_venv() {
-  printf '%s\n' "${PERF_STATE_DIR}/gateways/${PERF_GATEWAY_VERSION}/venv"
+# stack_die_with_log CODE LOG MESSAGE...: the last lines of LOG on stderr, then exit CODE with
+# MESSAGE (a failed install or start says why without opening the log).
+stack_die_with_log() {
+  local code="$1" log="$2"
+  shift 2
+  if [[ -s "${log}" ]]; then
+    printf '%s: the last %s lines of %s:\n' "${PERF_PROG}" "${STACK_LOG_LINES}" "${log}" >&2
+    tail -n "${STACK_LOG_LINES}" "${log}" | sed 's/^/  | /' >&2
+  fi
+  perf_die "${code}" "$@"
 }
 
-# stack_install_gateway: the pinned gateway release in its own venv (several versions can coexist).
+# stack_describe: the gateway build to run - PERF_GATEWAY_SOURCE, else the release
+# service.gateway_version - as perfkit gateway describe names it: GW_KIND, GW_KEY, GW_LABEL,
+# GW_VENV, GW_REQUIREMENT, GW_REQUIREMENT_POSTGRES; STACK_SPEC as it was given.
+stack_describe() {
+  local described
+  STACK_SPEC="${PERF_GATEWAY_SOURCE:-${PERF_GATEWAY_VERSION}}"
+  described="$(perf_py gateway describe "${STACK_SPEC}" --state-dir "${PERF_STATE_DIR}")" || exit "$?"
+  eval "${described}"
+}
+
+stack_venv() {
+  printf '%s\n' "${GW_VENV}"
+}
+
+# stack_install_gateway: the build in its own venv (several builds can coexist), installed
+# with the gateway's constraints; a failed install is exit 3 with the end of its log.
 stack_install_gateway() {
-  local venv log
+  local venv log constraints="${PERF_KIT_ROOT}/utils/pins/gateway-constraints.txt" fix
   venv="$(stack_venv)"
-  log="${PERF_STATE_DIR}/install-gateway-${PERF_GATEWAY_VERSION}.log"
+  log="${PERF_STATE_DIR}/install-gateway-${GW_KEY}.log"
   if [[ ! -x "${venv}/bin/mcpgateway" ]]; then
     mkdir -p "${STACK_LOGS}"
-    perf_log "installing mcp-contextforge-gateway==${PERF_GATEWAY_VERSION} into ${venv} (log: ${log})"
+    perf_log "installing ${GW_LABEL} (${GW_REQUIREMENT}) into ${venv} (log: ${log})"
     rm -rf "${venv}"
     if ! { python3 -m venv "${venv}" && "${venv}/bin/pip" install --disable-pip-version-check \
-      -c "${PERF_KIT_ROOT}/utils/pins/gateway-constraints.txt" "mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}"; } >"${log}" 2>&1; then
+      -c "${constraints}" "${GW_REQUIREMENT}"; } >"${log}" 2>&1; then
       rm -rf "${venv}"
-      perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not install mcp-contextforge-gateway==${PERF_GATEWAY_VERSION}; see ${log} (set GATEWAY_VERSION to a release that installs)"
+      rmdir "$(dirname "${venv}")" 2>/dev/null || true
+      fix="set GATEWAY_VERSION to a release that installs"
+      [[ "${GW_KIND}" == release ]] || fix="check that the ${GW_KIND} builds and installs: pip install ${GW_PATH}"
+      stack_die_with_log "${PERF_EXIT_ENV_NOT_READY}" "${log}" "could not install ${GW_LABEL}; see ${log} (${fix})"
     fi
   fi
   [[ "${PERF_DB_BACKEND}" == postgresql ]] || return 0
   "${venv}/bin/python" -c 'import psycopg' 2>/dev/null && return 0
   # the gateway's [postgres] extra (psycopg 3), added to the same venv when first needed
-  perf_log "installing mcp-contextforge-gateway[postgres]==${PERF_GATEWAY_VERSION} into ${venv} (log: ${log})"
-  "${venv}/bin/pip" install --disable-pip-version-check -c "${PERF_KIT_ROOT}/utils/pins/gateway-constraints.txt" \
-    "mcp-contextforge-gateway[postgres]==${PERF_GATEWAY_VERSION}" >>"${log}" 2>&1 ||
-    perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not install the gateway's PostgreSQL driver (extra [postgres]); see ${log}"
+  perf_log "installing ${GW_REQUIREMENT_POSTGRES} into ${venv} (log: ${log})"
+  "${venv}/bin/pip" install --disable-pip-version-check -c "${constraints}" \
+    "${GW_REQUIREMENT_POSTGRES}" >>"${log}" 2>&1 ||
+    stack_die_with_log "${PERF_EXIT_ENV_NOT_READY}" "${log}" "could not install the gateway's PostgreSQL driver (extra [postgres]); see ${log}"
+}
+
+# stack_check_settings: PERF_GATEWAY_ENV_FILE's settings, every name checked against the
+# installed release (exit 2 naming an unknown one or a malformed line), written quoted for
+# gateway.env into gateway-settings.env (0600); none when it is not set.
+stack_check_settings() {
+  local checked="${STACK_DIR}/gateway-settings.env" shown
+  rm -f "${checked}"
+  [[ -n "${PERF_GATEWAY_ENV_FILE:-}" ]] || return 0
+  shown="$(perf_py gateway settings --file "${PERF_GATEWAY_ENV_FILE}" --venv "$(stack_venv)" \
+    --release "${GW_LABEL}" --shell-output "${checked}")" || exit "$?"
+  perf_log "gateway settings on top of the stack's own (${PERF_GATEWAY_ENV_FILE}): ${shown//$'\n'/ }"
 }
 
 # --- PostgreSQL: a database of the kit's own per stack, created by `up`, dropped by `down` ---
@@ -170,20 +216,26 @@ stack_write_env() {
   # gateway's default limits on (to reproduce the 429 trap)
   local limits=("RATE_LIMITING_ENABLED=false" "TOOL_RATE_LIMIT=1000000")
   [[ "${PERF_STACK_RATE_LIMITING:-false}" != true ]] || limits=("RATE_LIMITING_ENABLED=true")
+  # the file holds the secrets: made anew, readable by its owner only
   (
     umask 077
-    cat "${STACK_DIR}/secrets.env"
-    printf '%s\n' \
-      "DATABASE_URL=$(stack_database_url "${data_dir}")" \
-      "PLATFORM_ADMIN_EMAIL=${PERF_AUTH_EMAIL}" \
-      "PLATFORM_ADMIN_PASSWORD=${PERF_AUTH_PASSWORD}" \
-      "AUTH_REQUIRED=true" "MCPGATEWAY_UI_ENABLED=false" "MCPGATEWAY_ADMIN_API_ENABLED=true" \
-      "LOG_LEVEL=ERROR" "DISABLE_ACCESS_LOG=true" "CACHE_TYPE=${PERF_CACHE}" "REDIS_URL=${PERF_REDIS_URL}" \
-      "RATE_LIMITING_REDIS_ENABLED=false" "${limits[@]}" \
-      "SSRF_ALLOW_LOCALHOST=true" "SSRF_ALLOW_PRIVATE_NETWORKS=true" "OBSERVABILITY_ENABLED=false" \
-      "DB_POOL_SIZE=${PERF_DB_POOL_SIZE}" "DB_MAX_OVERFLOW=${PERF_DB_MAX_OVERFLOW}" "HTTPX_MAX_CONNECTIONS=200" \
-      "TOKEN_EXPIRY=120"
-  ) >"${env_file}"
+    rm -f "${env_file}"
+    {
+      cat "${STACK_DIR}/secrets.env"
+      printf '%s\n' \
+        "DATABASE_URL=$(stack_database_url "${data_dir}")" \
+        "PLATFORM_ADMIN_EMAIL=${PERF_AUTH_EMAIL}" \
+        "PLATFORM_ADMIN_PASSWORD=${PERF_AUTH_PASSWORD}" \
+        "AUTH_REQUIRED=true" "MCPGATEWAY_UI_ENABLED=false" "MCPGATEWAY_ADMIN_API_ENABLED=true" \
+        "LOG_LEVEL=ERROR" "DISABLE_ACCESS_LOG=true" "CACHE_TYPE=${PERF_CACHE}" "REDIS_URL=${PERF_REDIS_URL}" \
+        "RATE_LIMITING_REDIS_ENABLED=false" "${limits[@]}" \
+        "SSRF_ALLOW_LOCALHOST=true" "SSRF_ALLOW_PRIVATE_NETWORKS=true" "OBSERVABILITY_ENABLED=false" \
+        "DB_POOL_SIZE=${PERF_DB_POOL_SIZE}" "DB_MAX_OVERFLOW=${PERF_DB_MAX_OVERFLOW}" "HTTPX_MAX_CONNECTIONS=200" \
+        "TOKEN_EXPIRY=120"
+      # PERF_GATEWAY_ENV_FILE's settings, checked: the last word on any name
+      [[ ! -f "${STACK_DIR}/gateway-settings.env" ]] || cat "${STACK_DIR}/gateway-settings.env"
+    } >"${env_file}"
+  )
 }
 
 # stack_database_url DATA_DIR: the gateway's DATABASE_URL for service.database.
@@ -201,15 +253,20 @@ stack_random() {
   tr -dc 'A-Za-z0-9' </dev/urandom | head -c 48
 }
 
+# stack_wait_http URL SECONDS WHAT LOG PIDFILE PATTERN: wait until URL answers; exit 3 with the
+# end of LOG when the process exits first or URL does not answer in time. For its first two
+# seconds the process counts as alive by its PID alone: until the background shell has exec'd
+# the command, its command line is still this script's, not PATTERN.
 stack_wait_http() {
   local url="$1" seconds="$2" what="$3" log="$4" pidfile="$5" pattern="$6" i
   for ((i = 0; i < seconds * 2; i++)); do
     [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${url}" 2>/dev/null)" != "000" ]] && return 0
-    stack_pid_alive "${pidfile}" "${pattern}" ||
-      perf_die "${PERF_EXIT_ENV_NOT_READY}" "${what} exited while starting; see ${log}"
+    if ! stack_pid_alive "${pidfile}" "${pattern}" && { ((i >= 4)) || ! kill -0 "$(<"${pidfile}")" 2>/dev/null; }; then
+      stack_die_with_log "${PERF_EXIT_ENV_NOT_READY}" "${log}" "${what} exited while starting; see ${log}"
+    fi
     sleep 0.5
   done
-  perf_die "${PERF_EXIT_ENV_NOT_READY}" "${what} did not answer at ${url} within ${seconds}s; see ${log}"
+  stack_die_with_log "${PERF_EXIT_ENV_NOT_READY}" "${log}" "${what} did not answer at ${url} within ${seconds}s; see ${log}"
 }
 
 stack_start_gateway() {
@@ -217,18 +274,21 @@ stack_start_gateway() {
   if stack_pid_alive "${pidfile}" mcpgateway; then
     [[ "$(cat "${STACK_DIR}/gateway.database" 2>/dev/null || echo sqlite)" == "${PERF_DB_BACKEND}" ]] ||
       perf_die "${PERF_EXIT_ENV_NOT_READY}" "the running gateway uses $(cat "${STACK_DIR}/gateway.database" 2>/dev/null || echo sqlite), not ${PERF_DB_BACKEND}; take the stack down first (utils/local-stack.sh down)"
+    [[ "$(cat "${STACK_DIR}/gateway.key" 2>/dev/null || echo "${GW_KEY}")" == "${GW_KEY}" ]] ||
+      perf_die "${PERF_EXIT_ENV_NOT_READY}" "the running gateway is $(cat "${STACK_DIR}/gateway.version" 2>/dev/null), not ${GW_LABEL}; take the stack down first (utils/local-stack.sh down)"
     perf_log "gateway already running (pid $(<"${pidfile}")) at ${PERF_BASE_URL}"
     return 0
   fi
   perf_gateway_answers "${PERF_BASE_URL}" &&
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "a gateway the kit did not start already answers at ${PERF_BASE_URL}; benchmark it with GATEWAY_URL=${PERF_BASE_URL}, or stop it first"
   stack_install_gateway
+  stack_check_settings
   stack_reset_data
   [[ "${PERF_DB_BACKEND}" != postgresql ]] || stack_pg_create
   stack_write_env
   venv="$(stack_venv)"
   mkdir -p "${STACK_LOGS}"
-  perf_log "starting gateway ${PERF_GATEWAY_VERSION} on 127.0.0.1:${port} (log: ${log})"
+  perf_log "starting gateway ${GW_LABEL} on 127.0.0.1:${port} (log: ${log})"
   (
     cd "${STACK_DIR}"
     set -a
@@ -238,10 +298,20 @@ stack_start_gateway() {
     exec setsid "${venv}/bin/mcpgateway" --host 127.0.0.1 --port "${port}" >"${log}" 2>&1 </dev/null
   ) &
   printf '%s\n' "$!" >"${pidfile}"
-  printf '%s\n' "${PERF_GATEWAY_VERSION}" >"${STACK_DIR}/gateway.version"
+  printf '%s\n' "${GW_LABEL}" >"${STACK_DIR}/gateway.version"
+  printf '%s\n' "${GW_KEY}" >"${STACK_DIR}/gateway.key"
+  stack_record
   printf '%s\n' "${PERF_DB_BACKEND}" >"${STACK_DIR}/gateway.database"
   printf '%s\n' "${PERF_BASE_URL}" >"${STACK_DIR}/gateway.url"
   stack_wait_http "${PERF_BASE_URL}/health" "${PERF_HEALTH_TIMEOUT}" gateway "${log}" "${pidfile}" mcpgateway
+}
+
+# stack_record: gateway.json, what the gateway is - its build and the settings given on top of
+# the stack's own (secrets masked) - for run.json (utils/local-stack.sh build).
+stack_record() {
+  local args=()
+  [[ -z "${PERF_GATEWAY_ENV_FILE:-}" ]] || args+=(--settings "${PERF_GATEWAY_ENV_FILE}")
+  perf_py gateway record "${STACK_DIR}/gateway.json" "${STACK_SPEC}" "${args[@]}"
 }
 
 stack_start_server() {
@@ -315,7 +385,7 @@ stack_up() {
     fi
   done
   stack_register "${servers}"
-  perf_log "local stack up: gateway ${PERF_BASE_URL} (${PERF_GATEWAY_VERSION}), ${servers} MCP server(s); logs in ${STACK_LOGS}"
+  perf_log "local stack up: gateway ${PERF_BASE_URL} ($(cat "${STACK_DIR}/gateway.version")), ${servers} MCP server(s); logs in ${STACK_LOGS}"
 }
 
 stack_stop_pidfile() {
@@ -413,6 +483,16 @@ stack_servers() {
   done
 }
 
+# stack_build [URL]: the path of the running gateway's gateway.json (its build and settings),
+# when the gateway runs and serves URL; nothing otherwise.
+stack_build() {
+  local url="${1%/}" served
+  stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway || return 0
+  served="$(cat "${STACK_DIR}/gateway.url" 2>/dev/null || true)"
+  [[ -z "${url}" || "${served%/}" == "${url}" ]] || return 0
+  [[ ! -f "${STACK_DIR}/gateway.json" ]] || printf '%s\n' "${STACK_DIR}/gateway.json"
+}
+
 # stack_prepare PROFILE: the profile checked, the kit set up (as `make setup` would), the
 # settings loaded.
 stack_prepare() {
@@ -423,7 +503,7 @@ stack_prepare() {
 
 stack_main() {
   local action="${1:-}" servers="" profile="${PERF_PROFILE:-light}" url=""
-  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, down, status, running, pids, servers or database (see --help)"
+  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, install, down, status, running, pids, servers, database or build (see --help)"
   shift
   while (($#)); do
     case "$1" in
@@ -436,7 +516,13 @@ stack_main() {
   case "${action}" in
     up)
       stack_prepare "${profile}"
+      stack_describe
       stack_up "${servers:-${PERF_SERVERS_COUNT}}"
+      ;;
+    install)
+      stack_prepare "${profile}"
+      stack_describe
+      stack_install_gateway
       ;;
     down) stack_down ;;
     status)
@@ -447,8 +533,9 @@ stack_main() {
     pids) stack_pids "${url}" ;;
     servers) stack_servers "${url}" ;;
     database) stack_database "${url}" ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, down, status, running, pids, servers, database)" ;;
+    build) stack_build "${url}" ;;
+    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, install, down, status, running, pids, servers, database, build)" ;;
   esac
 }
 

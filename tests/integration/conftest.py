@@ -28,6 +28,14 @@ RUN_BY_OTHER_TESTS = {
     "./run-advanced.sh --servers 1,2,4": "test_advanced.py::test_readme_scale_command",
     "./run-all.sh --profiles smoke,light": "test_run_all.py (smoke_run)",
     "make calibrate": "test_calibrate_e2e.py::test_readme_calibrate_command",
+    ".state/venv/bin/pip download": "test_ab_builds.py (the wheel's A/A)",
+    "make compare-versions BASE=1.0.7.post20260921 CANDIDATE=.state/builds/": (
+        "test_ab_builds.py::test_a_wheel_of_the_release_against_the_release_is_no_regression"
+    ),
+    "printf 'LOG_LEVEL=DEBUG": "test_ab_builds.py (the settings A/B)",
+    "make compare-versions BASE=1.0.7.post20260921 CANDIDATE_ENV=": (
+        "test_ab_builds.py::test_a_costly_setting_is_a_regression_naming_the_tests"
+    ),
 }
 
 
