@@ -16,6 +16,10 @@ CANDIDATE_ENV ?=
 BASE_SET ?=
 CANDIDATE_SET ?=
 TRIALS ?=
+MODE ?=
+JOBS ?=
+SLOW_MS ?=
+SLOW_SETTING ?=
 ITERATIONS ?=
 SERVERS ?=
 URL ?=
@@ -41,7 +45,7 @@ SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*
 	test-docker bench-endpoint clean clean-results check lint \
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
 	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
-	calibrate trend report report-compare
+	calibrate calibrate-jobs trend report report-compare
 
 help: ## Show this help
 	@printf 'MCP Gateway Performance Kit\n\nusage: make TARGET [PROFILE=light] [GATEWAY_URL=...]\n\n'
@@ -159,6 +163,11 @@ compare-versions: setup ## A/B of two builds (a version, .whl, .tar.gz or source
 
 calibrate: setup ## The kit's own detection check: A/A and +10/20/30% pairs on a calibrated target [TRIALS=10]
 	@utils/calibrate.sh $(if $(TRIALS),--trials $(TRIALS))
+
+calibrate-jobs: setup ## Verdicts across whole jobs on the real gateway: MODE=stored|ab|both JOBS=10 [SLOW_MS=150 SLOW_SETTING=NAME=VALUE]
+	@utils/calibrate-jobs.sh $(if $(MODE),--mode $(MODE)) $(if $(JOBS),--jobs $(JOBS)) \
+		$(if $(SLOW_MS),--slow-ms $(SLOW_MS)) $(if $(SLOW_SETTING),--slow-setting "$(SLOW_SETTING)") \
+		--profile $(PROFILE) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(ITERATIONS),--iterations $(ITERATIONS))
 
 report: setup ## Write RUN's self-contained report.html (default results/latest) and open it when interactive
 	@$(PY) -m perfkit report $(RUN) --open

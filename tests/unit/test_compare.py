@@ -198,8 +198,11 @@ def test_benjamini_hochberg_a_single_weak_p_among_many_tests_does_not_fire() -> 
     weak = next(t for t in many.tests if t.id == "t/weak")
     assert weak.metrics["p50"].p_worse == pytest.approx(4 / 252)
     assert weak.metrics["p50"].p_adjusted > 0.05
-    assert weak.verdict == "unchanged"
-    assert (many.verdict, many.exit_code) == ("unchanged", 0)
+    # not a regression among many tests - and not "unchanged" either: the rounds moved by more
+    # than the size gate, they just cannot confirm it
+    assert weak.verdict == "inconclusive"
+    assert "not significant with 5 and 5 rounds" in (weak.metrics["p50"].note or "")
+    assert (many.verdict, many.exit_code) == ("inconclusive", 0)
 
 
 def test_a_slowdown_across_all_tests_survives_the_adjustment() -> None:

@@ -222,4 +222,12 @@ def decide(
         )
     if p_better_adj <= gates.alpha and s.change >= gates.improvement:
         return "improvement", None
+    if abs(s.change) >= gates.size_gate:
+        # a change that big the rounds cannot confirm (too few of them, or too spread) is no
+        # evidence of "unchanged" either
+        side = "slower" if s.change < 0 else "faster"
+        return "inconclusive", (
+            f"{abs(s.change):.1%} {side}, but not significant with "
+            f"{s.n_base} and {s.n_cand} rounds"
+        )
     return "unchanged", None
