@@ -164,9 +164,9 @@ compare-versions: setup ## A/B of two builds (a version, .whl, .tar.gz or source
 calibrate: setup ## The kit's own detection check: A/A and +10/20/30% pairs on a calibrated target [TRIALS=10]
 	@utils/calibrate.sh $(if $(TRIALS),--trials $(TRIALS))
 
-calibrate-jobs: setup ## Verdicts across whole jobs on the real gateway: MODE=stored|ab|both JOBS=10 [SLOW_MS=150 SLOW_SETTING=NAME=VALUE]
+calibrate-jobs: setup ## Verdicts across whole jobs on the real gateway: MODE=stored|ab|both JOBS=10 [SLOW_MS=150 SLOW_SETTING="NAME=VALUE ..."]
 	@utils/calibrate-jobs.sh $(if $(MODE),--mode $(MODE)) $(if $(JOBS),--jobs $(JOBS)) \
-		$(if $(SLOW_MS),--slow-ms $(SLOW_MS)) $(if $(SLOW_SETTING),--slow-setting "$(SLOW_SETTING)") \
+		$(if $(SLOW_MS),--slow-ms $(SLOW_MS)) $(foreach s,$(SLOW_SETTING),--slow-setting "$(s)") \
 		--profile $(PROFILE) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(ITERATIONS),--iterations $(ITERATIONS))
 
 report: setup ## Write RUN's self-contained report.html (default results/latest) and open it when interactive

@@ -7,7 +7,8 @@
 #   ab      as an interleaved A/B of two gateways in one job (utils/compare-versions.sh)
 # Kinds of job, alternating: aa (nothing changed), mcp+<ms>ms (--slow-ms: the benchmark MCP
 # server slower by that much a call; stored mode only - the A/B sides share their servers) and
-# gw:<NAME=VALUE> (--slow-setting: the gateway started with a setting that costs it time).
+# gw:<NAME=VALUE,...> (--slow-setting, repeatable: the gateway started with settings that cost it
+# time).
 # perfkit calibrate-jobs (utils/perfkit/calibration/jobs.py) records the verdicts and reports
 # the false-alarm and detection rates with their Wilson intervals.
 set -euo pipefail
@@ -23,14 +24,14 @@ readonly CJ_JOB_TIMEOUT=1800 # seconds one job may take
 cj_usage() {
   cat <<'EOF'
 usage: utils/calibrate-jobs.sh [--mode stored|ab|both] [--jobs N] [--slow-ms MS]
-                               [--slow-setting NAME=VALUE] [--profile NAME] [--scenarios LIST]
+                               [--slow-setting NAME=VALUE]... [--profile NAME] [--scenarios LIST]
                                [--iterations K] [--requests R] [--concurrency C]
                                [--output FILE] [--keep] [--quiet]
 
   --mode M              stored (default), ab or both
   --jobs N              jobs of each kind (default 10); stored mode runs one more, the baseline
   --slow-ms MS          also jobs with the benchmark MCP server slower by MS a call (stored mode)
-  --slow-setting N=V    also jobs whose gateway runs with this setting (a known cost)
+  --slow-setting N=V    also jobs whose gateway runs with this setting (a known cost); repeatable
   --profile NAME        the workload's profile (default light)
   --scenarios LIST      its scenarios (default tools,gateway-core)
   --iterations K, --requests R, --concurrency C   override the profile's
@@ -43,14 +44,14 @@ EOF
 }
 
 cj_parse_args() {
-  CJ_MODE=stored CJ_JOBS=10 CJ_SLOW_MS="" CJ_SLOW_SETTING="" CJ_PROFILE=light
+  CJ_MODE=stored CJ_JOBS=10 CJ_SLOW_MS="" CJ_SLOW_SETTINGS=() CJ_PROFILE=light
   CJ_SCENARIOS=tools,gateway-core CJ_OUTPUT="" CJ_KEEP=0 CJ_RUN_ARGS=()
   while (($#)); do
     case "$1" in
       --mode) CJ_MODE="$(perf_flag_value "$@")"; shift 2 ;;
       --jobs) CJ_JOBS="$(perf_flag_value "$@")"; shift 2 ;;
       --slow-ms) CJ_SLOW_MS="$(perf_flag_value "$@")"; shift 2 ;;
-      --slow-setting) CJ_SLOW_SETTING="$(perf_flag_value "$@")"; shift 2 ;;
+      --slow-setting) CJ_SLOW_SETTINGS+=("$(perf_flag_value "$@")"); shift 2 ;;
       --profile) CJ_PROFILE="$(perf_flag_value "$@")"; shift 2 ;;
       --scenarios) CJ_SCENARIOS="$(perf_flag_value "$@")"; shift 2 ;;
       --iterations | --requests | --concurrency) CJ_RUN_ARGS+=("$1" "$(perf_flag_value "$@")"); shift 2 ;;
@@ -71,8 +72,13 @@ cj_parse_args() {
     perf_die "${PERF_EXIT_USAGE}" "--jobs '${CJ_JOBS}': give a whole number 1..200"
   [[ -z "${CJ_SLOW_MS}" || "${CJ_SLOW_MS}" =~ ^[1-9][0-9]*$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--slow-ms '${CJ_SLOW_MS}': give milliseconds, e.g. 150"
-  [[ -z "${CJ_SLOW_SETTING}" || "${CJ_SLOW_SETTING}" =~ ^[A-Za-z_][A-Za-z0-9_]*=.*$ ]] ||
-    perf_die "${PERF_EXIT_USAGE}" "--slow-setting '${CJ_SLOW_SETTING}': give NAME=VALUE, e.g. LOG_LEVEL=DEBUG"
+  local setting
+  for setting in "${CJ_SLOW_SETTINGS[@]}"; do
+    [[ "${setting}" =~ ^[A-Za-z_][A-Za-z0-9_]*=.*$ ]] ||
+      perf_die "${PERF_EXIT_USAGE}" "--slow-setting '${setting}': give NAME=VALUE, e.g. LOG_LEVEL=DEBUG"
+  done
+  CJ_SLOW_KIND=""
+  ((${#CJ_SLOW_SETTINGS[@]} == 0)) || CJ_SLOW_KIND="gw:$(IFS=,; printf '%s' "${CJ_SLOW_SETTINGS[*]}")"
   perf_check_profile "${CJ_PROFILE}"
   [[ -n "${CJ_OUTPUT}" ]] ||
     CJ_OUTPUT="${PERF_KIT_ROOT}/results/calibration/jobs_$(date +%Y%m%d-%H%M%S).json"
@@ -160,7 +166,7 @@ cj_record() {
 cj_slow_env_file() {
   (
     umask 077
-    printf '%s\n' "${CJ_SLOW_SETTING}" >"${CJ_WORK}/slow.env"
+    printf '%s\n' "${CJ_SLOW_SETTINGS[@]}" >"${CJ_WORK}/slow.env"
   )
 }
 
@@ -171,7 +177,7 @@ cj_cleanup() {
     wait "${CJ_CHILD}" 2>/dev/null || true
     CJ_CHILD=""
   fi
-  cj_stack down 2>/dev/null || true
+  [[ " ${CJ_MODES[*]} " != *" stored "* ]] || cj_stack down 2>/dev/null || true
   if [[ -n "${CJ_WORK:-}" && -d "${CJ_WORK}" ]]; then
     if [[ "${CJ_KEEP}" == 1 ]]; then
       perf_log "jobs kept in ${CJ_WORK}"
@@ -194,14 +200,14 @@ cj_main() {
   perf_ensure_setup
   perf_load_settings "${CJ_PROFILE}"
   perf_require_tools
-  ! perf_gateway_answers "http://127.0.0.1:${CJ_PORT}" ||
+  [[ " ${CJ_MODES[*]} " != *" stored "* ]] || ! perf_gateway_answers "http://127.0.0.1:${CJ_PORT}" ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "something already answers at http://127.0.0.1:${CJ_PORT} (the calibration's own stack); stop it first"
   CJ_STARTED="$(date +%s)"
   CJ_CHILD=""
   CJ_WORK="$(mktemp -d "${TMPDIR:-/tmp}/perfkit-calibrate-jobs.XXXXXX")"
   trap cj_cleanup EXIT
   trap cj_on_signal INT TERM
-  [[ -z "${CJ_SLOW_SETTING}" ]] || cj_slow_env_file
+  [[ -z "${CJ_SLOW_KIND}" ]] || cj_slow_env_file
   perf_log "${CJ_JOBS} job(s) of each kind, ${CJ_PROFILE} over ${CJ_SCENARIOS}, modes: ${CJ_MODES[*]}; work in ${CJ_WORK}"
   for mode in "${CJ_MODES[@]}"; do
     if [[ "${mode}" == stored ]]; then
@@ -209,18 +215,18 @@ cj_main() {
       for ((job = 1; job <= CJ_JOBS; job++)); do
         cj_stored_job aa "${job}"
         [[ -z "${CJ_SLOW_MS}" ]] || cj_stored_job "mcp+${CJ_SLOW_MS}ms" "${job}" PERF_SERVER_DELAY_MS="${CJ_SLOW_MS}"
-        [[ -z "${CJ_SLOW_SETTING}" ]] || cj_stored_job "gw:${CJ_SLOW_SETTING}" "${job}" PERF_GATEWAY_ENV_FILE="${CJ_WORK}/slow.env"
+        [[ -z "${CJ_SLOW_KIND}" ]] || cj_stored_job "${CJ_SLOW_KIND}" "${job}" PERF_GATEWAY_ENV_FILE="${CJ_WORK}/slow.env"
       done
     else
       for ((job = 1; job <= CJ_JOBS; job++)); do
         cj_ab_job aa "${job}"
-        [[ -z "${CJ_SLOW_SETTING}" ]] || cj_ab_job "gw:${CJ_SLOW_SETTING}" "${job}" --candidate-set "${CJ_SLOW_SETTING}"
+        [[ -z "${CJ_SLOW_KIND}" ]] || cj_ab_job "${CJ_SLOW_KIND}" "${job}" --candidate-env "${CJ_WORK}/slow.env"
       done
     fi
   done
   perf_py calibrate-jobs report "${CJ_WORK}/trials.jsonl" --output "${CJ_OUTPUT}" \
     --started-at "${CJ_STARTED}" --setting "profile=${CJ_PROFILE}" --setting "scenarios=${CJ_SCENARIOS}" \
-    --setting "jobs=${CJ_JOBS}" --setting "slow_ms=${CJ_SLOW_MS}" --setting "slow_setting=${CJ_SLOW_SETTING}" \
+    --setting "jobs=${CJ_JOBS}" --setting "slow_ms=${CJ_SLOW_MS}" --setting "slow_settings=${CJ_SLOW_SETTINGS[*]}" \
     --setting "run_args=${CJ_RUN_ARGS[*]}" --setting "host=$(hostname)" || rc=$?
   ((rc != PERF_EXIT_BENCHMARK_FAILED)) || CJ_KEEP=1
   return "${rc}"

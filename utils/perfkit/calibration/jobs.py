@@ -153,14 +153,15 @@ def summarize(mode: str, kind: str, trials: list[JobTrial]) -> KindResult:
 
 
 def render(results: list[KindResult], wall_s: float) -> str:
-    head = f"{'mode':<8}{'kind':<28}{'jobs':>5}{'regressions':>13}{'rate':>17}{'95% CI':>12}"
+    width = max([len(r.kind) for r in results] + [4]) + 2
+    head = f"{'mode':<8}{'kind':<{width}}{'jobs':>5}{'regressions':>13}{'rate':>17}{'95% CI':>12}"
     lines = [head + f"{'tests unchanged':>17}{'inconclusive':>14}  verdicts"]
     for r in results:
         rate = f"{rate_text(r.rate)} {'false alarm' if r.kind == 'aa' else 'detected'}"
         ci = f"{rate_text(r.ci95[0])}-{rate_text(r.ci95[1])}" if r.ci95 else "-"
         counts = ", ".join(f"{k} {v}" for k, v in sorted(r.verdicts.items()))
         lines.append(
-            f"{r.mode:<8}{r.kind:<28}{r.jobs:>5}{r.reported:>13}{rate:>17}{ci:>12}"
+            f"{r.mode:<8}{r.kind:<{width}}{r.jobs:>5}{r.reported:>13}{rate:>17}{ci:>12}"
             f"{rate_text(r.unchanged_share):>17}{rate_text(r.inconclusive_share):>14}  {counts}"
         )
     for r in results:
