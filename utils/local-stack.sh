@@ -262,11 +262,23 @@ stack_wait_http() {
   for ((i = 0; i < seconds * 2; i++)); do
     [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${url}" 2>/dev/null)" != "000" ]] && return 0
     if ! stack_pid_alive "${pidfile}" "${pattern}" && { ((i >= 4)) || ! kill -0 "$(<"${pidfile}")" 2>/dev/null; }; then
+      stack_abandon "${pidfile}"
       stack_die_with_log "${PERF_EXIT_ENV_NOT_READY}" "${log}" "${what} exited while starting; see ${log}"
     fi
     sleep 0.5
   done
+  stack_abandon "${pidfile}"
   stack_die_with_log "${PERF_EXIT_ENV_NOT_READY}" "${log}" "${what} did not answer at ${url} within ${seconds}s; see ${log}"
+}
+
+# stack_abandon PIDFILE: a start that failed leaves nothing running: whatever is left of the
+# process group started for PIDFILE (it was started with setsid: the group is its own) is
+# stopped, and the pidfile removed.
+stack_abandon() {
+  local pid
+  pid="$(cat "$1" 2>/dev/null || true)"
+  [[ "${pid}" =~ ^[0-9]+$ ]] && perf_stop_group "${pid}" 5
+  rm -f "$1"
 }
 
 stack_start_gateway() {
