@@ -89,16 +89,6 @@ adv_check_args() {
 
 # --- running one point: a database and a server count ------------------------------------
 
-# adv_child CMD...: run CMD in the background and wait for it, so that an interrupt reaches
-# this script at once (its trap then stops CMD with TERM and waits for CMD's own cleanup).
-adv_child() {
-  local rc=0
-  "$@" &
-  ADV_CHILD=$!
-  wait "${ADV_CHILD}" || rc=$?
-  ADV_CHILD=""
-  return "${rc}"
-}
 
 # adv_stack DATABASE up COUNT | down: the stack of one database. Local mode: its own local
 # stack (name, ports, state folder, PostgreSQL database); docker mode: its own Compose project
@@ -157,11 +147,11 @@ adv_point() {
   [[ "${last}" != 1 || -z "${PERF_SWEEP_LEVELS}" ]] || scenarios=scale,sweep
   ADV_POINT="${database} ${count}" # recorded by the interrupt path if it stops this point
   perf_log "== ${database}, ${count} MCP server(s): ${scenarios} =="
-  adv_child adv_stack "${database}" up "${count}" || rc=$?
+  perf_waited adv_stack "${database}" up "${count}" || rc=$?
   if ((rc == 0)); then
     rm -f "${ADV_RUNS}/latest"
     mapfile -t stack_env < <(adv_run_env "${database}" "${count}")
-    adv_child env "${stack_env[@]}" PERF_DB_BACKEND="${database}" PERF_SERVERS_COUNT="${count}" \
+    perf_waited env "${stack_env[@]}" PERF_DB_BACKEND="${database}" PERF_SERVERS_COUNT="${count}" \
       PERF_RESULTS_DIR="${ADV_RUNS}" PERF_SCALE_PAYLOAD_DIR="${ADV_DIR}/payloads" \
       "${PERF_KIT_ROOT}/run-configurable.sh" --url "$(adv_url "${database}")" \
       --profile "${ADV_PROFILE}" --scenarios "${scenarios}" --baseline skip --skip-checks \
@@ -254,11 +244,7 @@ adv_make_dir() {
 # adv_cleanup: stop every stack this run started, drop its databases, delete temporary files.
 adv_cleanup() {
   trap - EXIT
-  if [[ -n "${ADV_CHILD:-}" ]]; then
-    kill -TERM "${ADV_CHILD}" 2>/dev/null || true
-    wait "${ADV_CHILD}" 2>/dev/null || true
-    ADV_CHILD=""
-  fi
+  perf_stop_waited
   if [[ -n "${ADV_POINT:-}" ]]; then
     # keep what the interrupted point measured (its run marked itself partial)
     # shellcheck disable=SC2086 # "DATABASE COUNT"
@@ -312,7 +298,6 @@ adv_main() {
   # exported them); flags given here win there too
   ADV_LIVE_STACK=""
   ADV_POINT=""
-  ADV_CHILD=""
   trap adv_on_signal INT TERM
   trap adv_cleanup EXIT
   adv_make_dir

@@ -85,16 +85,6 @@ cj_parse_args() {
   [[ ! -e "${CJ_OUTPUT}" ]] || perf_die "${PERF_EXIT_USAGE}" "--output ${CJ_OUTPUT} exists; choose another file"
 }
 
-# cj_child CMD...: run CMD in the background and wait for it, so that a signal reaches this
-# script at once (its trap stops CMD with TERM and waits for CMD's own clean-up).
-cj_child() {
-  local rc=0
-  "$@" &
-  CJ_CHILD=$!
-  wait "${CJ_CHILD}" || rc=$?
-  CJ_CHILD=""
-  return "${rc}"
-}
 
 # cj_stack ACTION [ENV...]: the calibration's own stack (fresh database at every up).
 cj_stack() {
@@ -113,9 +103,9 @@ cj_stored_job() {
   shift 2
   started="${SECONDS}"
   mkdir -p "${dir}"
-  if cj_child cj_stack up "$@"; then
+  if perf_waited cj_stack up "$@"; then
     PERF_RESULTS_DIR="${dir}" PERF_BASELINES_DIR="${CJ_WORK}/baselines" PERF_TOKEN_CACHE="${CJ_WORK}/token.json" \
-      cj_child timeout -k 10 "${CJ_JOB_TIMEOUT}" "${PERF_KIT_ROOT}/run-configurable.sh" \
+      perf_waited timeout -k 10 "${CJ_JOB_TIMEOUT}" "${PERF_KIT_ROOT}/run-configurable.sh" \
       --url "http://127.0.0.1:${CJ_PORT}" --profile "${CJ_PROFILE}" --scenarios "${CJ_SCENARIOS}" \
       --baseline skip --skip-checks --quiet "${CJ_RUN_ARGS[@]}" >"${dir}.log" 2>&1 || rc=$?
   else
@@ -148,7 +138,7 @@ cj_ab_job() {
   started="${SECONDS}"
   mkdir -p "${dir}"
   PERF_RESULTS_DIR="${dir}" PERF_BASELINES_DIR="${CJ_WORK}/baselines" \
-    cj_child timeout -k 10 "${CJ_JOB_TIMEOUT}" "${PERF_KIT_ROOT}/utils/compare-versions.sh" \
+    perf_waited timeout -k 10 "${CJ_JOB_TIMEOUT}" "${PERF_KIT_ROOT}/utils/compare-versions.sh" \
     --base "${PERF_GATEWAY_VERSION}" --candidate "${PERF_GATEWAY_VERSION}" --profile "${CJ_PROFILE}" \
     --scenarios "${CJ_SCENARIOS}" "${CJ_RUN_ARGS[@]}" "$@" >"${dir}.log" 2>&1 || rc=$?
   [[ -L "${dir}/latest" ]] && run="$(cd -P "${dir}/latest" && pwd)"
@@ -172,11 +162,7 @@ cj_slow_env_file() {
 
 cj_cleanup() {
   trap - EXIT
-  if [[ -n "${CJ_CHILD:-}" ]]; then
-    kill -TERM "${CJ_CHILD}" 2>/dev/null || true
-    wait "${CJ_CHILD}" 2>/dev/null || true
-    CJ_CHILD=""
-  fi
+  perf_stop_waited
   [[ " ${CJ_MODES[*]} " != *" stored "* ]] || cj_stack down 2>/dev/null || true
   if [[ -n "${CJ_WORK:-}" && -d "${CJ_WORK}" ]]; then
     if [[ "${CJ_KEEP}" == 1 ]]; then
@@ -203,7 +189,6 @@ cj_main() {
   [[ " ${CJ_MODES[*]} " != *" stored "* ]] || ! perf_gateway_answers "http://127.0.0.1:${CJ_PORT}" ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "something already answers at http://127.0.0.1:${CJ_PORT} (the calibration's own stack); stop it first"
   CJ_STARTED="$(date +%s)"
-  CJ_CHILD=""
   CJ_WORK="$(mktemp -d "${TMPDIR:-/tmp}/perfkit-calibrate-jobs.XXXXXX")"
   trap cj_cleanup EXIT
   trap cj_on_signal INT TERM

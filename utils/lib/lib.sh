@@ -148,6 +148,26 @@ perf_kill_children() {
   PERF_CHILD_PIDS=()
 }
 
+# perf_waited CMD...: run CMD in the background and wait for it, so that a signal reaches the
+# calling script at once (a foreground child would delay its trap until the child ends); the
+# trap stops the child with perf_stop_waited. Returns CMD's exit code.
+perf_waited() {
+  local rc=0
+  "$@" &
+  PERF_WAITED_PID=$!
+  wait "${PERF_WAITED_PID}" || rc=$?
+  PERF_WAITED_PID=""
+  return "${rc}"
+}
+
+# perf_stop_waited: TERM the child perf_waited waits for, if any, and wait for its own clean-up.
+perf_stop_waited() {
+  [[ -n "${PERF_WAITED_PID:-}" ]] || return 0
+  kill -TERM "${PERF_WAITED_PID}" 2>/dev/null || true
+  wait "${PERF_WAITED_PID}" 2>/dev/null || true
+  PERF_WAITED_PID=""
+}
+
 # perf_forget_pid PID: drop a finished child from the tracked list.
 perf_forget_pid() {
   local pid keep=()

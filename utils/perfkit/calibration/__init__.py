@@ -5,5 +5,5 @@ real slowdown.
   (utils/calibrate.sh): the decision method alone, within one job
 - jobs.py: `perfkit calibrate-jobs` - whole jobs on the real gateway, as a CI would run them
   (utils/calibrate-jobs.sh): stored baselines across jobs and interleaved A/B
-- rates.py: rates with their Wilson intervals, as both report them
+- rates.py: rates with their Wilson intervals and the result file, as both write them
 """

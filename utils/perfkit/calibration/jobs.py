@@ -22,15 +22,11 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
-from perfkit.atomic import write_json_atomic
-from perfkit.calibration.rates import rate_text, wilson_interval
-from perfkit.clock import iso_seconds
+from perfkit.calibration.rates import rate_text, wilson_interval, write_result
 from perfkit.compare.model import load_comparison
 from perfkit.exitcodes import ExitCode, KitError
 
@@ -199,23 +195,12 @@ def report_cli(args: argparse.Namespace) -> int:
         summarize(mode, kind, [t for t in trials if (t.mode, t.kind) == (mode, kind)])
         for mode, kind in groups
     ]
-    wall_s = time.time() - args.started_at
-    document: dict[str, Any] = {
-        "schema_version": 1,
-        "started_at": iso_seconds(args.started_at),
-        "finished_at": iso_seconds(time.time()),
-        "wall_s": round(wall_s, 1),
-        "settings": dict(s.split("=", 1) for s in args.setting),
-        "kinds": [asdict(r) for r in results],
-        "trials": [asdict(t) for t in trials],
-    }
-    output = Path(args.output)
-    if output.exists():
-        raise KitError(f"{output} exists; not overwriting it", ExitCode.USAGE)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(output, document)
+    wall_s = write_result(
+        Path(args.output), args.started_at, args.setting,
+        [asdict(r) for r in results], [asdict(t) for t in trials],
+    )  # fmt: skip
     print(render(results, wall_s))
-    print(f"calibrate-jobs: wrote {output}", file=sys.stderr)
+    print(f"calibrate-jobs: wrote {args.output}", file=sys.stderr)
     return int(ExitCode.BENCHMARK_FAILED) if any(r.errors for r in results) else 0
 
 

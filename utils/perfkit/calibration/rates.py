@@ -1,8 +1,16 @@
-"""Rates of a detection check, with intervals that stay honest at 0 of n and n of n."""
+"""What both detection checks share: rates with intervals that stay honest at 0 of n and n of
+n, and the result file they write (never over an existing one)."""
 
 from __future__ import annotations
 
 import math
+import time
+from pathlib import Path
+from typing import Any
+
+from perfkit.atomic import write_json_atomic
+from perfkit.clock import iso_seconds
+from perfkit.exitcodes import ExitCode, KitError
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -17,3 +25,29 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
 
 def rate_text(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def write_result(
+    output: Path,
+    started_at: float,
+    settings: list[str],
+    kinds: list[Any],
+    trials: list[Any],
+) -> float:
+    """The result JSON (settings as NAME=VALUE, one entry per kind, every trial); the wall
+    time since `started_at`. An existing file is never overwritten (exit 2)."""
+    wall_s = time.time() - started_at
+    document: dict[str, Any] = {
+        "schema_version": 1,
+        "started_at": iso_seconds(started_at),
+        "finished_at": iso_seconds(time.time()),
+        "wall_s": round(wall_s, 1),
+        "settings": dict(s.split("=", 1) for s in settings),
+        "kinds": kinds,
+        "trials": trials,
+    }
+    if output.exists():
+        raise KitError(f"{output} exists; not overwriting it", ExitCode.USAGE)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(output, document)
+    return wall_s
