@@ -45,7 +45,7 @@ EOF
 
 cj_parse_args() {
   CJ_MODE=stored CJ_JOBS=10 CJ_SLOW_MS="" CJ_SLOW_SETTINGS=() CJ_PROFILE=light
-  CJ_SCENARIOS=tools,gateway-core CJ_OUTPUT="" CJ_KEEP=0 CJ_RUN_ARGS=()
+  CJ_SCENARIOS=tools,gateway-core CJ_OUTPUT="" CJ_KEEP=0 CJ_RUN_ENV=()
   while (($#)); do
     case "$1" in
       --mode) CJ_MODE="$(perf_flag_value "$@")"; shift 2 ;;
@@ -54,7 +54,10 @@ cj_parse_args() {
       --slow-setting) CJ_SLOW_SETTINGS+=("$(perf_flag_value "$@")"); shift 2 ;;
       --profile) CJ_PROFILE="$(perf_flag_value "$@")"; shift 2 ;;
       --scenarios) CJ_SCENARIOS="$(perf_flag_value "$@")"; shift 2 ;;
-      --iterations | --requests | --concurrency) CJ_RUN_ARGS+=("$1" "$(perf_flag_value "$@")"); shift 2 ;;
+      # through the environment, which beats the profile for run-configurable.sh and the A/B alike
+      --iterations) CJ_RUN_ENV+=("PERF_ITERATIONS=$(perf_flag_value "$@")"); shift 2 ;;
+      --requests) CJ_RUN_ENV+=("PERF_REQUESTS=$(perf_flag_value "$@")"); shift 2 ;;
+      --concurrency) CJ_RUN_ENV+=("PERF_CONCURRENCY=$(perf_flag_value "$@")"); shift 2 ;;
       --output) CJ_OUTPUT="$(perf_flag_value "$@")"; shift 2 ;;
       --keep) CJ_KEEP=1; shift ;;
       --quiet) PERF_QUIET=1; shift ;;
@@ -105,9 +108,9 @@ cj_stored_job() {
   mkdir -p "${dir}"
   if perf_waited cj_stack up "$@"; then
     PERF_RESULTS_DIR="${dir}" PERF_BASELINES_DIR="${CJ_WORK}/baselines" PERF_TOKEN_CACHE="${CJ_WORK}/token.json" \
-      perf_waited timeout -k 10 "${CJ_JOB_TIMEOUT}" "${PERF_KIT_ROOT}/run-configurable.sh" \
+      perf_waited env "${CJ_RUN_ENV[@]}" timeout -k 10 "${CJ_JOB_TIMEOUT}" "${PERF_KIT_ROOT}/run-configurable.sh" \
       --url "http://127.0.0.1:${CJ_PORT}" --profile "${CJ_PROFILE}" --scenarios "${CJ_SCENARIOS}" \
-      --baseline skip --skip-checks --quiet "${CJ_RUN_ARGS[@]}" >"${dir}.log" 2>&1 || rc=$?
+      --baseline skip --skip-checks --quiet >"${dir}.log" 2>&1 || rc=$?
   else
     rc="${PERF_EXIT_ENV_NOT_READY}" note="the stack did not come up; see ${CJ_WORK}/stack.log"
   fi
@@ -138,9 +141,9 @@ cj_ab_job() {
   started="${SECONDS}"
   mkdir -p "${dir}"
   PERF_RESULTS_DIR="${dir}" PERF_BASELINES_DIR="${CJ_WORK}/baselines" \
-    perf_waited timeout -k 10 "${CJ_JOB_TIMEOUT}" "${PERF_KIT_ROOT}/utils/compare-versions.sh" \
+    perf_waited env "${CJ_RUN_ENV[@]}" timeout -k 10 "${CJ_JOB_TIMEOUT}" "${PERF_KIT_ROOT}/utils/compare-versions.sh" \
     --base "${PERF_GATEWAY_VERSION}" --candidate "${PERF_GATEWAY_VERSION}" --profile "${CJ_PROFILE}" \
-    --scenarios "${CJ_SCENARIOS}" "${CJ_RUN_ARGS[@]}" "$@" >"${dir}.log" 2>&1 || rc=$?
+    --scenarios "${CJ_SCENARIOS}" "$@" >"${dir}.log" 2>&1 || rc=$?
   [[ -L "${dir}/latest" ]] && run="$(cd -P "${dir}/latest" && pwd)"
   [[ -n "${run}" && "${rc}" -le 1 ]] || note="the job exited ${rc}; see ${dir}.log"
   cj_record ab "${kind}" "${job}" "${run}" "${rc}" "$((SECONDS - started))" "${note}"
@@ -212,7 +215,7 @@ cj_main() {
   perf_py calibrate-jobs report "${CJ_WORK}/trials.jsonl" --output "${CJ_OUTPUT}" \
     --started-at "${CJ_STARTED}" --setting "profile=${CJ_PROFILE}" --setting "scenarios=${CJ_SCENARIOS}" \
     --setting "jobs=${CJ_JOBS}" --setting "slow_ms=${CJ_SLOW_MS}" --setting "slow_settings=${CJ_SLOW_SETTINGS[*]}" \
-    --setting "run_args=${CJ_RUN_ARGS[*]}" --setting "host=$(hostname)" || rc=$?
+    --setting "overrides=${CJ_RUN_ENV[*]}" --setting "host=$(hostname)" || rc=$?
   ((rc != PERF_EXIT_BENCHMARK_FAILED)) || CJ_KEEP=1
   return "${rc}"
 }
