@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from perfkit.cli import main
 from perfkit.results.database import describe, for_summary, warnings
+from perfkit.results.samples import fingerprint_differences
 
 
 def gateway_db(path: Path, tool_metrics: int) -> str:
@@ -89,3 +90,22 @@ def test_no_snapshot_no_block_and_bad_arguments(
     assert "run folder" in capsys.readouterr().err
     assert rows(tmp_path, "before", "fresh", "mysql://x/y") == 2
     assert "not a database the kit can count" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("base", "other", "differs"),
+    [
+        ("fresh", "fresh", False),
+        ("fresh", "kept", True),
+        ("fresh", "as-found", True),
+        ("kept", "unknown", True),
+        ("as-found", "unknown", False),  # neither run chose where the database started
+        ("unknown", "as-found", False),
+        (None, "kept", False),  # a baseline from before the kit recorded it
+    ],
+)
+def test_the_starting_state_counts_only_when_a_run_chose_it(
+    base: str | None, other: str, differs: bool
+) -> None:
+    found = fingerprint_differences({"db_state": base}, {"db_state": other})
+    assert found == ([f"db_state: {base} -> {other}"] if differs else [])

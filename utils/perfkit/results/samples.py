@@ -25,6 +25,9 @@ SETTINGS_KEYS = (
     "cache",
 )
 ENVIRONMENT_KEYS = ("cpu_model", "logical_cores", "hey_version")
+# database states a run did not choose (perfkit.results.database): the gateway's database was
+# as the run found it, whether or not the kit could count its rows
+UNSET_DB_STATES = {"as-found", "unknown"}
 
 
 @dataclass
@@ -139,8 +142,13 @@ def fingerprint_differences(base: dict[str, Any], other: dict[str, Any]) -> list
                 new = (other.get("settings") or {}).get(name)
                 if old != new:
                     differences.append(f"settings.{name}: {old} -> {new}")
-        elif key == "db_state" and base.get(key) is None:
-            continue  # a baseline from before the kit recorded it: not held against the run
+        elif key == "db_state" and (
+            base.get(key) is None
+            or {base.get(key), other.get(key)} <= UNSET_DB_STATES
+        ):
+            # a baseline from before the kit recorded it, or two runs neither of which set
+            # the database's starting state: not held against the run
+            continue
         elif base.get(key) != other.get(key):
             differences.append(f"{key}: {base.get(key)} -> {other.get(key)}")
     return differences
