@@ -21,6 +21,7 @@ JOBS ?=
 SLOW_MS ?=
 SLOW_SETTING ?=
 ITERATIONS ?=
+SEQUENTIAL ?=
 SERVERS ?=
 URL ?=
 METHOD ?= GET
@@ -35,7 +36,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY := PYTHONPATH=utils .state/venv/bin/python
 RUNNER := ./run-configurable.sh --profile $(PROFILE) $(if $(BASELINE),--baseline $(BASELINE)) \
-	$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(GATEWAY_URL),--url $(GATEWAY_URL))
+	$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(SEQUENTIAL),--sequential) $(if $(GATEWAY_URL),--url $(GATEWAY_URL))
 export GATEWAY_VERSION
 STACK_ARGS := --profile $(PROFILE) $(if $(SERVERS),--servers $(SERVERS))
 SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*.sh utils/lib/*.sh scenarios/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
@@ -72,7 +73,7 @@ auth: setup ## Log in and cache a JWT (reused until shortly before it expires)
 check-services: setup ## Check gateway health/readiness, database, cache, auth and MCP servers
 	@utils/check-services.sh --profile $(PROFILE) $(if $(GATEWAY_URL),--url $(GATEWAY_URL)) $(if $(SERVERS),--servers $(SERVERS))
 
-test: setup ## Benchmark every scenario (PROFILE=light); brings the local stack up if nothing answers
+test: setup ## Benchmark every scenario (PROFILE=light; SEQUENTIAL=1 stops settled tests early); brings the local stack up if nothing answers
 	@$(RUNNER) --scenarios $(SCENARIOS)
 
 test-all: setup ## Profiles in order, each against its baseline, one master report: PROFILES=smoke,light (default light,medium,heavy)
@@ -155,19 +156,21 @@ baseline-accept: setup ## After an intended slowdown: make RUN the baseline, REA
 	@test -n "$(REASON)" || { echo "make: baseline-accept needs REASON=\"why the slowdown is intended\"" >&2; exit 2; }
 	@$(PY) -m perfkit baseline accept $(RUN) --reason "$(REASON)" $(if $(NAME),--name $(NAME))
 
-compare-versions: setup ## A/B of two builds (a version, .whl, .tar.gz or source folder) or two sets of settings: BASE=1.0.6 CANDIDATE=1.0.7.post20260921 [BASE_ENV=a.env CANDIDATE_ENV=b.env BASE_SET= CANDIDATE_SET="NAME=VALUE ..."]
+compare-versions: setup ## A/B of two builds (a version, .whl, .tar.gz or source folder) or two sets of settings: BASE=1.0.6 CANDIDATE=1.0.7.post20260921 [BASE_ENV=a.env CANDIDATE_ENV=b.env BASE_SET= CANDIDATE_SET="NAME=VALUE ..." SEQUENTIAL=1]
 	@utils/compare-versions.sh --base "$(BASE)" $(if $(CANDIDATE),--candidate "$(CANDIDATE)") \
 		$(if $(BASE_ENV),--base-env "$(BASE_ENV)") $(if $(CANDIDATE_ENV),--candidate-env "$(CANDIDATE_ENV)") \
 		$(foreach s,$(BASE_SET),--base-set '$(s)') $(foreach s,$(CANDIDATE_SET),--candidate-set '$(s)') \
-		--profile $(PROFILE) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(ITERATIONS),--iterations $(ITERATIONS))
+		--profile $(PROFILE) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(ITERATIONS),--iterations $(ITERATIONS)) \
+		$(if $(SEQUENTIAL),--sequential)
 
 calibrate: setup ## The kit's own detection check: A/A and +10/20/30% pairs on a calibrated target [TRIALS=10]
 	@utils/calibrate.sh $(if $(TRIALS),--trials $(TRIALS))
 
-calibrate-jobs: setup ## Verdicts across whole jobs on the real gateway: MODE=stored|ab|both JOBS=10 [SLOW_MS=150 SLOW_SETTING="NAME=VALUE ..."]
+calibrate-jobs: setup ## Verdicts across whole jobs on the real gateway: MODE=stored|ab|both JOBS=10 [SLOW_MS=150 SLOW_SETTING="NAME=VALUE ..." SEQUENTIAL=1]
 	@utils/calibrate-jobs.sh $(if $(MODE),--mode $(MODE)) $(if $(JOBS),--jobs $(JOBS)) \
 		$(if $(SLOW_MS),--slow-ms $(SLOW_MS)) $(foreach s,$(SLOW_SETTING),--slow-setting "$(s)") \
-		--profile $(PROFILE) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(ITERATIONS),--iterations $(ITERATIONS))
+		--profile $(PROFILE) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(ITERATIONS),--iterations $(ITERATIONS)) \
+		$(if $(SEQUENTIAL),--sequential)
 
 report: setup ## Write RUN's self-contained report.html (default results/latest) and open it when interactive
 	@$(PY) -m perfkit report $(RUN) --open

@@ -11,7 +11,8 @@ run_usage() {
   cat <<'EOF'
 usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline save|compare|skip]
                              [--url URL] [--iterations N] [--requests N] [--concurrency N]
-                             [--duration D] [--warmup N] [--timeout S] [--skip-checks] [--quiet]
+                             [--duration D] [--warmup N] [--timeout S] [--sequential]
+                             [--skip-checks] [--quiet]
        ./run-configurable.sh --endpoint URL [--method M] [--payload FILE] [--expect EXPR]
                              [--name NAME] [--no-auth] [--skip-checks] [other options above]
 
@@ -24,6 +25,8 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline
   --url URL           benchmark this gateway only (also GATEWAY_URL); exit 3 if it does not answer
   --iterations N      measured rounds per test (PERF_ITERATIONS)
   --requests N, --concurrency N, --duration D (hey -z, e.g. 30s), --warmup N, --timeout S
+  --sequential        a test's rounds stop once they settle it against its baseline (A/B: its
+                      base): no slowdown of regression size is left possible (PERF_SEQUENTIAL)
   --skip-checks       skip utils/check-services.sh
   --quiet             no progress on stderr
   --endpoint URL      ad-hoc: benchmark this one URL (GET unless --method) and nothing else
@@ -65,6 +68,7 @@ run_parse_args() {
       --duration) RUN_SETS+=(--set "PERF_DURATION=$(perf_flag_value "$@")"); shift 2 ;;
       --warmup) RUN_SETS+=(--set "PERF_WARMUP=$(perf_flag_value "$@")"); shift 2 ;;
       --timeout) RUN_SETS+=(--set "PERF_TIMEOUT=$(perf_flag_value "$@")"); shift 2 ;;
+      --sequential) RUN_SETS+=(--set PERF_SEQUENTIAL=true); shift ;;
       --endpoint) RUN_ENDPOINT="$(perf_flag_value "$@")"; shift 2 ;;
       --method) RUN_METHOD="$(perf_flag_value "$@")"; shift 2 ;;
       --payload) RUN_PAYLOAD="$(perf_flag_value "$@")"; shift 2 ;;
@@ -252,11 +256,16 @@ run_baseline_args() {
 # run_check_baseline: in compare mode, the stored baseline this run will be judged against must
 # be readable before any load is sent: a corrupt one is exit 2 now, not after the whole run.
 # The run folder holds nothing measured yet and goes.
+# With --sequential, its rounds are what a test's rounds are held against while the run goes on.
 run_check_baseline() {
-  local rc=0
+  local rc=0 file
   [[ "${RUN_BASELINE}" == compare && -z "${RUN_AB_BASE}" ]] || return 0
   perf_py baseline name "${RUN_DIR}" --check "${RUN_BASELINE_ARGS[@]}" >/dev/null || rc=$?
-  ((rc == 0)) && return 0
+  if ((rc == 0)); then
+    file="$(perf_py baseline name "${RUN_DIR}" --path "${RUN_BASELINE_ARGS[@]}")" || return 0
+    [[ ! -f "${file}" ]] || export PERF_SEQUENTIAL_BASELINE="${file}"
+    return 0
+  fi
   rm -rf "${RUN_DIR}"
   exit "${rc}"
 }

@@ -10,7 +10,8 @@
 # gw:<NAME=VALUE,...> (--slow-setting, repeatable: the gateway started with settings that cost it
 # time).
 # perfkit calibrate-jobs (utils/perfkit/calibration/jobs.py) records the verdicts and reports
-# the false-alarm and detection rates with their Wilson intervals.
+# the false-alarm and detection rates with their Wilson intervals; the A/B jobs are also judged
+# again on fewer rounds and under the stopping rule (verdict quality against time).
 set -euo pipefail
 
 PERF_PROG="calibrate-jobs.sh"
@@ -26,7 +27,7 @@ cj_usage() {
 usage: utils/calibrate-jobs.sh [--mode stored|ab|both] [--jobs N] [--slow-ms MS]
                                [--slow-setting NAME=VALUE]... [--profile NAME] [--scenarios LIST]
                                [--iterations K] [--requests R] [--concurrency C]
-                               [--output FILE] [--keep] [--quiet]
+                               [--sequential] [--output FILE] [--keep] [--quiet]
 
   --mode M              stored (default), ab or both
   --jobs N              jobs of each kind (default 10); stored mode runs one more, the baseline
@@ -35,6 +36,7 @@ usage: utils/calibrate-jobs.sh [--mode stored|ab|both] [--jobs N] [--slow-ms MS]
   --profile NAME        the workload's profile (default light)
   --scenarios LIST      its scenarios (default tools,gateway-core)
   --iterations K, --requests R, --concurrency C   override the profile's
+  --sequential          the jobs stop a test's rounds once settled (run-configurable.sh --sequential)
   --output FILE         the JSON result (default results/calibration/jobs_<stamp>.json)
   --keep                keep the jobs' run folders and logs (their path is printed)
   --quiet               no progress on stderr
@@ -58,6 +60,7 @@ cj_parse_args() {
       --iterations) CJ_RUN_ENV+=("PERF_ITERATIONS=$(perf_flag_value "$@")"); shift 2 ;;
       --requests) CJ_RUN_ENV+=("PERF_REQUESTS=$(perf_flag_value "$@")"); shift 2 ;;
       --concurrency) CJ_RUN_ENV+=("PERF_CONCURRENCY=$(perf_flag_value "$@")"); shift 2 ;;
+      --sequential) CJ_RUN_ENV+=(PERF_SEQUENTIAL=true); shift ;;
       --output) CJ_OUTPUT="$(perf_flag_value "$@")"; shift 2 ;;
       --keep) CJ_KEEP=1; shift ;;
       --quiet) PERF_QUIET=1; shift ;;

@@ -8,12 +8,12 @@
 # against the release installed before anything starts. Both sides start on loopback with
 # fresh SQLite databases, both registering the same benchmark MCP server(s); every test's rounds
 # then alternate between them (ABBA...), and the candidate gets the same verdict a baseline
-# comparison gives. Both stacks are always stopped at the end, on failure and Ctrl+C too.
+# comparison gives (--sequential: a test's rounds stop once they settle it). Both stacks are always stopped at the end, on failure and Ctrl+C too.
 #
 #   utils/compare-versions.sh --base BUILD [--candidate BUILD] [--base-env FILE]
 #                             [--candidate-env FILE] [--base-set NAME=VALUE]...
 #                             [--candidate-set NAME=VALUE]... [--profile NAME]
-#                             [--scenarios LIST] [--iterations N]
+#                             [--scenarios LIST] [--iterations N] [--sequential]
 #
 # BUILD: a release version, a .whl / .tar.gz / .zip file, or a source folder. Without
 # --candidate, the candidate is the base build (an A/B of settings only). Secrets belong in the
@@ -51,6 +51,7 @@ ab_parse_args() {
       --candidate-set) AB_SETS_candidate+=("$(perf_flag_value "$@")"); shift 2 ;;
       --profile) AB_PROFILE="$(perf_flag_value "$@")"; shift 2 ;;
       --scenarios | --iterations) AB_RUN_ARGS+=("$1" "$(perf_flag_value "$@")"); shift 2 ;;
+      --sequential) AB_RUN_ARGS+=("$1"); shift ;;
       -h | --help) ab_usage; exit 0 ;;
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
     esac

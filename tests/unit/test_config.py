@@ -256,6 +256,7 @@ def test_for_run_json(kit: Path) -> None:
         "timeout": 30,
         "iterations": 3,
         "warmup_requests": 0,
+        "sequential": False,
         "error_threshold": 0.01,
         "regression_threshold": 0.20,
         "improvement_threshold": 0.05,

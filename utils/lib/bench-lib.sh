@@ -290,6 +290,10 @@ perf_run_test() {
       perf_round "${i}" "${PERF_RUN_DIR}/raw/${id}/round-${k}"
     done
     PERF_ROUNDS_DONE=$((PERF_ROUNDS_DONE + 1))
+    if perf_settled "${id}" "${k}" "${#live[@]}"; then
+      perf_progress "${id} ${PERF_SETTLED_TEXT}"
+      break
+    fi
   done
   for s in "${live[@]}"; do
     perf_use_side "${s}"
@@ -297,11 +301,37 @@ perf_run_test() {
     if [[ -n "${PERF_PROBE_REASON}" ]]; then
       perf_record "${id}" failed "answers went bad during the run: ${PERF_PROBE_REASON}" "${PERF_RUN_DIR}/raw/${id}"
     else
-      perf_record "${id}" ok "" "${PERF_RUN_DIR}/raw/${id}"
+      perf_record "${id}" ok "${PERF_SETTLED_TEXT}" "${PERF_RUN_DIR}/raw/${id}"
     fi
   done
   # shellcheck disable=SC2034 # read by run_on_signal in run-configurable.sh
   PERF_CURRENT_TEST=""
+}
+
+# perf_settled ID K LIVE: with performance.sequential on, whether test ID's first K rounds
+# settle it, so its rounds may stop (perfkit settled; docs/verdicts.md, "Stopping early"): the
+# A/B candidate against the base (both sides live), or a single target against the stored
+# baseline run-configurable.sh found (PERF_SEQUENTIAL_BASELINE). PERF_SETTLED_TEXT says so.
+# Off, nothing to hold the rounds against, or the last round: no.
+perf_settled() {
+  local id="$1" k="$2" sides_live="$3" run_dir against=() text rc=0
+  PERF_SETTLED_TEXT=""
+  [[ "${PERF_SEQUENTIAL:-false}" == true ]] && ((k >= PERF_MIN_ROUNDS && k < PERF_ITERATIONS)) || return 1
+  if ((${#PERF_SIDE_DIRS[@]} == 2)); then
+    ((sides_live == 2)) || return 1
+    run_dir="${PERF_SIDE_DIRS[1]}" against=(--against "${PERF_SIDE_DIRS[0]}")
+  elif [[ -n "${PERF_SEQUENTIAL_BASELINE:-}" ]]; then
+    run_dir="${PERF_SIDE_DIRS[0]}" against=(--baseline "${PERF_SEQUENTIAL_BASELINE}")
+  else
+    return 1
+  fi
+  text="$(perf_py settled "${run_dir}" --test "${id}" --rounds "${k}" --max-rounds "${PERF_ITERATIONS}" "${against[@]}")" || rc=$?
+  if ((rc == 0)); then
+    PERF_SETTLED_TEXT="${text}"
+    return 0
+  fi
+  ((rc == 1)) || perf_warn "${id}: could not look at its rounds so far (perfkit settled exited ${rc}); it runs every round"
+  return 1
 }
 
 perf_side_label() {

@@ -55,6 +55,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.compare.cli",
         "verdicts of a run against a baseline or another run; SLOs",
     ),
+    "settled": (
+        "perfkit.compare.sequential",
+        "whether a test's rounds so far settle it, so its rounds may stop (--sequential)",
+    ),
     "monitor": (
         "perfkit.monitor.sampler",
         "sample CPU, memory, threads and connections into RUN_DIR/resources.jsonl",

@@ -44,6 +44,7 @@ RUN_JSON_KEYS = {  # run.json "settings" key -> settings name (used by perfkit.r
     "timeout": "PERF_TIMEOUT",
     "iterations": "PERF_ITERATIONS",
     "warmup_requests": "PERF_WARMUP",
+    "sequential": "PERF_SEQUENTIAL",
     "error_threshold": "PERF_ERROR_THRESHOLD",
     "regression_threshold": "PERF_REGRESSION_THRESHOLD",
     "improvement_threshold": "PERF_IMPROVEMENT_THRESHOLD",
@@ -79,6 +80,7 @@ PERF_DURATION               performance.duration               -           durat
 PERF_TIMEOUT                performance.timeout                20          int1
 PERF_ITERATIONS             performance.iterations             3           int1
 PERF_WARMUP                 performance.warmup_requests        20          warmup
+PERF_SEQUENTIAL             performance.sequential             false       bool
 PERF_ERROR_THRESHOLD        performance.error_threshold        0.01        fraction0
 PERF_REGRESSION_THRESHOLD   performance.regression_threshold   0.10        fraction
 PERF_IMPROVEMENT_THRESHOLD  performance.improvement_threshold  0.05        fraction
@@ -165,6 +167,7 @@ class Settings:
     timeout: int
     iterations: int
     warmup: int  # warm-up requests, 0 = off
+    sequential: bool  # a test's rounds stop once settled (perfkit.compare.sequential)
     error_threshold: float
     regression_threshold: float
     improvement_threshold: float

@@ -4,6 +4,7 @@ description of a test's errors with a hint per status code."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -90,6 +91,13 @@ def _reasons(tests: list[TestResult]) -> list[str]:
         for test in tests:
             if test.status == status and test.reason:
                 lines.append(f"{status}: {test.id}: {test.reason}")
+    # an ok test with a reason stopped its rounds early (perfkit.compare.sequential)
+    early = Counter(len(t.rounds) for t in tests if t.status == "ok" and t.reason)
+    if early:
+        counts = ", ".join(f"{n} after {k} rounds" for k, n in sorted(early.items()))
+        lines.append(
+            f"stopped early, settled: {sum(early.values())} of {len(tests)} tests ({counts})"
+        )
     return lines
 
 

@@ -14,6 +14,8 @@ how far a job's medians moved from the baseline's: the job-to-job drift of this 
   record TRIALS.jsonl --mode stored|ab --kind K --job N --run RUN_DIR --exit RC [--seconds S]
          [--note TEXT]
   report TRIALS.jsonl --output FILE --started-at EPOCH [--setting NAME=VALUE ...]
+  rounds TRIALS.jsonl   (the A/B jobs judged again on fewer rounds: perfkit.calibration.rounds;
+                         report does it too while the jobs' run folders are there)
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from perfkit.calibration import rounds
 from perfkit.calibration.rates import rate_text, wilson_interval, write_result
 from perfkit.compare.model import load_comparison
 from perfkit.exitcodes import ExitCode, KitError
@@ -195,13 +198,30 @@ def report_cli(args: argparse.Namespace) -> int:
         summarize(mode, kind, [t for t in trials if (t.mode, t.kind) == (mode, kind)])
         for mode, kind in groups
     ]
+    replayed = rounds.summarize(rounds.replay(trials))
     wall_s = write_result(
         Path(args.output), args.started_at, args.setting,
         [asdict(r) for r in results], [asdict(t) for t in trials],
+        {"fewer_rounds": replayed} if replayed else None,
     )  # fmt: skip
     print(render(results, wall_s))
+    if replayed:
+        print("\n" + rounds.render(replayed))
     print(f"calibrate-jobs: wrote {args.output}", file=sys.stderr)
     return int(ExitCode.BENCHMARK_FAILED) if any(r.errors for r in results) else 0
+
+
+def rounds_cli(args: argparse.Namespace) -> int:
+    """The A/B jobs of a kept calibration judged again on fewer rounds, printed."""
+    replayed = rounds.summarize(rounds.replay(load_trials(Path(args.trials_file))))
+    if not replayed:
+        raise KitError(
+            f"{args.trials_file} has no A/B job whose run folder is still there "
+            "(utils/calibrate-jobs.sh --mode ab --keep keeps them)",
+            ExitCode.USAGE,
+        )
+    print(rounds.render(replayed))
+    return 0
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -222,9 +242,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     report.add_argument("--output", required=True)
     report.add_argument("--started-at", type=float, required=True)
     report.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE")
+    again = sub.add_parser("rounds")
+    again.add_argument("trials_file")
     return parser.parse_args(argv)
 
 
 def cli(argv: list[str]) -> int:
     args = parse_args(argv)
-    return record_cli(args) if args.action == "record" else report_cli(args)
+    actions = {"record": record_cli, "report": report_cli, "rounds": rounds_cli}
+    return actions[args.action](args)

@@ -33,9 +33,10 @@ def write_result(
     settings: list[str],
     kinds: list[Any],
     trials: list[Any],
+    extra: dict[str, Any] | None = None,
 ) -> float:
-    """The result JSON (settings as NAME=VALUE, one entry per kind, every trial); the wall
-    time since `started_at`. An existing file is never overwritten (exit 2)."""
+    """The result JSON (settings as NAME=VALUE, one entry per kind, every trial, and `extra`'s
+    keys); the wall time since `started_at`. An existing file is never overwritten (exit 2)."""
     wall_s = time.time() - started_at
     document: dict[str, Any] = {
         "schema_version": 1,
@@ -45,6 +46,7 @@ def write_result(
         "settings": dict(s.split("=", 1) for s in settings),
         "kinds": kinds,
         "trials": trials,
+        **(extra or {}),
     }
     if output.exists():
         raise KitError(f"{output} exists; not overwriting it", ExitCode.USAGE)

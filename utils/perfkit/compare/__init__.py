@@ -5,6 +5,7 @@
 - model.py: the options and results as dataclasses; owns comparison.json and its loader
 - verdict.py: the statistics (Mann-Whitney, Hodges-Lehmann interval, noise, Benjamini-Hochberg)
 - drift.py: against a stored baseline, the job's median against earlier jobs' (run-to-run drift)
+- sequential.py: when a test's rounds may stop early (a futility-only group-sequential rule)
 - slo.py: absolute SLO rules from config.yaml and their check
 - output.py: the text table, JUnit XML, GitHub annotations and step summary
 """

@@ -101,13 +101,16 @@ def u_null_cdf(m: int, n: int) -> tuple[float, ...]:
     return tuple(float(c) for c in np.cumsum(counts[n]) / total)
 
 
-def interval_rank(m: int, n: int) -> tuple[int, float]:
+def interval_rank(
+    m: int, n: int, tail: float = (1 - CONFIDENCE) / 2
+) -> tuple[int, float]:
     """k for the interval [d_(k), d_(N+1-k)] of the N = m x n pairwise differences, and its
-    exact coverage 1 - 2 P(U <= k-1): the largest k with coverage >= 95%, else k = 1."""
-    tail = (1 - CONFIDENCE) / 2
+    exact coverage 1 - 2 P(U <= k-1): the largest k whose error on each side is at most
+    `tail` (95% coverage by default), else k = 1."""
     if m * n > EXACT_CELLS:  # normal approximation of U, slightly conservative
         sd = math.sqrt(m * n * (m + n + 1) / 12)
-        return max(1, math.floor(m * n / 2 - stats.norm.ppf(1 - tail) * sd)), CONFIDENCE
+        rank = max(1, math.floor(m * n / 2 - stats.norm.ppf(1 - tail) * sd))
+        return rank, 1 - 2 * tail
     cdf = u_null_cdf(m, n)
     below = [u for u, p in enumerate(cdf) if p <= tail + 1e-12]
     k = below[-1] + 1 if below else 1
@@ -115,7 +118,7 @@ def interval_rank(m: int, n: int) -> tuple[int, float]:
 
 
 def shift_interval(
-    base: Sequence[float], cand: Sequence[float]
+    base: Sequence[float], cand: Sequence[float], tail: float = (1 - CONFIDENCE) / 2
 ) -> tuple[float, float, float] | None:
     """Distribution-free CI of log(cand) - log(base) (Hodges-Lehmann/Moses): (lo, hi, level).
 
@@ -126,7 +129,7 @@ def shift_interval(
     if not base or not cand or min(*base, *cand) <= 0:
         return None
     diffs = np.sort(np.subtract.outer(np.log(cand), np.log(base)).ravel())
-    k, level = interval_rank(len(base), len(cand))
+    k, level = interval_rank(len(base), len(cand), tail)
     return float(diffs[k - 1]), float(diffs[len(diffs) - k]), level
 
 

@@ -143,8 +143,7 @@ def fingerprint_differences(base: dict[str, Any], other: dict[str, Any]) -> list
                 if old != new:
                     differences.append(f"settings.{name}: {old} -> {new}")
         elif key == "db_state" and (
-            base.get(key) is None
-            or {base.get(key), other.get(key)} <= UNSET_DB_STATES
+            base.get(key) is None or {base.get(key), other.get(key)} <= UNSET_DB_STATES
         ):
             # a baseline from before the kit recorded it, or two runs neither of which set
             # the database's starting state: not held against the run

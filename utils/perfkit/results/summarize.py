@@ -20,6 +20,7 @@ from typing import Any
 from perfkit.atomic import write_json_atomic
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.monitor.summary import for_summary
+from perfkit.names import JUDGED_METRICS
 from perfkit.results.csvstats import (
     RoundStats,
     group_round_stats,
@@ -32,6 +33,7 @@ from perfkit.results.database import warnings as database_warnings
 from perfkit.results.events import Event, load_events
 from perfkit.results.plan import PlanRow, read_plan
 from perfkit.results.run import load_run
+from perfkit.results.samples import TestSamples, round_metrics
 from perfkit.results.servers import for_summary as for_servers
 from perfkit.results.summary import (
     ComponentResult,
@@ -68,6 +70,26 @@ def collect_rounds(
         except KitError as exc:
             unreadable.append(f"{row.id} round {index} unreadable: {exc}")
     return rounds, unreadable
+
+
+def rounds_so_far(run_dir: Path, test_id: str) -> TestSamples:
+    """One test's samples from the rounds its raw/ folder holds now, while the run goes on
+    (perfkit settled); `failed` when a round is unreadable or errors exceed the threshold."""
+    run = load_run(run_dir)
+    plan = read_plan(run_dir)
+    row = next((r for r in plan if r.id == test_id and r.kind != "component"), None)
+    if row is None:
+        raise KitError(f"{run_dir}: no test {test_id!r} in its plan", ExitCode.USAGE)
+    members = [c for c in plan if c.kind == "component" and c.group == row.id]
+    rounds, unreadable = collect_rounds(row, run_dir / "raw" / row.id, members)
+    rate = error_rate(rounds)
+    threshold = float(run["settings"]["error_threshold"])
+    ok = not unreadable and rate is not None and rate <= threshold
+    values: dict[str, list[float]] = {metric: [] for metric in JUDGED_METRICS}
+    for measured in rounds:
+        for metric, value in (round_metrics(measured.to_dict()) or {}).items():
+            values[metric].append(value)
+    return TestSamples(test_id, "ok" if ok else "failed", None, rate, values)
 
 
 def error_rate(rounds: list[RoundStats]) -> float | None:
@@ -114,7 +136,10 @@ def judge(
         return "failed", (
             f"error rate {rate:.2%} above the threshold {threshold:.2%}: {_errors_text(rounds)}"
         )
-    return "ok", None
+    return (
+        "ok",
+        event.reason,
+    )  # e.g. its rounds stopped early (perfkit.compare.sequential)
 
 
 def _median(values: list[float | None]) -> float | None:
