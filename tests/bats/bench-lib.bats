@@ -221,3 +221,51 @@ index_of() {
   [ "${lines[4]}" = --server=bench-time-1=http://127.0.0.1:9701 ]
   [ "${lines[5]}" = --server=bench-time-2=http://127.0.0.1:9702 ]
 }
+
+# --- perf_settled: whether a test's rounds may stop (--sequential) ---
+
+settled_setup() {
+  PERF_SEQUENTIAL=true PERF_MIN_ROUNDS=3 PERF_ITERATIONS=5
+  PERF_SEQUENTIAL_BASELINE=""
+  perf_py() { printf '%s\n' "$@" >"${BATS_TEST_TMPDIR}/args"; printf 'settled after %s of 5 rounds\n' "$6"; }
+}
+
+@test "perf_settled: an A/B holds the candidate side against the base, from min_rounds on" {
+  settled_setup
+  PERF_SIDE_DIRS=("${BATS_TEST_TMPDIR}/base" "${BATS_TEST_TMPDIR}/candidate")
+  ! perf_settled t/a 2 2
+  [ ! -e "${BATS_TEST_TMPDIR}/args" ]  # before min_rounds: perfkit is not asked
+  perf_settled t/a 3 2
+  [ "${PERF_SETTLED_TEXT}" = "settled after 3 of 5 rounds" ]
+  run cat "${BATS_TEST_TMPDIR}/args"
+  [ "${lines[0]}" = settled ]
+  [ "${lines[1]}" = "${BATS_TEST_TMPDIR}/candidate" ]
+  [ "${lines[8]}" = --against ]
+  [ "${lines[9]}" = "${BATS_TEST_TMPDIR}/base" ]
+  ! perf_settled t/a 5 2  # the last round: nothing left to save
+  [ -z "${PERF_SETTLED_TEXT}" ]
+  ! perf_settled t/a 3 1  # one side's probe failed: never stopped
+}
+
+@test "perf_settled: one target needs the stored baseline; off means never" {
+  settled_setup
+  PERF_SIDE_DIRS=("${BATS_TEST_TMPDIR}/run")
+  ! perf_settled t/a 3 1  # no baseline to hold the rounds against
+  [ ! -e "${BATS_TEST_TMPDIR}/args" ]
+  PERF_SEQUENTIAL_BASELINE="${BATS_TEST_TMPDIR}/baseline_x.json"
+  perf_settled t/a 4 1
+  run cat "${BATS_TEST_TMPDIR}/args"
+  [ "${lines[8]}" = --baseline ]
+  [ "${lines[9]}" = "${BATS_TEST_TMPDIR}/baseline_x.json" ]
+  PERF_SEQUENTIAL=false
+  ! perf_settled t/a 4 1
+}
+
+@test "perf_settled: a look that fails warns and the test runs on" {
+  settled_setup
+  PERF_SIDE_DIRS=("${BATS_TEST_TMPDIR}/base" "${BATS_TEST_TMPDIR}/candidate")
+  perf_py() { return 2; }
+  run --separate-stderr perf_settled t/a 3 2
+  [ "${status}" -eq 1 ]
+  [[ "${stderr}" == *"t/a: could not look at its rounds so far (perfkit settled exited 2); it runs every round"* ]]
+}
