@@ -20,6 +20,7 @@ MODE ?=
 JOBS ?=
 SLOW_MS ?=
 SLOW_SETTING ?=
+INCLUDE ?=
 ITERATIONS ?=
 SEQUENTIAL ?=
 SERVERS ?=
@@ -166,9 +167,9 @@ compare-versions: setup ## A/B of two builds (a version, .whl, .tar.gz or source
 calibrate: setup ## The kit's own detection check: A/A and +10/20/30% pairs on a calibrated target [TRIALS=10]
 	@utils/calibrate.sh $(if $(TRIALS),--trials $(TRIALS))
 
-calibrate-jobs: setup ## Verdicts across whole jobs on the real gateway: MODE=stored|ab|both JOBS=10 [SLOW_MS=150 SLOW_SETTING="NAME=VALUE ..." SEQUENTIAL=1]
+calibrate-jobs: setup ## Verdicts across whole jobs on the real gateway: MODE=stored|ab|both JOBS=10 [SLOW_MS=150 SLOW_SETTING="NAME=VALUE ..." SEQUENTIAL=1 INCLUDE=earlier.json]
 	@utils/calibrate-jobs.sh $(if $(MODE),--mode $(MODE)) $(if $(JOBS),--jobs $(JOBS)) \
-		$(if $(SLOW_MS),--slow-ms $(SLOW_MS)) $(foreach s,$(SLOW_SETTING),--slow-setting "$(s)") \
+		$(if $(SLOW_MS),--slow-ms $(SLOW_MS)) $(foreach s,$(SLOW_SETTING),--slow-setting "$(s)") $(foreach f,$(INCLUDE),--include $(f)) \
 		--profile $(PROFILE) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(ITERATIONS),--iterations $(ITERATIONS)) \
 		$(if $(SEQUENTIAL),--sequential)
 

@@ -27,7 +27,8 @@ cj_usage() {
 usage: utils/calibrate-jobs.sh [--mode stored|ab|both] [--jobs N] [--slow-ms MS]
                                [--slow-setting NAME=VALUE]... [--profile NAME] [--scenarios LIST]
                                [--iterations K] [--requests R] [--concurrency C]
-                               [--sequential] [--output FILE] [--keep] [--quiet]
+                               [--sequential] [--include RESULT]... [--output FILE] [--keep]
+                               [--quiet]
 
   --mode M              stored (default), ab or both
   --jobs N              jobs of each kind (default 10); stored mode runs one more, the baseline
@@ -37,6 +38,8 @@ usage: utils/calibrate-jobs.sh [--mode stored|ab|both] [--jobs N] [--slow-ms MS]
   --scenarios LIST      its scenarios (default tools,gateway-core)
   --iterations K, --requests R, --concurrency C   override the profile's
   --sequential          the jobs stop a test's rounds once settled (run-configurable.sh --sequential)
+  --include RESULT      an earlier result of the same workload and machine: its jobs count too
+                        (top up a calibration; a differing setting is exit 2)
   --output FILE         the JSON result (default results/calibration/jobs_<stamp>.json)
   --keep                keep the jobs' run folders and logs (their path is printed)
   --quiet               no progress on stderr
@@ -47,7 +50,7 @@ EOF
 
 cj_parse_args() {
   CJ_MODE=stored CJ_JOBS=10 CJ_SLOW_MS="" CJ_SLOW_SETTINGS=() CJ_PROFILE=light
-  CJ_SCENARIOS=tools,gateway-core CJ_OUTPUT="" CJ_KEEP=0 CJ_RUN_ENV=()
+  CJ_SCENARIOS=tools,gateway-core CJ_OUTPUT="" CJ_KEEP=0 CJ_RUN_ENV=() CJ_INCLUDE=()
   while (($#)); do
     case "$1" in
       --mode) CJ_MODE="$(perf_flag_value "$@")"; shift 2 ;;
@@ -61,6 +64,7 @@ cj_parse_args() {
       --requests) CJ_RUN_ENV+=("PERF_REQUESTS=$(perf_flag_value "$@")"); shift 2 ;;
       --concurrency) CJ_RUN_ENV+=("PERF_CONCURRENCY=$(perf_flag_value "$@")"); shift 2 ;;
       --sequential) CJ_RUN_ENV+=(PERF_SEQUENTIAL=true); shift ;;
+      --include) CJ_INCLUDE+=(--include "$(perf_flag_value "$@")"); shift 2 ;;
       --output) CJ_OUTPUT="$(perf_flag_value "$@")"; shift 2 ;;
       --keep) CJ_KEEP=1; shift ;;
       --quiet) PERF_QUIET=1; shift ;;
@@ -89,6 +93,10 @@ cj_parse_args() {
   [[ -n "${CJ_OUTPUT}" ]] ||
     CJ_OUTPUT="${PERF_KIT_ROOT}/results/calibration/jobs_$(date +%Y%m%d-%H%M%S).json"
   [[ ! -e "${CJ_OUTPUT}" ]] || perf_die "${PERF_EXIT_USAGE}" "--output ${CJ_OUTPUT} exists; choose another file"
+  local i
+  for ((i = 1; i < ${#CJ_INCLUDE[@]}; i += 2)); do
+    [[ -f "${CJ_INCLUDE[i]}" ]] || perf_die "${PERF_EXIT_USAGE}" "--include ${CJ_INCLUDE[i]}: no such result file"
+  done
 }
 
 
@@ -218,7 +226,7 @@ cj_main() {
   perf_py calibrate-jobs report "${CJ_WORK}/trials.jsonl" --output "${CJ_OUTPUT}" \
     --started-at "${CJ_STARTED}" --setting "profile=${CJ_PROFILE}" --setting "scenarios=${CJ_SCENARIOS}" \
     --setting "jobs=${CJ_JOBS}" --setting "slow_ms=${CJ_SLOW_MS}" --setting "slow_settings=${CJ_SLOW_SETTINGS[*]}" \
-    --setting "overrides=${CJ_RUN_ENV[*]}" --setting "host=$(hostname)" || rc=$?
+    --setting "overrides=${CJ_RUN_ENV[*]}" --setting "host=$(hostname)" "${CJ_INCLUDE[@]}" || rc=$?
   ((rc != PERF_EXIT_BENCHMARK_FAILED)) || CJ_KEEP=1
   return "${rc}"
 }

@@ -67,4 +67,7 @@ script() {
   script calibrate-jobs.sh --profile heavvy
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"profile 'heavvy' not found"* ]]
+  script calibrate-jobs.sh --include "${BATS_TEST_TMPDIR}/earlier.json"
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--include ${BATS_TEST_TMPDIR}/earlier.json: no such result file"* ]]
 }

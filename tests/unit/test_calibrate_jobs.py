@@ -91,3 +91,37 @@ def test_report_never_overwrites(
                "--started-at", "0"])  # fmt: skip
     assert rc == 2 and "not overwriting" in capsys.readouterr().err
     assert out.read_text() == "{}"
+
+
+def test_an_earlier_result_of_the_same_workload_counts_another_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = [
+        "--setting",
+        "profile=light",
+        "--setting",
+        "host=h",
+        "--setting",
+        "jobs=1",
+    ]
+    first = tmp_path / "first.jsonl"
+    run = judged_run(tmp_path, "aa1", "inconclusive", {"a": ("inconclusive", 1.0)})
+    record(first, "aa", 1, run, 0)
+    earlier = tmp_path / "earlier.json"
+    assert main(["calibrate-jobs", "report", str(first), "--output", str(earlier),
+                 "--started-at", "0", *settings]) == 0  # fmt: skip
+    second = tmp_path / "second.jsonl"
+    record(second, "aa", 1, run, 0)
+    both = tmp_path / "both.json"
+    argv = ["calibrate-jobs", "report", str(second), "--output", str(both),
+            "--started-at", "0", "--include", str(earlier)]  # fmt: skip
+    assert main([*argv, *settings[:4], "--setting", "jobs=3"]) == 0
+    result = json.loads(both.read_text())
+    assert result["kinds"][0]["jobs"] == 2 and result["included"] == [str(earlier)]
+    capsys.readouterr()
+    other = tmp_path / "other.json"
+    argv[4] = str(other)
+    assert main([*argv, "--setting", "profile=medium", "--setting", "host=h"]) == 2
+    err = capsys.readouterr().err
+    assert f"--include {earlier}: its profile is 'light', this run's 'medium'" in err
+    assert not other.exists()

@@ -15,6 +15,7 @@ from compare_data import comparison_doc, full_summary
 from perfkit.baseline.file import load_baseline
 from perfkit.baseline.jobs import load_jobs
 from perfkit.baseline.promotion import load_pending
+from perfkit.calibration.rates import load_result
 from perfkit.cli import main
 from perfkit.compare.model import load_comparison
 from perfkit.exitcodes import KitError
@@ -65,6 +66,10 @@ LOADERS: dict[str, tuple[str, Callable[[Path], Any]]] = {
         "baselines/history/smoke/pending.json",
         lambda d: load_pending(d / "baselines", "smoke"),
     ),
+    "calibration result": (
+        "calibration/jobs.json",
+        lambda d: load_result(d / "calibration" / "jobs.json"),
+    ),
 }
 
 # files that say what they are before their version
@@ -107,6 +112,7 @@ def test_every_owner_module_is_tested_here() -> None:
     assert owners == [
         "baseline/file.py",
         "baseline/jobs.py",
+        "calibration/rates.py",
         "compare/model.py",
         "gateway/record.py",
         "monitor/sampler.py",

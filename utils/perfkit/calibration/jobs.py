@@ -14,6 +14,7 @@ how far a job's medians moved from the baseline's: the job-to-job drift of this 
   record TRIALS.jsonl --mode stored|ab --kind K --job N --run RUN_DIR --exit RC [--seconds S]
          [--note TEXT]
   report TRIALS.jsonl --output FILE --started-at EPOCH [--setting NAME=VALUE ...]
+         [--include RESULT ...]   (earlier results of the same workload and machine count too)
   rounds TRIALS.jsonl   (the A/B jobs judged again on fewer rounds: perfkit.calibration.rounds;
                          report does it too while the jobs' run folders are there)
 """
@@ -29,9 +30,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from perfkit.calibration import rounds
-from perfkit.calibration.rates import rate_text, wilson_interval, write_result
+from perfkit.calibration.rates import (
+    load_result,
+    rate_text,
+    wilson_interval,
+    write_result,
+)
 from perfkit.compare.model import load_comparison
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.jsonfile import malformed
 
 MODES = ("stored", "ab")
 ERROR = "error"
@@ -191,8 +198,37 @@ def record_cli(args: argparse.Namespace) -> int:
     return 0
 
 
+# settings that may differ between results counted together (the rest must match)
+PER_RUN_SETTINGS = {"jobs"}
+
+
+def included_trials(paths: list[str], settings: list[str]) -> list[JobTrial]:
+    """The trials of earlier results (--include), refused (exit 2) when a setting differs from
+    this run's: jobs of another workload or machine are not the same experiment."""
+    ours = dict(item.split("=", 1) for item in settings)
+    found: list[JobTrial] = []
+    for name in paths:
+        path = Path(name)
+        data = load_result(path)
+        for key in sorted((set(ours) | set(data["settings"])) - PER_RUN_SETTINGS):
+            if ours.get(key) != data["settings"].get(key):
+                raise KitError(
+                    f"--include {path}: its {key} is {data['settings'].get(key)!r}, this "
+                    f"run's {ours.get(key)!r}; only results of the same workload and machine "
+                    "count together",
+                    ExitCode.USAGE,
+                )
+        try:
+            found += [JobTrial(**trial) for trial in data["trials"]]
+        except TypeError as exc:
+            raise malformed(path, "calibration result", exc) from None
+    return found
+
+
 def report_cli(args: argparse.Namespace) -> int:
-    trials = load_trials(Path(args.trials_file))
+    trials = included_trials(args.include, args.setting) + load_trials(
+        Path(args.trials_file)
+    )
     groups = dict.fromkeys((t.mode, t.kind) for t in trials)
     results = [
         summarize(mode, kind, [t for t in trials if (t.mode, t.kind) == (mode, kind)])
@@ -202,7 +238,7 @@ def report_cli(args: argparse.Namespace) -> int:
     wall_s = write_result(
         Path(args.output), args.started_at, args.setting,
         [asdict(r) for r in results], [asdict(t) for t in trials],
-        {"fewer_rounds": replayed} if replayed else None,
+        {"included": args.include} | ({"fewer_rounds": replayed} if replayed else {}),
     )  # fmt: skip
     print(render(results, wall_s))
     if replayed:
@@ -242,6 +278,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     report.add_argument("--output", required=True)
     report.add_argument("--started-at", type=float, required=True)
     report.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE")
+    report.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="RESULT",
+        help="an earlier result of the same workload and machine: its jobs count too",
+    )
     again = sub.add_parser("rounds")
     again.add_argument("trials_file")
     return parser.parse_args(argv)

@@ -1,5 +1,10 @@
 """What both detection checks share: rates with intervals that stay honest at 0 of n and n of
-n, and the result file they write (never over an existing one)."""
+n, and the result file they write (never over an existing one) and read back.
+
+Schema versions of the result file:
+  1 - started_at, finished_at, wall_s, settings (NAME -> VALUE), kinds, trials; calibrate-jobs
+      adds fewer_rounds (2026-12-02) and included (the earlier results it counts)
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,10 @@ from typing import Any
 from perfkit.atomic import write_json_atomic
 from perfkit.clock import iso_seconds
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.jsonfile import load_versioned, malformed
+
+SCHEMA_VERSION = 1
+READABLE_VERSIONS = (1,)
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -39,7 +48,7 @@ def write_result(
     keys); the wall time since `started_at`. An existing file is never overwritten (exit 2)."""
     wall_s = time.time() - started_at
     document: dict[str, Any] = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "started_at": iso_seconds(started_at),
         "finished_at": iso_seconds(time.time()),
         "wall_s": round(wall_s, 1),
@@ -53,3 +62,13 @@ def write_result(
     output.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(output, document)
     return wall_s
+
+
+def load_result(path: Path) -> dict[str, Any]:
+    """An earlier result file: its settings (NAME -> VALUE) and its trials (a list of objects)."""
+    data = load_versioned(path, "calibration result", READABLE_VERSIONS)
+    if not isinstance(data.get("settings"), dict) or not isinstance(
+        data.get("trials"), list
+    ):
+        raise malformed(path, "calibration result", ValueError("no settings or trials"))
+    return data
