@@ -79,7 +79,8 @@ test: setup ## Benchmark every scenario (PROFILE=light; SEQUENTIAL=1 stops settl
 
 test-all: setup ## Profiles in order, each against its baseline, one master report: PROFILES=smoke,light (default light,medium,heavy)
 	@./run-all.sh $(if $(PROFILES),--profiles $(PROFILES)) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) \
-		$(if $(BASELINE),--baseline $(BASELINE)) $(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(GATEWAY_URL),--url $(GATEWAY_URL))
+		$(if $(BASELINE),--baseline $(BASELINE)) $(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(SEQUENTIAL),--sequential) \
+		$(if $(GATEWAY_URL),--url $(GATEWAY_URL))
 
 test-tools: setup ## Benchmark the tools scenario
 	@$(RUNNER) --scenarios tools

@@ -14,13 +14,14 @@ readonly ALL_DEFAULT_PROFILES=light,medium,heavy
 all_usage() {
   cat <<'EOF'
 usage: ./run-all.sh [--profiles LIST] [--scenarios all|LIST] [--baseline compare|save|skip]
-                    [--url URL] [--iterations N] [--quiet]
+                    [--url URL] [--iterations N] [--sequential] [--quiet]
 
   --profiles LIST     comma list of profiles/NAME.env, run in this order; default light,medium,heavy
   --scenarios LIST    all (default: each profile's own), or a comma list (see run-configurable.sh)
   --baseline MODE     passed to every run: compare (default) | save | skip
   --url URL           benchmark this gateway only (also GATEWAY_URL); never starts the local stack
   --iterations N      measured rounds per test, for every profile
+  --sequential        a test's rounds stop once they settle it against its baseline (every profile)
   --quiet             no progress on stderr
 
 Each profile runs ./run-configurable.sh --profile NAME (its output goes to stderr and to
@@ -57,6 +58,7 @@ all_parse_args() {
         ALL_SETS+=(--set "PERF_ITERATIONS=${value}")
         shift 2
         ;;
+      --sequential) ALL_CHILD_ARGS+=(--sequential); shift ;;
       --quiet) PERF_QUIET=1; ALL_CHILD_ARGS+=(--quiet); shift ;;
       -h | --help) all_usage; exit 0 ;;
       *) all_usage >&2; perf_die "${PERF_EXIT_USAGE}" "unknown option '$1'" ;;
