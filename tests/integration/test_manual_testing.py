@@ -110,6 +110,23 @@ EXPECTED_OUTPUT: dict[str, tuple[str, ...]] = {
         r"^description: \S",
         r"^user: It is \d\d:\d\d in UTC and \d\d:\d\d in Asia/Tokyo",
     ),
+    "mcp-streamable-http-a-virtual-server-s-endpoint": (
+        r"^bench-virtual is server [0-9a-f]{32}$",
+        r"^  bench-time-1-convert-time  required: time, source_timezone, target_timezone$",
+        r"^get-system-time over /servers/<id>/mcp: \d{4}-\d\d-\d\dT\d\d:\d\d",
+        r"^/mcp lists [1-9]\d* tools$",
+    ),
+    "mcp-streamable-http-a-virtual-server-s-endpoint-2": (
+        r"^no token: +HTTP 401$",
+        r"^unknown server id: +HTTP 404$",
+        r"^Accept: text/html: +HTTP 406$",
+        r"^no Content-Type: +HTTP 4\d\d$",
+        r"^MCP-Protocol-Version 1999: +HTTP 400$",
+    ),
+    "hey-post-a-tool-call-to-servers-id-mcp": (
+        r"^HTTP 200: 100$",
+        r"^100 answers, mean \d+\.\d ms$",
+    ),
     "hey-get-health": (r"Requests/sec:", r"\[200\]\s+200 responses"),
     "hey-authenticated-get-tools-csv-and-status-codes": (
         r"^response-time,DNS\+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset$",
