@@ -3,11 +3,16 @@ error it spends - checked by simulation against the bound it claims."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from perfkit.compare.model import CompareOptions
 from perfkit.compare.sequential import BETA, looks, settled, smallest_tail, stop_at
 from perfkit.results.samples import TestSamples as Samples
+from perfkit.results.samples import from_summary
+from perfkit.results.summarize import rounds_so_far
+from perfkit.results.summary import load_summary
 
 OPTIONS = CompareOptions()  # threshold 10%, size gate 7%, min_rounds 3
 
@@ -85,6 +90,21 @@ def test_quiet_unchanged_tests_mostly_stop_early() -> None:
     """A/A at 1% noise: the rule stops most tests at the first look."""
     stopped, used = simulate(0.01, 5, 0.0, 200, seed=7)
     assert stopped > 0.8 and used < 0.7
+
+
+RECORDED_RUNS = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
+
+
+@pytest.mark.parametrize("run", ["smoke_tools_regression", "smoke_all"])
+def test_rounds_read_mid_run_are_the_summary_s(run: str) -> None:
+    """perfkit settled reads a test's raw/ rounds before summary.json exists: the same values
+    the summary holds (recorded real runs; groups of components included)."""
+    run_dir = RECORDED_RUNS / run
+    summary = from_summary(load_summary(run_dir), str(run_dir))
+    for test_id, expected in summary.tests.items():
+        found = rounds_so_far(run_dir, test_id)
+        assert found.rounds == expected.rounds, test_id
+        assert (found.status == "ok") == (expected.status == "ok"), test_id
 
 
 if __name__ == "__main__":  # the table in docs/verdicts.md, "Stopping early"
