@@ -365,17 +365,20 @@ stack_register() {
   rm -f "${body}"
 }
 
-# stack_virtual_server TOKEN SCRATCH: one virtual server (bench-virtual) bundling every tool, so
-# that /servers has content and /servers/{id}/mcp can be exercised.
+# stack_virtual_server TOKEN SCRATCH: one virtual server (bench-virtual) bundling every tool,
+# resource and prompt, so that /servers has content and /servers/{id}/mcp serves all three.
 stack_virtual_server() {
-  local token="$1" body="$2" ids status
+  local token="$1" body="$2" kind status
+  local -A ids=()
   perf_http_get "${PERF_BASE_URL}/servers" "${body}" "${token}" >/dev/null
   [[ -z "$(perf_py services names "${body}" --prefix bench-virtual)" ]] || return 0
-  perf_http_get "${PERF_BASE_URL}/tools?limit=0" "${body}" "${token}" >/dev/null
-  ids="$(perf_py services ids "${body}")"
+  for kind in tools resources prompts; do
+    perf_http_get "${PERF_BASE_URL}/${kind}?limit=0" "${body}" "${token}" >/dev/null
+    ids[${kind}]="$(perf_py services ids "${body}")"
+  done
   status="$(curl -sS -o "${body}" -w '%{http_code}' --max-time 60 -H "Authorization: Bearer ${token}" \
     -H 'Content-Type: application/json' -X POST "${PERF_BASE_URL}/servers" \
-    -d "{\"server\":{\"name\":\"bench-virtual\",\"description\":\"MCP Gateway Performance Kit\",\"associated_tools\":${ids}}}")" || true
+    -d "{\"server\":{\"name\":\"bench-virtual\",\"description\":\"MCP Gateway Performance Kit\",\"associated_tools\":${ids[tools]},\"associated_resources\":${ids[resources]},\"associated_prompts\":${ids[prompts]}}}")" || true
   [[ "${status}" == 200 || "${status}" == 201 ]] ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "creating the virtual server bench-virtual failed with HTTP ${status}: $(head -c 300 "${body}")"
   perf_log "created virtual server bench-virtual"
