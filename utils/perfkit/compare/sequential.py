@@ -24,15 +24,13 @@ Why the error rates hold:
 from __future__ import annotations
 
 import argparse
-import math
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from perfkit.compare.cli import options_from_settings
 from perfkit.compare.model import TESTED, CompareOptions
-from perfkit.compare.verdict import shift_interval, u_null_cdf
+from perfkit.compare.verdict import change_interval, u_null_cdf
 from perfkit.config import ArgumentParser, load_settings
 from perfkit.names import JUDGED_METRICS, KIT_ROOT
 from perfkit.results.run import load_run
@@ -75,30 +73,13 @@ def settled(
     if not metrics or cand.status != "ok" or base.status != "ok":
         return False
     for metric in metrics:
-        interval = change_bounds(
-            base.rounds.get(metric, []),
-            cand.rounds.get(metric, []),
-            JUDGED_METRICS[metric],
-            tail,
-        )
-        gate = options.gates(metric).size_gate
-        if interval is None or interval[0] <= -gate:
+        base_rounds, cand_rounds = base.rounds.get(metric), cand.rounds.get(metric)
+        if not base_rounds or not cand_rounds:
+            return False
+        found = change_interval(base_rounds, cand_rounds, JUDGED_METRICS[metric], tail)
+        if found is None or found[0][0] <= -options.gates(metric).size_gate:
             return False
     return True
-
-
-def change_bounds(
-    base: Sequence[float], cand: Sequence[float], direction: str, tail: float
-) -> tuple[float, float] | None:
-    """The interval of the signed change (+ = better) with error `tail` on each side."""
-    if not base or not cand:
-        return None
-    shift = shift_interval(base, cand, tail)
-    if shift is None:
-        return None
-    ratios = (math.exp(shift[0]), math.exp(shift[1]))
-    ends = sorted(1 - r if direction == "lower" else r - 1 for r in ratios)
-    return ends[0], ends[1]
 
 
 def first_rounds(samples: TestSamples, rounds: int) -> TestSamples:

@@ -134,10 +134,13 @@ def shift_interval(
 
 
 def change_interval(
-    base: Sequence[float], cand: Sequence[float], direction: str
+    base: Sequence[float],
+    cand: Sequence[float],
+    direction: str,
+    tail: float = (1 - CONFIDENCE) / 2,
 ) -> tuple[tuple[float, float], float] | None:
-    """The CI of the signed change (lo <= hi), and its coverage."""
-    shift = shift_interval(base, cand)
+    """The CI of the signed change (lo <= hi), error `tail` on each side, and its coverage."""
+    shift = shift_interval(base, cand, tail)
     if shift is None:
         return None
     lo, hi, level = shift
