@@ -43,7 +43,7 @@ STACK_ARGS := --profile $(PROFILE) $(if $(SERVERS),--servers $(SERVERS))
 SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*.sh utils/lib/*.sh scenarios/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
 
 .PHONY: help setup setup-dev up down status auth check-services test test-all test-tools test-resources \
-	test-prompts test-mixed test-gateway-core test-advanced test-scalability test-databases \
+	test-prompts test-mixed test-gateway-core test-mcp test-advanced test-scalability test-databases \
 	test-docker bench-endpoint clean clean-results check lint \
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
 	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
@@ -93,6 +93,9 @@ test-prompts: setup ## Benchmark the prompts scenario
 
 test-gateway-core: setup ## Benchmark health, readiness, version, servers, gateways, RPC ping
 	@$(RUNNER) --scenarios gateway-core
+
+test-mcp: setup ## Benchmark the MCP streamable-HTTP path (/servers/<id>/mcp, /mcp) beside /rpc
+	@$(RUNNER) --scenarios mcp
 
 test-mixed: setup ## Benchmark the mixed workload (several hey at once)
 	@$(RUNNER) --scenarios mixed

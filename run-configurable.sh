@@ -17,7 +17,7 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline
                              [--name NAME] [--no-auth] [--skip-checks] [other options above]
 
   --profile NAME      profiles/NAME.env (smoke, light, medium, heavy, spike, soak); default light
-  --scenarios LIST    all, or a comma list of: tools, resources, prompts, gateway-core, mixed
+  --scenarios LIST    all, or a comma list of: tools, resources, prompts, gateway-core, mcp, mixed
                       (run-advanced.sh also uses scale and sweep: tool calls spread over every
                       MCP server of the stack, and the concurrency sweep)
   --baseline MODE     compare (default: judge the run against its stored baseline; the first

@@ -150,6 +150,61 @@ index_of() {
   [ "${PERF_HEY_ARGS[*]}" = "-c 2 -t 20 -m POST -o csv -n 20 -T application/json -D /tmp/body.json http://localhost:9000/echo" ]
 }
 
+# declare_mcp: the mcp scenario's shape - an --mcp test on a virtual server's endpoint and one on /rpc.
+declare_mcp() {
+  PERF_CURRENT_SCENARIO=mcp
+  PERF_PAYLOAD_DIR_MCP=payloads/mcp
+  PERF_MCP_PROTOCOL_VERSION=2025-06-18
+  perf_test server_call POST '/servers/{server:bench-virtual}/mcp' --mcp tools/call:get-system-time
+  perf_test rpc_call POST /rpc --mcp tools/call:get-system-time
+}
+
+@test "an --mcp test: payload mcp:OPERATION in the plan, MCP client headers only on an /mcp path" {
+  declare_mcp
+  [ "${PERF_T_PAYLOAD[0]}" = "mcp:tools/call:get-system-time" ]
+  PERF_T_RESOLVED_PATH["0:0"]=/servers/abc123/mcp
+  PERF_T_RESOLVED_PAYLOAD["0:0"]=/tmp/run/raw/mcp/server_call/request.json
+  perf_hey_args 0 20 2
+  [ "${PERF_HEY_ARGS[*]}" = "-c 2 -t 20 -m POST -o csv -n 20 -H Authorization: Bearer tok.en.value -T application/json -D /tmp/run/raw/mcp/server_call/request.json -H Accept: application/json, text/event-stream -H MCP-Protocol-Version: 2025-06-18 http://127.0.0.1:4444/servers/abc123/mcp" ]
+  PERF_T_RESOLVED_PAYLOAD["0:1"]=/tmp/run/raw/mcp/rpc_call/request.json
+  perf_hey_args 1 20 2
+  [ "${PERF_HEY_ARGS[*]}" = "-c 2 -t 20 -m POST -o csv -n 20 -H Authorization: Bearer tok.en.value -T application/json -D /tmp/run/raw/mcp/rpc_call/request.json http://127.0.0.1:4444/rpc" ]
+  # no protocol version set: none sent
+  PERF_MCP_PROTOCOL_VERSION=""
+  perf_mcp_headers 0
+  [ "${PERF_MCP_HEADERS[*]}" = "-H Accept: application/json, text/event-stream" ]
+}
+
+@test "perf_prepare: resolved once per side; the other side resolves its own; a test that cannot be built fails with the reason" {
+  declare_mcp
+  local dir="${BATS_TEST_TMPDIR}"
+  calls() { wc -l <"${dir}/calls"; }
+  : >"${dir}/calls"
+  perf_py() {
+    echo "$*" >>"${dir}/calls"  # run in a command substitution: counted in a file
+    [[ "${PERFKIT_TOKEN}" == tok.en.value ]] || return 9  # the token travels in the environment
+    [[ " $* " == *" --url http://127.0.0.1:4444 "* ]] && { echo "/servers/side-a/mcp"; return 0; }
+    echo "no tool named 'get-system-time' listed at http://127.0.0.1:4455/servers/side-b/mcp"
+    return 4
+  }
+  perf_prepare 0 "${dir}"
+  perf_prepare 0 "${dir}"
+  [ "$(calls)" -eq 1 ]
+  [ "$(perf_url 0)" = "http://127.0.0.1:4444/servers/side-a/mcp" ]
+  [ "$(perf_payload_file 0)" = "${dir}/request.json" ]
+  PERF_SIDE=1 PERF_TARGET_URL=http://127.0.0.1:4455
+  run -1 perf_prepare 0 "${dir}"
+  PERF_PROBE_REASON=""
+  perf_prepare 0 "${dir}" || true
+  [[ "${PERF_PROBE_REASON}" == "no tool named 'get-system-time' listed at "* ]]
+  [ "$(perf_url 0)" = "http://127.0.0.1:4455/servers/{server:bench-virtual}/mcp" ]
+  # a test without --mcp needs nothing
+  PERF_CURRENT_SCENARIO=core
+  perf_test ping POST /rpc --payload payloads/core/ping.json
+  perf_prepare 2 "${dir}"
+  [ "$(calls)" -eq 3 ]
+}
+
 @test "perf_split_groups rounds a component's requests down to a multiple of its workers" {
   PERF_CONCURRENCY=8
   PERF_REQUESTS=100

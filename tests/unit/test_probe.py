@@ -271,3 +271,65 @@ def test_the_tools_scenario_expectation_holds_on_a_recorded_answer() -> None:
     )
     assert judged("rpc-get-system-time", found.group(1)) is None
     assert judged("rpc-unknown-tool", found.group(1)) is not None
+
+
+# --- MCP streamable HTTP: plain JSON or an event stream (tests/fixtures/gateway/mcp-*) ---
+
+
+@pytest.mark.parametrize("prefix", ["mcp", "mcp-sse"])
+def test_mcp_answers_are_judged_like_rpc_ones_json_or_stream(prefix: str) -> None:
+    assert judged(f"{prefix}-tools-call", r"result.content.0.text~^[0-9]{4}-") is None
+    assert judged(f"{prefix}-tools-list", "result.tools.0.name") is None
+    assert (
+        judged(f"{prefix}-prompts-get", "result.messages.0.content.text~Asia/Tokyo")
+        is None
+    )
+    reason = judged(f"{prefix}-tool-error", "result.content.0.text")
+    assert reason is not None and reason.startswith(
+        "tool reported an error (result.isError true)"
+    )
+    assert "Nowhere/City" in reason
+
+
+def test_event_stream_is_read_as_a_stream_not_passed_on_status() -> None:
+    status, body = gateway_answer("mcp-sse-tools-call")
+    assert body.startswith("event: message")
+    assert judge(status, body, "result.content.0.text~^nothing-like-this$") is not None
+    assert (
+        judge(status, body, "result.nope")
+        == "expected content missing: nothing at 'result.nope'"
+    )
+
+
+def test_refused_accept_header_names_what_the_endpoint_wanted() -> None:
+    assert judged("mcp-accept-html") == (
+        "HTTP 406 (the endpoint refused the Accept header: an MCP endpoint wants"
+        " application/json, and text/event-stream too when it answers as an event stream):"
+        " Not Acceptable: Client must accept application/json"
+    )
+    assert judged("mcp-sse-accept-json").endswith(
+        "Not Acceptable: Client must accept both application/json and text/event-stream"
+    )
+    assert judged("mcp-unknown-server").startswith("HTTP 404 (not found: ")
+    assert judged("mcp-unknown-server").endswith(": Server not found")
+
+
+def test_sse_messages_follow_the_event_stream_rules() -> None:
+    from perfkit.probe import document_of, sse_messages
+
+    stream = ': keep-alive\n\nevent: message\ndata: {"a":\ndata: 1}\n\nid: 7\ndata: {"id": 1, "result": {}}\n'
+    assert sse_messages(stream) == [{"a": 1}, {"id": 1, "result": {}}]
+    assert sse_messages(stream.replace("\n", "\r\n")) == [
+        {"a": 1},
+        {"id": 1, "result": {}},
+    ]
+    # the JSON-RPC response is the message with a result or error, not a notification
+    note = 'data: {"id": 1, "result": {"x": 2}}\n\ndata: {"method": "notifications/progress"}\n\n'
+    assert document_of(note) == ({"id": 1, "result": {"x": 2}}, True)
+    assert sse_messages("data: not json\n\n") is None
+    assert sse_messages("<html>") is None
+    assert document_of("event: message\n\n") == (
+        None,
+        False,
+    )  # a stream with no message
+    assert judge("200", "data: not json\n\n", None) == "response is not JSON"

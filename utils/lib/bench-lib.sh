@@ -21,14 +21,23 @@ PERF_T_REQ=()
 PERF_CURRENT_SCENARIO=""
 PERF_CURRENT_GROUP="-"
 PERF_CURRENT_TEST=""  # read by run-configurable.sh on interrupt
+# What an --mcp test's endpoint and request became on each side ("SIDE:I" -> path / file),
+# read from the gateway when the test is probed (perf_prepare).
+declare -gA PERF_T_RESOLVED_PATH=()
+declare -gA PERF_T_RESOLVED_PAYLOAD=()
+PERF_SIDE=0
 
-# perf_declare KIND ID METHOD PATH [--payload FILE] [--expect EXPR] [--no-auth]
+# perf_declare KIND ID METHOD PATH [--payload FILE | --mcp OPERATION] [--expect EXPR] [--no-auth]
+# --mcp: the JSON-RPC request is built when the test is probed, from what the gateway lists at
+# PATH (perfkit mcp-prepare: tools/list, tools/call:TOOL, prompts/get:PROMPT, resources/read:URI,
+# ...); PATH may name a virtual server as {server:NAME}. The plan's payload is then mcp:OPERATION.
 perf_declare() {
   local kind="$1" id="$2" method="$3" path="$4" payload="-" expect="-" auth="yes"
   shift 4
   while (($#)); do
     case "$1" in
       --payload) payload="$2"; shift 2 ;;
+      --mcp) payload="mcp:$2"; shift 2 ;;
       --expect) expect="$2"; shift 2 ;;
       --no-auth) auth="no"; shift ;;
       *) perf_die "${PERF_EXIT_USAGE}" "test ${id}: unknown option '$1'" ;;
@@ -114,9 +123,10 @@ perf_write_plan() {
 
 # --- running --------------------------------------------------------------------------------
 
-# perf_url I: the full URL of test I (its path may already be a full URL for ad-hoc tests).
+# perf_url I: the full URL of test I on the current side (its path may already be a full URL
+# for ad-hoc tests; an --mcp test's as perf_prepare resolved it).
 perf_url() {
-  local path="${PERF_T_PATH[$1]}"
+  local path="${PERF_T_RESOLVED_PATH["${PERF_SIDE}:$1"]:-${PERF_T_PATH[$1]}}"
   if [[ "${path}" == http://* || "${path}" == https://* ]]; then
     printf '%s\n' "${path}"
   else
@@ -125,7 +135,7 @@ perf_url() {
 }
 
 perf_payload_file() {
-  local payload="${PERF_T_PAYLOAD[$1]}"
+  local payload="${PERF_T_RESOLVED_PAYLOAD["${PERF_SIDE}:$1"]:-${PERF_T_PAYLOAD[$1]}}"
   [[ "${payload}" == /* ]] && printf '%s\n' "${payload}" || printf '%s/%s\n' "${PERF_KIT_ROOT}" "${payload}"
 }
 
@@ -140,13 +150,51 @@ perf_hey_args() {
   fi
   [[ "${PERF_T_AUTH[i]}" == no ]] || PERF_HEY_ARGS+=(-H "Authorization: Bearer ${PERF_TOKEN}")
   [[ "${PERF_T_PAYLOAD[i]}" == - ]] || PERF_HEY_ARGS+=(-T application/json -D "$(perf_payload_file "${i}")")
-  PERF_HEY_ARGS+=("$(perf_url "${i}")")
+  perf_mcp_headers "${i}"
+  PERF_HEY_ARGS+=("${PERF_MCP_HEADERS[@]}" "$(perf_url "${i}")")
+}
+
+# perf_mcp_headers I: fill PERF_MCP_HEADERS with the headers an MCP streamable-HTTP client sends
+# when test I's endpoint is one (a path ending in /mcp): it accepts JSON or an event stream, and
+# names its protocol version (mcp.protocol_version; empty: not sent). Else none.
+perf_mcp_headers() {
+  local path="${PERF_T_PATH[$1]%%\?*}"
+  PERF_MCP_HEADERS=()
+  [[ "${path%/}" == */mcp ]] || return 0
+  PERF_MCP_HEADERS=(-H 'Accept: application/json, text/event-stream')
+  [[ -z "${PERF_MCP_PROTOCOL_VERSION:-}" ]] || PERF_MCP_HEADERS+=(-H "MCP-Protocol-Version: ${PERF_MCP_PROTOCOL_VERSION}")
+}
+
+# perf_prepare I DIR: for an --mcp test not yet prepared on this side, resolve its endpoint and
+# build its request from what the gateway lists (DIR/request.json); PERF_PROBE_REASON says why
+# it could not be. Returns 1 then.
+perf_prepare() {
+  local i="$1" dir="$2" key="${PERF_SIDE}:$1" values="${PERF_PAYLOAD_DIR_MCP}/arguments.json" out rc=0
+  [[ "${PERF_T_PAYLOAD[i]}" == mcp:* && -z "${PERF_T_RESOLVED_PAYLOAD["${key}"]:-}" ]] || return 0
+  [[ "${values}" == /* ]] || values="${PERF_KIT_ROOT}/${values}"
+  out="$(PERFKIT_TOKEN="${PERF_TOKEN:-}" perf_py mcp-prepare --url "${PERF_TARGET_URL}" \
+    --path "${PERF_T_PATH[i]}" --operation "${PERF_T_PAYLOAD[i]#mcp:}" \
+    --arguments "${values}" --out "${dir}/request.json" \
+    --protocol-version "${PERF_MCP_PROTOCOL_VERSION:-}" --timeout "${PERF_TIMEOUT}")" || rc=$?
+  case "${rc}" in
+    0)
+      PERF_T_RESOLVED_PATH["${key}"]="${out}"
+      PERF_T_RESOLVED_PAYLOAD["${key}"]="${dir}/request.json"
+      ;;
+    "${PERF_EXIT_BENCHMARK_FAILED}")
+      PERF_PROBE_REASON="${out}"
+      return 1
+      ;;
+    *) perf_die "${rc}" "${PERF_T_ID[i]}: could not prepare its MCP request (perfkit mcp-prepare exited ${rc}): ${out}" ;;
+  esac
 }
 
 # perf_probe I DIR: send test I once with curl, keep the answer, judge it; sets PERF_PROBE_REASON.
 perf_probe() {
   local i="$1" dir="$2" status args=(-sS -o "$2/probe.body" -w '%{http_code}' --max-time "${PERF_TIMEOUT}")
-  args+=(-X "${PERF_T_METHOD[i]}")
+  perf_prepare "${i}" "${dir}" || return 0
+  perf_mcp_headers "${i}"
+  args+=(-X "${PERF_T_METHOD[i]}" "${PERF_MCP_HEADERS[@]}")
   [[ "${PERF_T_AUTH[i]}" == no ]] || args+=(-H "Authorization: Bearer ${PERF_TOKEN}")
   [[ "${PERF_T_PAYLOAD[i]}" == - ]] || args+=(-H 'Content-Type: application/json' --data-binary "@$(perf_payload_file "${i}")")
   status="$(curl "${args[@]}" "$(perf_url "${i}")" 2>/dev/null)" || status="${status:-000}"
@@ -241,6 +289,7 @@ perf_add_side() {
 
 # perf_use_side S: point PERF_TARGET_URL / PERF_TOKEN / PERF_RUN_DIR at side S.
 perf_use_side() {
+  PERF_SIDE="$1"
   PERF_TARGET_URL="${PERF_SIDE_URLS[$1]}"
   PERF_TOKEN="${PERF_SIDE_TOKENS[$1]}"
   PERF_RUN_DIR="${PERF_SIDE_DIRS[$1]}"

@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.probe",
         "validate one probe response (status, JSON, JSON-RPC error, content)",
     ),
+    "mcp-prepare": (
+        "perfkit.protocol.prepare",
+        "resolve an mcp test's endpoint and build its request from what the gateway lists",
+    ),
     "record": (
         "perfkit.results.events",
         "record a test's outcome in a run's events.jsonl",

@@ -93,6 +93,8 @@ PERF_PAYLOAD_DIR_RESOURCES  scenarios.resources.payload_dir    payloads/resource
 PERF_PAYLOAD_DIR_PROMPTS    scenarios.prompts.payload_dir      payloads/prompts text
 PERF_PAYLOAD_DIR_CORE       scenarios.gateway-core.payload_dir payloads/core text
 PERF_PAYLOAD_DIR_MIXED      scenarios.mixed.payload_dir        payloads/tools text
+PERF_PAYLOAD_DIR_MCP        scenarios.mcp.payload_dir          payloads/mcp text
+PERF_MCP_PROTOCOL_VERSION   mcp.protocol_version               2025-06-18  protocol_version
 PERF_BASELINES_DIR          baselines.dir                      baselines   text
 PERF_BASELINE_PROFILE       baselines.profile                  -           name?
 PERF_BASELINE_MODE          baselines.mode                     compare     baseline_mode
@@ -180,6 +182,10 @@ class Settings:
     payload_dir_prompts: Path
     payload_dir_core: Path
     payload_dir_mixed: Path
+    payload_dir_mcp: Path
+    mcp_protocol_version: (
+        str  # sent as MCP-Protocol-Version by the mcp scenario ("" = none)
+    )
     baselines_dir: Path
     baseline_profile: str
     baseline_mode: str  # compare | save | skip

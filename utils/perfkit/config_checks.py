@@ -185,6 +185,16 @@ def text_value(text: str) -> str:
     return text.strip()
 
 
+def protocol_version(text: str) -> str:
+    """An MCP protocol revision (its date, 2025-06-18), or empty: none is sent."""
+    version = text.strip()
+    if version and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", version):
+        raise ValueError(
+            "is not an MCP protocol version: give its date, e.g. 2025-06-18, or leave it empty"
+        )
+    return version
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "int0": lambda t: integer(t, 0),
     "int1": lambda t: integer(t, 1),
@@ -213,6 +223,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "pg_url": postgres_url,
     "text": text_value,
     "any": str,
+    "protocol_version": protocol_version,
 }
 
 

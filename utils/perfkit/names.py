@@ -15,7 +15,10 @@ SCHEMAS_DIR = PACKAGE_DIR / "schemas"
 
 # The scenarios `all` means, in order; each is declared by one scenarios/*.sh that defines the
 # shell function scenario_<name with - as _> (run-configurable.sh finds it there).
-SCENARIOS = ("tools", "resources", "prompts", "gateway-core", "mixed")
+SCENARIOS = ("tools", "resources", "prompts", "gateway-core", "mcp", "mixed")
+# what `all` meant in earlier versions of the kit: a run of one of these sets is still a run of
+# all scenarios (its baseline keeps the profile's own name; the newer scenarios' tests are new)
+EARLIER_ALL = (frozenset({"tools", "resources", "prompts", "gateway-core", "mixed"}),)
 # run-advanced.sh's workloads: chosen by name, never part of "all"
 ADVANCED_SCENARIOS = ("scale", "sweep")
 PAYLOAD_VARS = {
@@ -23,6 +26,7 @@ PAYLOAD_VARS = {
     "resources": "PERF_PAYLOAD_DIR_RESOURCES",
     "prompts": "PERF_PAYLOAD_DIR_PROMPTS",
     "gateway-core": "PERF_PAYLOAD_DIR_CORE",
+    "mcp": "PERF_PAYLOAD_DIR_MCP",
     "mixed": "PERF_PAYLOAD_DIR_MIXED",
 }
 

@@ -4,7 +4,9 @@ The gateway answers JSON-RPC errors with HTTP 200, so a status check alone would
 failing tool call as a success: the body must be JSON, carry no JSON-RPC `error`, no
 `result.isError: true`, and hold the expected content (see `expect` in docs/internals.md).
 `expect` `*` (run-configurable.sh's default for --endpoint) accepts any 2xx body, JSON or not;
-a JSON body must still carry no JSON-RPC error.
+a JSON body must still carry no JSON-RPC error. An MCP streamable-HTTP endpoint may answer as a
+server-sent event stream (`event: message` / `data: {...}` lines) instead of plain JSON: the
+JSON-RPC response is read from its `data:` lines and judged the same way.
 """
 
 from __future__ import annotations
@@ -79,6 +81,64 @@ def rpc_error(document: Any, status: str) -> str | None:
     return None
 
 
+def sse_messages(body: str) -> list[Any] | None:
+    """The JSON messages of a server-sent event stream, or None when `body` is not one.
+
+    Events are separated by blank lines; an event's `data:` lines joined by newlines are its
+    data (the SSE rules); comment lines (`:`) and other fields are skipped. An event whose data
+    is not JSON makes the whole body not a JSON-RPC stream (None).
+    """
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    first = next((line for line in lines if line.strip()), "")
+    if not first.startswith(("event:", "data:", "id:", "retry:", ":")):
+        return None
+    messages: list[Any] = []
+    data: list[str] = []
+    for line in [*lines, ""]:
+        if not line:
+            if data:
+                try:
+                    messages.append(json.loads("\n".join(data)))
+                except ValueError:
+                    return None
+                data = []
+        elif line.startswith("data:"):
+            value = line[5:]
+            data.append(value.removeprefix(" "))
+    return messages
+
+
+def document_of(body: str) -> tuple[Any, bool]:
+    """The answer's JSON document and whether it came as JSON (plain or in an SSE stream).
+
+    From a stream: the JSON-RPC response (the last message with `result` or `error`), else
+    the last message; `(None, False)` when the body is neither JSON nor such a stream.
+    """
+    try:
+        return json.loads(body), True
+    except ValueError:
+        pass
+    messages = sse_messages(body)
+    if not messages:
+        return None, False
+    responses = [
+        m for m in messages if isinstance(m, dict) and ("result" in m or "error" in m)
+    ]
+    return (responses or messages)[-1], True
+
+
+def answer_message(body: str, limit: int = 200) -> str:
+    """What an error answer says of itself: its JSON-RPC error message or its `detail`."""
+    document, _ = document_of(body)
+    if not isinstance(document, dict):
+        return ""
+    error = document.get("error")
+    said = error.get("message") if isinstance(error, dict) else document.get("detail")
+    if not isinstance(said, str):
+        return ""
+    return said[:limit]
+
+
 def judge(status: str, body: str, expect: str | None) -> str | None:
     """None when the response is valid, else the reason it is not.
 
@@ -89,10 +149,14 @@ def judge(status: str, body: str, expect: str | None) -> str | None:
         return "no HTTP answer (connection refused or timed out)"
     if not 200 <= int(status) < 300:
         hint = status_hint(int(status))
-        return f"HTTP {status} ({hint})" if hint else f"HTTP {status}"
-    try:
-        document = json.loads(body)
-    except ValueError:
+        said = answer_message(body)
+        return (
+            f"HTTP {status}"
+            + (f" ({hint})" if hint else "")
+            + (f": {said}" if said else "")
+        )
+    document, is_json = document_of(body)
+    if not is_json:
         return None if expect == ANY_2XX else "response is not JSON"
     reason = rpc_error(document, status)
     if reason is not None or not expect or expect == ANY_2XX:

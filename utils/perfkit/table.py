@@ -19,6 +19,11 @@ NOT_FOUND_HINT = (
     "not found: check the path and that the tool, resource or prompt is registered"
 )
 SERVER_HINT = "server error: check the gateway log"
+ACCEPT_HINT = (
+    "the endpoint refused the Accept header: an MCP endpoint wants application/json, and"
+    " text/event-stream too when it answers as an event stream"
+)
+CONTENT_TYPE_HINT = "the endpoint wants Content-Type: application/json"
 TRANSPORT_TEXT = "transport errors (timeouts or refused connections)"
 
 
@@ -109,6 +114,10 @@ def status_hint(code: int) -> str:
         return AUTH_HINT
     if code == 404:
         return NOT_FOUND_HINT
+    if code == 406:
+        return ACCEPT_HINT
+    if code == 415:
+        return CONTENT_TYPE_HINT
     return SERVER_HINT if code >= 500 else ""
 
 

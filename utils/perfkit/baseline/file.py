@@ -24,7 +24,7 @@ from typing import Any
 from perfkit.clock import now_iso
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.jsonfile import UnknownVersion, version_problem
-from perfkit.names import SCENARIOS
+from perfkit.names import EARLIER_ALL, SCENARIOS
 from perfkit.results.plan import read_plan
 from perfkit.results.run import load_run
 from perfkit.results.samples import SampleSet, from_summary
@@ -265,7 +265,11 @@ def default_name(naming: RunNaming, profile: str | None = None) -> str:
     if not profile:
         raise KitError("the run names no profile: pass --name NAME", ExitCode.USAGE)
     scenarios = naming.scenarios
-    if scenarios and set(scenarios) != set(SCENARIOS):
+    if (
+        scenarios
+        and set(scenarios) != set(SCENARIOS)
+        and set(scenarios) not in EARLIER_ALL
+    ):
         profile = f"{profile}_{'-'.join(scenarios)}"
     return check_name(profile)
 

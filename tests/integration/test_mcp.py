@@ -1,0 +1,140 @@
+"""The mcp scenario end to end on the real gateway: the MCP streamable-HTTP path
+(/servers/<bench-virtual id>/mcp, /mcp) beside /rpc, judged against a stored baseline.
+
+A run on the shared local stack becomes the baseline; the same scenario on a second stack whose
+benchmark MCP server takes 150 ms longer a call must be a regression of the calls that reach
+the server, on every path (at concurrency 2 a call takes ~100 ms, so +150 ms is far beyond the
+35% drift bound a baseline without run-to-run history needs). Then that stack loses its virtual
+server: the tests on its endpoint fail naming it, the others still run. Rounds are tiny (10
+requests, 5 rounds: the fewest a per-round test can find significant).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+from conftest import KIT_ROOT, Result, kit_env, run, stack_processes
+
+SLOW_URL = "http://127.0.0.1:4464"
+CALLS = (  # the tests whose requests reach the benchmark MCP server
+    "mcp/rpc_tools_call_get_system_time",
+    "mcp/server_tools_call_get_system_time",
+    "mcp/server_tools_call_convert_time",
+    "mcp/global_tools_call_get_system_time",
+    "mcp/server_resources_read_world_times",
+    "mcp/server_prompts_get_compare_timezones",
+)
+
+
+def mcp_run(url: str, dirs: dict[str, str], **env: str) -> Result:
+    args = [
+        "./run-configurable.sh",
+        "--profile",
+        "smoke",
+        "--scenarios",
+        "mcp",
+        "--url",
+        url,
+    ]
+    return run([*args, "--quiet"], kit_env(**{**dirs, **env}), timeout=600)
+
+
+def latest(dirs: dict[str, str], name: str) -> dict:
+    return json.loads((Path(dirs["PERF_RESULTS_DIR"]) / "latest" / name).read_text())
+
+
+def virtual_server_id(url: str, token: str) -> str:
+    request = urllib.request.Request(
+        f"{url}/servers", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return next(s["id"] for s in json.load(answer) if s["name"] == "bench-virtual")
+
+
+def token_for(url: str, env: dict[str, str]) -> str:
+    login = run(
+        ["utils/setup-auth.sh", "--url", url, "--print"], kit_env(**env), timeout=120
+    )
+    assert login.code == 0, login.stderr[-1000:]
+    return login.stdout.strip()
+
+
+def test_mcp_path_is_measured_judged_and_fails_plainly(
+    stack_url: str, tmp_path: Path
+) -> None:
+    dirs = {
+        "PERF_RESULTS_DIR": str(tmp_path / "results"),
+        "PERF_BASELINES_DIR": str(tmp_path / "baselines"),
+        "PERF_ITERATIONS": "5",
+        "PERF_REQUESTS": "10",
+    }
+    first = mcp_run(stack_url, dirs)
+    assert first.code == 0, first.stdout[-3000:] + first.stderr[-2000:]
+    summary = latest(dirs, "summary.json")
+    assert {t["id"]: t["status"] for t in summary["tests"]} == {
+        t["id"]: "ok" for t in summary["tests"]
+    } and len(summary["tests"]) == 13
+    # the request was built from the tool the gateway lists on the virtual server's endpoint
+    raw = tmp_path / "results" / "latest" / "raw" / "mcp"
+    request = json.loads(
+        (raw / "server_tools_call_get_system_time" / "request.json").read_text()
+    )
+    assert request["method"] == "tools/call"
+    assert request["params"]["name"].endswith("get-system-time")
+    assert request["params"]["arguments"] == {"timezone_name": "Europe/Berlin"}
+    assert json.loads((raw / "server_tools_list" / "probe.body").read_text())["result"][
+        "tools"
+    ]
+    assert (Path(dirs["PERF_BASELINES_DIR"]) / "baseline_smoke_mcp.json").exists()
+
+    slow_env = {
+        "PERF_STACK_NAME": "it-mcp-slow",
+        "PERF_BASE_URL": SLOW_URL,
+        "PERF_SERVER_BASE_PORT": "9520",
+        "PERF_SERVER_DELAY_MS": "150",
+        "PERF_TOKEN_CACHE": str(tmp_path / "token.json"),
+    }
+    try:
+        started = run(["utils/local-stack.sh", "up"], kit_env(**slow_env), timeout=600)
+        assert started.code == 0, started.stderr[-2000:]
+        slowed = mcp_run(SLOW_URL, dirs, PERF_TOKEN_CACHE=slow_env["PERF_TOKEN_CACHE"])
+        judged = latest(dirs, "comparison.json")
+        # the virtual server goes: its endpoint's tests fail naming it, nothing is benchmarked
+        # against an error page, and the other paths still run
+        token = token_for(SLOW_URL, slow_env)
+        gone = urllib.request.Request(
+            f"{SLOW_URL}/servers/{virtual_server_id(SLOW_URL, token)}",
+            headers={"Authorization": f"Bearer {token}"},
+            method="DELETE",
+        )
+        with urllib.request.urlopen(gone, timeout=10) as answer:
+            assert answer.status in (200, 204)
+        missing = mcp_run(
+            SLOW_URL,
+            dirs,
+            PERF_TOKEN_CACHE=slow_env["PERF_TOKEN_CACHE"],
+            PERF_ITERATIONS="1",
+        )
+    finally:
+        run(["utils/local-stack.sh", "down"], kit_env(**slow_env), timeout=120)
+    assert stack_processes(KIT_ROOT / ".state" / "it-mcp-slow") == []
+
+    assert slowed.code == 1, slowed.stdout[-3000:]
+    verdicts = {t["id"]: t["verdict"] for t in judged["tests"]}
+    regressed = {test for test, verdict in verdicts.items() if verdict == "regression"}
+    assert set(CALLS) <= regressed, verdicts
+    # listing tools is answered by the gateway alone: the slower MCP server is not its cost
+    assert "mcp/server_tools_list" not in regressed
+
+    assert missing.code == 4, missing.stdout[-3000:]
+    tests = {t["id"]: t for t in latest(dirs, "summary.json")["tests"]}
+    failed = sorted(test for test, t in tests.items() if t["status"] == "failed")
+    assert failed == sorted(test for test in tests if test.startswith("mcp/server_")), (
+        failed
+    )
+    reason = tests["mcp/server_tools_list"]["reason"]
+    assert "no virtual server named 'bench-virtual'" in reason, reason
+    assert tests["mcp/global_tools_call_get_system_time"]["status"] == "ok"
+    assert tests["mcp/rpc_tools_list"]["status"] == "ok"

@@ -1,0 +1,6 @@
+"""The MCP protocol path: what the `mcp` scenario needs beyond a plain HTTP request.
+
+- prepare.py: before a test is probed, resolve its endpoint (`{server:NAME}` -> the virtual
+  server's id) and build its JSON-RPC request from what the gateway lists there (tool arguments
+  from the tool's inputSchema, prompt arguments, a listed resource)
+"""
