@@ -48,6 +48,7 @@ class FakeGateway:
     failures_before_success: int = 0  # POST /gateways answers 503 this many times first
     calls: list[str] = field(default_factory=list)
     url: str = ""
+    virtual: list[dict[str, Any]] = field(default_factory=list)  # POST /servers bodies
 
     def answer(self, method: str, path: str, auth: str, body: Any) -> tuple[int, Any]:
         self.calls.append(f"{method} {path}")
@@ -60,6 +61,14 @@ class FakeGateway:
             return 401, {"detail": "Not authenticated"}
         if method == "GET" and path.startswith("/gateways?"):
             return 200, self.registered
+        if method == "GET" and path == "/servers?limit=0":
+            return 200, [{"id": "v1", **v["server"]} for v in self.virtual]
+        for kind in ("tools", "resources", "prompts"):  # one each per registered server
+            if method == "GET" and path == f"/{kind}?limit=0":
+                return 200, [{"id": f"{kind}-{g['name']}"} for g in self.registered]
+        if method == "POST" and path == "/servers":
+            self.virtual.append(body)
+            return 201, {"id": "v1", **body["server"]}
         if method == "POST" and path == "/gateways":
             if any(g["name"] == body["name"] for g in self.registered):
                 return 409, {"message": "Gateway name already exists"}
@@ -136,6 +145,22 @@ def test_registers_what_is_missing_and_skips_known_names(
     assert fake.calls.count("POST /gateways") == 2
     assert fake.calls.count("POST /auth/login") == 1
     assert capsys.readouterr().out == f"{fake.url}: 2 registered, 1 already there\n"
+    # then the virtual server the mcp scenario benchmarks, bundling everything registered
+    [virtual] = fake.virtual
+    assert virtual["server"]["name"] == "bench-virtual"
+    assert virtual["server"]["associated_tools"] == [
+        f"tools-bench-time-{i}" for i in (1, 2, 3)
+    ]
+    assert virtual["server"]["associated_prompts"] == [
+        f"prompts-bench-time-{i}" for i in (1, 2, 3)
+    ]
+
+
+def test_an_existing_virtual_server_is_left_as_it_is(fake: FakeGateway) -> None:
+    fake.virtual.append({"server": {"name": "bench-virtual"}})
+    assert run("--gateway", fake.url, *servers(1)) == 0
+    assert len(fake.virtual) == 1
+    assert "POST /servers" not in fake.calls
 
 
 def test_every_gateway_gets_every_server(

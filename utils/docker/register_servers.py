@@ -8,7 +8,9 @@ Register benchmark MCP servers with ContextForge gateways: the Docker Compose st
 PLATFORM_ADMIN_PASSWORD, never on the command line), reads the names already registered
 (GET /gateways), and POSTs /gateways {"name", "url", "transport": "STREAMABLEHTTP"} for every
 server not there yet. A gateway still starting, or a server it cannot reach yet, is retried
-until --wait seconds have passed.
+until --wait seconds have passed. Then, unless the gateway has one, it creates the virtual server
+bench-virtual bundling every tool, resource and prompt (POST /servers), as the local stack does:
+the mcp scenario benchmarks its endpoint /servers/<id>/mcp.
 
 Exit 0 when every server is registered with every gateway; 3 naming what failed (the kit's
 "environment not ready"); 2 on bad arguments. Standard library only: it runs in the benchmark
@@ -33,6 +35,7 @@ PROG = "register_servers.py"
 EXIT_USAGE, EXIT_NOT_READY = 2, 3  # perfkit.exitcodes USAGE and ENV_NOT_READY
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 HTTP_URL = re.compile(r"https?://[^/\s:]+(:[0-9]{1,5})?(/\S*)?")
+VIRTUAL_SERVER = "bench-virtual"
 REGISTERED = {200, 201, 202}  # 202: the gateway finishes it in the background
 RETRIED = {0, 429, 500, 502, 503, 504}  # 0: no answer at all
 
@@ -159,12 +162,64 @@ def login(args: Args, gateway: str) -> str:
     return str(token)
 
 
-def registered_names(doc: Any) -> set[str]:
-    """Names in a GET /gateways answer: a list, or a page with `items` / `gateways`."""
+def rows_of(doc: Any, key: str = "gateways") -> list[dict[str, Any]]:
+    """The entries of a list answer: a list, or a page with `items` / KEY."""
     rows = doc if isinstance(doc, list) else []
     if isinstance(doc, dict):
-        rows = doc.get("items") or doc.get("gateways") or []
-    return {str(row["name"]) for row in rows if isinstance(row, dict) and "name" in row}
+        rows = doc.get("items") or doc.get(key) or []
+    return [row for row in rows if isinstance(row, dict)]
+
+
+def registered_names(doc: Any, key: str = "gateways") -> set[str]:
+    """Names in a GET /gateways (or /servers) answer."""
+    return {str(row["name"]) for row in rows_of(doc, key) if "name" in row}
+
+
+def listed(args: Args, gateway: str, token: str, kind: str) -> Any:
+    """The JSON of GET /KIND?limit=0 (every entry), retried while the gateway starts."""
+    url = f"{gateway}/{kind}?limit=0"
+    status, text = retrying(
+        args, f"{gateway} GET /{kind}", lambda: call("GET", url, token=token)
+    )
+    try:
+        doc = json.loads(text) if status == 200 else None
+    except ValueError:
+        doc = None
+    if doc is None:
+        raise Failure(f"{gateway}: GET /{kind} failed ({excerpt(status, text)})")
+    return doc
+
+
+def ensure_virtual_server(args: Args, gateway: str, token: str) -> bool:
+    """Create bench-virtual with every tool, resource and prompt unless the gateway has a
+    virtual server of that name; True when created now."""
+    if VIRTUAL_SERVER in registered_names(
+        listed(args, gateway, token, "servers"), "servers"
+    ):
+        return False
+    ids = {
+        kind: [
+            str(row["id"])
+            for row in rows_of(listed(args, gateway, token, kind), kind)
+            if "id" in row
+        ]
+        for kind in ("tools", "resources", "prompts")
+    }
+    body = {
+        "server": {
+            "name": VIRTUAL_SERVER,
+            "description": "MCP Gateway Performance Kit",
+            "associated_tools": ids["tools"],
+            "associated_resources": ids["resources"],
+            "associated_prompts": ids["prompts"],
+        }
+    }
+    status, text = call("POST", f"{gateway}/servers", body, token)
+    if status not in REGISTERED:
+        raise Failure(
+            f"{gateway}: creating the virtual server {VIRTUAL_SERVER} failed ({excerpt(status, text)})"
+        )
+    return True
 
 
 def known_names(args: Args, gateway: str, token: str) -> set[str]:
@@ -218,6 +273,8 @@ def register_all(args: Args, gateway: str) -> tuple[int, int]:
             " the gateway answered 409, so it has that URL under another name: delete that"
             " entry (DELETE /gateways/ID) or use another URL"
         )
+    if ensure_virtual_server(args, gateway, token):
+        log(f"{gateway}: created the virtual server {VIRTUAL_SERVER}")
     return added, len(args.servers) - added
 
 
