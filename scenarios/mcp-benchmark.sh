@@ -1,33 +1,39 @@
 #!/usr/bin/env bash
 # MCP: what real MCP clients send - streamable HTTP to the virtual server bench-virtual's
 # endpoint /servers/<id>/mcp and to the global /mcp - beside the same operations over the plain
-# JSON-RPC endpoint /rpc, at the same concurrency in the same run. The server's id and every
+# JSON-RPC endpoint /rpc, at the same concurrency in the same run (each operation's paths one
+# after the other, so a drift during the run hits them alike). The server's id and every
 # request are read from the gateway when a test is probed (tool arguments from the tool's
-# inputSchema; values in payloads/mcp/arguments.json). Run alone: scenarios/mcp-benchmark.sh [flags].
+# inputSchema; values in payloads/mcp/arguments.json). Tests are named PATH_OPERATION
+# (rpc, server, global), which the protocol comparison of the table and report pairs up.
+# Run alone: scenarios/mcp-benchmark.sh [flags].
+
+# mcp_paths OPERATION EXPECT PATH...: one test of OPERATION on each PATH (rpc, server, global).
+mcp_paths() {
+  local operation="$1" expect="$2" path name endpoint
+  shift 2
+  name="${operation%%:*}"
+  name="${name//\//_}"
+  [[ "${operation}" != *:* ]] || name+="_${operation##*[:/]}"
+  for path in "$@"; do
+    case "${path}" in
+      rpc) endpoint=/rpc ;;
+      server) endpoint='/servers/{server:bench-virtual}/mcp' ;;
+      global) endpoint=/mcp ;;
+    esac
+    perf_test "${path}_${name//-/_}" POST "${endpoint}" --mcp "${operation}" --expect "${expect}"
+  done
+}
 
 scenario_mcp() {
-  local server='/servers/{server:bench-virtual}/mcp' path name
-  # the operations each path runs: rpc = /rpc, server = bench-virtual's endpoint, global = /mcp
-  for path in rpc server global; do
-    case "${path}" in
-      rpc) name=/rpc ;;
-      server) name="${server}" ;;
-      global) name=/mcp ;;
-    esac
-    perf_test "${path}_tools_list" POST "${name}" --mcp tools/list --expect 'result.tools.0.name'
-    perf_test "${path}_tools_call_get_system_time" POST "${name}" --mcp tools/call:get-system-time \
-      --expect 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
-    [[ "${path}" != global ]] || continue
-    perf_test "${path}_resources_read_world_times" POST "${name}" --mcp resources/read:time://world_times \
-      --expect 'result.contents.0.text~Europe/Berlin'
-    perf_test "${path}_prompts_get_compare_timezones" POST "${name}" --mcp prompts/get:compare-timezones \
-      --expect 'result.messages.0.content.text~Europe/Berlin'
-  done
+  mcp_paths tools/list 'result.tools.0.name' rpc server global
+  mcp_paths tools/call:get-system-time 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T' rpc server global
+  mcp_paths resources/read:time://world_times 'result.contents.0.text~Europe/Berlin' rpc server
+  mcp_paths prompts/get:compare-timezones 'result.messages.0.content.text~Europe/Berlin' rpc server
   # the rest of what bench-virtual's endpoint serves
-  perf_test server_tools_call_convert_time POST "${server}" --mcp tools/call:convert-time \
-    --expect 'result.content.0.text~T18:30:00\+09:00$'
-  perf_test server_resources_list POST "${server}" --mcp resources/list --expect 'result.resources.0.uri'
-  perf_test server_prompts_list POST "${server}" --mcp prompts/list --expect 'result.prompts.0.name'
+  mcp_paths tools/call:convert-time 'result.content.0.text~T18:30:00\+09:00$' server
+  mcp_paths resources/list 'result.resources.0.uri' server
+  mcp_paths prompts/list 'result.prompts.0.name' server
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

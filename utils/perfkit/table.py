@@ -145,6 +145,12 @@ def render_summary(summary: Summary) -> str:
     reasons = _reasons(summary.tests)
     if reasons:
         lines += ["", *reasons]
+    # imported here: the paths' intervals need scipy, which a quick command (validate) must not load
+    from perfkit.protocol.overhead import overhead, render
+
+    paths = render(overhead(summary))
+    if paths:
+        lines += ["", paths]
     if summary.warnings:
         lines += ["", *(f"warning: {text}" for text in summary.warnings)]
     return "\n".join(lines)

@@ -3,4 +3,6 @@
 - prepare.py: before a test is probed, resolve its endpoint (`{server:NAME}` -> the virtual
   server's id) and build its JSON-RPC request from what the gateway lists there (tool arguments
   from the tool's inputSchema, prompt arguments, a listed resource)
+- overhead.py: one run's same operation over /rpc, /servers/<id>/mcp and /mcp side by side
+  (req/s, p50, p95, and the ratio to /rpc with its interval), for the table and the report
 """

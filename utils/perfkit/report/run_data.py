@@ -21,6 +21,7 @@ from perfkit.compare.model import (
 )
 from perfkit.gateway.record import build_text, overrides_text
 from perfkit.monitor.sampler import RESOURCES_FILE
+from perfkit.protocol.overhead import OperationRow, overhead
 from perfkit.report.attention import (
     Attention,
     Banner,
@@ -112,6 +113,8 @@ class Report:
     has_comparison: bool
     baseline_source: str | None
     files: list[str] = field(default_factory=list)  # run files to link to
+    # the mcp scenario's operations over /rpc, /servers/<id>/mcp and /mcp (perfkit.protocol.overhead)
+    protocol: list[OperationRow] = field(default_factory=list)
 
 
 def _change(m: MetricResult) -> Change:
@@ -263,4 +266,5 @@ def build_report(run_dir: Path) -> Report:
         has_comparison=bool(comparison and comparison.tests),
         baseline_source=baseline.get("source"),
         files=[name for name in files if (run_dir / name).is_file()],
+        protocol=overhead(summary),
     )

@@ -75,6 +75,26 @@ def resource_charts(report: Report) -> list[tuple[str, str]]:
     ]
 
 
+def protocol_chart(report: Report) -> str | None:
+    """p50 of each operation on each path it ran on (grouped bars), or None without any."""
+    if not report.protocol:
+        return None
+    from perfkit.report.charts import comparison_chart
+
+    paths = list(dict.fromkeys(f.path for row in report.protocol for f in row.paths))
+    values = [
+        [
+            next((f.p50_ms for f in row.paths if f.path == path), None)
+            for row in report.protocol
+        ]
+        for path in paths
+    ]
+    labels = [row.operation for row in report.protocol]
+    return comparison_chart(
+        labels, paths, values, "p50 (ms), median over rounds", "proto"
+    )
+
+
 def render(report: Report, generated_at: str | None = None) -> str:
     stamp = generated_at or datetime.now(UTC).isoformat(timespec="seconds")
     return (
@@ -84,6 +104,7 @@ def render(report: Report, generated_at: str | None = None) -> str:
             report=report,
             views=test_views(report),
             resource_charts=resource_charts(report),
+            protocol_svg=protocol_chart(report),
             generated_at=stamp,
         )
     )
