@@ -18,7 +18,7 @@ adv_usage() {
   cat <<'EOF'
 usage: ./run-advanced.sh --servers N|LIST [--profile NAME] [--database sqlite|postgresql|both]
                          [--mode local|docker] [--concurrency-sweep LIST] [--p95-slo MS]
-                         [--iterations N] [--quiet]
+                         [--protocol mcp|rpc] [--iterations N] [--quiet]
 
   --servers N|LIST         benchmark MCP servers behind the gateway (1-100); a comma list
                            (1,2,5,10) measures each count in turn and reports the scaling
@@ -31,6 +31,9 @@ usage: ./run-advanced.sh --servers N|LIST [--profile NAME] [--database sqlite|po
                            throughput and latency per count, the knee, the DB pool saturation
   --p95-slo MS             the sweep's knee: highest client count with p95 <= MS and no errors
                            (advanced.sweep_p95_slo_ms, default 1000)
+  --protocol P             how the tool calls reach the gateway: mcp (default: MCP streamable
+                           HTTP to the virtual server bench-virtual's /servers/<id>/mcp, as MCP
+                           clients do) or rpc (the plain JSON-RPC endpoint /rpc)
   --iterations N           measured rounds per test (PERF_ITERATIONS)
   --quiet                  no progress on stderr
 
@@ -55,6 +58,7 @@ adv_parse_args() {
       --concurrency-sweep) ADV_SETS+=(--set "PERF_SWEEP_LEVELS=$(perf_flag_value "$@")"); shift 2 ;;
       --p95-slo) ADV_SETS+=(--set "PERF_SWEEP_P95_MS=$(perf_flag_value "$@")"); shift 2 ;;
       --iterations) ADV_SETS+=(--set "PERF_ITERATIONS=$(perf_flag_value "$@")"); shift 2 ;;
+      --protocol) ADV_SETS+=(--set "PERF_SCALE_PROTOCOL=$(perf_flag_value "$@")"); shift 2 ;;
       --quiet) PERF_QUIET=1; export PERF_QUIET; shift ;;
       -h | --help) adv_usage; exit 0 ;;
       *) adv_usage >&2; perf_die "${PERF_EXIT_USAGE}" "unknown option '$1'" ;;

@@ -366,22 +366,27 @@ stack_register() {
 }
 
 # stack_virtual_server TOKEN SCRATCH: one virtual server (bench-virtual) bundling every tool,
-# resource and prompt, so that /servers has content and /servers/{id}/mcp serves all three.
+# resource and prompt, so that /servers has content and /servers/{id}/mcp serves all three;
+# when it is there already (a stack given more servers), it is made to bundle them all again.
 stack_virtual_server() {
-  local token="$1" body="$2" kind status
+  local token="$1" body="$2" kind status existing method=POST url="${PERF_BASE_URL}/servers" what=created
   local -A ids=()
   perf_http_get "${PERF_BASE_URL}/servers" "${body}" "${token}" >/dev/null
-  [[ -z "$(perf_py services names "${body}" --prefix bench-virtual)" ]] || return 0
+  existing="$(perf_py services ids "${body}" --name bench-virtual)"
   for kind in tools resources prompts; do
     perf_http_get "${PERF_BASE_URL}/${kind}?limit=0" "${body}" "${token}" >/dev/null
     ids[${kind}]="$(perf_py services ids "${body}")"
   done
+  local fields="\"associated_tools\":${ids[tools]},\"associated_resources\":${ids[resources]},\"associated_prompts\":${ids[prompts]}"
+  local data="{\"server\":{\"name\":\"bench-virtual\",\"description\":\"MCP Gateway Performance Kit\",${fields}}}"
+  if [[ "${existing}" =~ ^\[\"([^\"]+)\" ]]; then
+    method=PUT url="${PERF_BASE_URL}/servers/${BASH_REMATCH[1]}" data="{${fields}}" what=updated
+  fi
   status="$(curl -sS -o "${body}" -w '%{http_code}' --max-time 60 -H "Authorization: Bearer ${token}" \
-    -H 'Content-Type: application/json' -X POST "${PERF_BASE_URL}/servers" \
-    -d "{\"server\":{\"name\":\"bench-virtual\",\"description\":\"MCP Gateway Performance Kit\",\"associated_tools\":${ids[tools]},\"associated_resources\":${ids[resources]},\"associated_prompts\":${ids[prompts]}}}")" || true
+    -H 'Content-Type: application/json' -X "${method}" "${url}" -d "${data}")" || true
   [[ "${status}" == 200 || "${status}" == 201 ]] ||
-    perf_die "${PERF_EXIT_ENV_NOT_READY}" "creating the virtual server bench-virtual failed with HTTP ${status}: $(head -c 300 "${body}")"
-  perf_log "created virtual server bench-virtual"
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "the virtual server bench-virtual could not be ${what}: HTTP ${status}: $(head -c 300 "${body}")"
+  perf_log "${what} virtual server bench-virtual"
 }
 
 stack_up() {

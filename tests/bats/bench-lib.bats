@@ -217,7 +217,24 @@ declare_mcp() {
   [ "${PERF_T_REQ[$(index_of mixed/load)]}" -eq 96 ]
 }
 
-@test "scale workload: one tool-call component per server, each with its own server's payload" {
+@test "scale workload, --protocol mcp (the default): each server's tool called through bench-virtual's endpoint" {
+  PERF_SERVERS_COUNT=3
+  PERF_PAYLOAD_DIR_RESOURCES=payloads/resources
+  PERF_PAYLOAD_DIR_PROMPTS=payloads/prompts
+  PERF_CURRENT_SCENARIO=scale
+  # shellcheck source=scenarios/scale-workload.sh
+  source "${KIT}/scenarios/scale-workload.sh"
+  scenario_scale
+  local i i_call
+  for i in 1 2 3; do
+    i_call="$(index_of "scale/spread/call_bench-time-${i}")"
+    [ "${PERF_T_PATH[i_call]}" = '/servers/{server:bench-virtual}/mcp' ]
+    [ "${PERF_T_PAYLOAD[i_call]}" = "mcp:tools/call:bench-time-${i}-get-system-time" ]
+  done
+}
+
+@test "scale workload, --protocol rpc: one tool-call component per server, each with its own server's payload" {
+  PERF_SCALE_PROTOCOL=rpc
   PERF_SERVERS_COUNT=3
   PERF_SCALE_PAYLOAD_DIR="${BATS_TEST_TMPDIR}/payloads"
   PERF_PAYLOAD_DIR_RESOURCES=payloads/resources

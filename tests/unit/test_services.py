@@ -236,6 +236,16 @@ def test_ids_skip_rows_without_id(
     )
 
 
+def test_ids_of_a_name(capsys: pytest.CaptureFixture[str]) -> None:
+    servers = recorded("servers")
+    [virtual] = [s["id"] for s in servers if s["name"] == "bench-virtual"]
+    assert run(capsys, "ids", fixture("servers"), "--name", "bench-virtual") == (
+        OK,
+        json.dumps([virtual]) + "\n",
+    )
+    assert run(capsys, "ids", fixture("servers"), "--name", "nope") == (OK, "[]\n")
+
+
 def test_unknown_check_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["services", "redis", str(fixture("health"))])

@@ -261,7 +261,8 @@ perf_probe_all() {
     perf_probe "${j}" "${dir}/${PERF_T_ID[j]##*/}"
     if [[ -n "${PERF_PROBE_REASON}" ]]; then
       PERF_PROBE_REASON="${PERF_T_ID[j]##*/}: ${PERF_PROBE_REASON}"
-      cp "${dir}/${PERF_T_ID[j]##*/}/probe."{body,status} "${dir}/"
+      # (an --mcp component that could not be prepared sent no probe)
+      [[ ! -f "${dir}/${PERF_T_ID[j]##*/}/probe.status" ]] || cp "${dir}/${PERF_T_ID[j]##*/}/probe."{body,status} "${dir}/"
       return
     fi
   done
@@ -537,11 +538,18 @@ perf_server_call_payload() {
 }
 
 # perf_server_calls FIRST LAST: one component per server FIRST..LAST of the current group, each
-# calling its own server's tool.
+# calling its own server's tool - through the virtual server bench-virtual's MCP endpoint, as
+# an MCP client would (advanced.protocol mcp, the default; its request built from what the
+# gateway lists), or over /rpc with a fixed payload (rpc).
 perf_server_calls() {
-  local i
+  local i expect='result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
   for ((i = $1; i <= $2; i++)); do
-    perf_component "call_bench-time-${i}" POST /rpc --payload "$(perf_server_call_payload "${i}")" \
-      --expect 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+    if [[ "${PERF_SCALE_PROTOCOL:-mcp}" == mcp ]]; then
+      perf_component "call_bench-time-${i}" POST '/servers/{server:bench-virtual}/mcp' \
+        --mcp "tools/call:bench-time-${i}-get-system-time" --expect "${expect}"
+    else
+      perf_component "call_bench-time-${i}" POST /rpc --payload "$(perf_server_call_payload "${i}")" \
+        --expect "${expect}"
+    fi
   done
 }

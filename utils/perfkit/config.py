@@ -113,6 +113,7 @@ PERF_HISTORY_JOBS           baselines.history_jobs             30          int1
 PERF_PROMOTE_AFTER          baselines.promote_after            3           int1
 PERF_SWEEP_LEVELS           advanced.concurrency_sweep         -           ints?
 PERF_SWEEP_P95_MS           advanced.sweep_p95_slo_ms          1000        int1
+PERF_SCALE_PROTOCOL         advanced.protocol                  mcp         scale_protocol
 PERF_RESULTS_DIR            reporting.output_dir               results     text
 PERF_GENERATE_REPORT        reporting.generate_report          true        bool
 """
@@ -205,6 +206,7 @@ class Settings:
     promote_after: int  # consecutive improved runs before the baseline is promoted
     sweep_levels: tuple[int, ...]  # run-advanced.sh's concurrency sweep; () = none
     sweep_p95_ms: int  # the sweep's p95 limit (the knee)
+    scale_protocol: str  # mcp | rpc: how run-advanced.sh's tool calls reach the gateway
     results_dir: Path
     generate_report: bool
     notes: tuple[str, ...]

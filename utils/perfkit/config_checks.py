@@ -224,6 +224,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "text": text_value,
     "any": str,
     "protocol_version": protocol_version,
+    "scale_protocol": lambda t: choice(t, ("mcp", "rpc")),
 }
 
 

@@ -80,11 +80,20 @@ def cmd_version(doc: Any) -> int:
     return 0
 
 
-def cmd_ids(doc: Any) -> int:
-    """The ids of a list answer (e.g. GET /tools), as a JSON array."""
+def cmd_ids(doc: Any, name: str | None = None) -> int:
+    """The ids of a list answer (e.g. GET /tools), as a JSON array; with `name`, only those of
+    the entries of that name."""
     rows = doc if isinstance(doc, list) else []
     print(
-        json.dumps([row["id"] for row in rows if isinstance(row, dict) and "id" in row])
+        json.dumps(
+            [
+                row["id"]
+                for row in rows
+                if isinstance(row, dict)
+                and "id" in row
+                and name in (None, row.get("name"))
+            ]
+        )
     )
     return 0
 
@@ -104,6 +113,7 @@ def cli(argv: list[str]) -> int:
     parser.add_argument("file", type=Path, help="the JSON answer to read")
     parser.add_argument("--expected", type=int, default=1)
     parser.add_argument("--prefix", default="bench-time-")
+    parser.add_argument("--name", default=None, help="ids: only entries of this name")
     args = parser.parse_args(argv)
     doc = _load(args.file)
     if args.check == "names":
@@ -111,7 +121,7 @@ def cli(argv: list[str]) -> int:
     if args.check == "version":
         return cmd_version(doc)
     if args.check == "ids":
-        return cmd_ids(doc)
+        return cmd_ids(doc, args.name)
     checks = {
         "health": lambda: check_health(doc),
         "ready": lambda: check_ready(doc),
