@@ -69,6 +69,9 @@ class FakeGateway:
         if method == "POST" and path == "/servers":
             self.virtual.append(body)
             return 201, {"id": "v1", **body["server"]}
+        if method == "PUT" and path == "/servers/v1" and self.virtual:
+            self.virtual[0]["server"].update(body)
+            return 200, {"id": "v1", **self.virtual[0]["server"]}
         if method == "POST" and path == "/gateways":
             if any(g["name"] == body["name"] for g in self.registered):
                 return 409, {"message": "Gateway name already exists"}
@@ -105,6 +108,9 @@ def fake() -> Iterator[FakeGateway]:
 
         def do_POST(self) -> None:
             self.handle_one("POST")
+
+        def do_PUT(self) -> None:
+            self.handle_one("PUT")
 
         def log_message(self, *args: Any) -> None:
             return
@@ -156,11 +162,17 @@ def test_registers_what_is_missing_and_skips_known_names(
     ]
 
 
-def test_an_existing_virtual_server_is_left_as_it_is(fake: FakeGateway) -> None:
-    fake.virtual.append({"server": {"name": "bench-virtual"}})
-    assert run("--gateway", fake.url, *servers(1)) == 0
+def test_an_existing_virtual_server_is_made_to_bundle_the_servers_added(
+    fake: FakeGateway,
+) -> None:
+    fake.virtual.append({"server": {"name": "bench-virtual", "associated_tools": []}})
+    assert run("--gateway", fake.url, *servers(1, 2)) == 0
     assert len(fake.virtual) == 1
-    assert "POST /servers" not in fake.calls
+    assert "POST /servers" not in fake.calls and "PUT /servers/v1" in fake.calls
+    assert fake.virtual[0]["server"]["associated_tools"] == [
+        "tools-bench-time-1",
+        "tools-bench-time-2",
+    ]
 
 
 def test_every_gateway_gets_every_server(

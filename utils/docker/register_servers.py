@@ -8,9 +8,9 @@ Register benchmark MCP servers with ContextForge gateways: the Docker Compose st
 PLATFORM_ADMIN_PASSWORD, never on the command line), reads the names already registered
 (GET /gateways), and POSTs /gateways {"name", "url", "transport": "STREAMABLEHTTP"} for every
 server not there yet. A gateway still starting, or a server it cannot reach yet, is retried
-until --wait seconds have passed. Then, unless the gateway has one, it creates the virtual server
-bench-virtual bundling every tool, resource and prompt (POST /servers), as the local stack does:
-the mcp scenario benchmarks its endpoint /servers/<id>/mcp.
+until --wait seconds have passed. Then it makes the virtual server bench-virtual bundle every
+tool, resource and prompt (POST /servers, or PUT /servers/ID when it is there), as the local
+stack does: the mcp scenario benchmarks its endpoint /servers/<id>/mcp.
 
 Exit 0 when every server is registered with every gateway; 3 naming what failed (the kit's
 "environment not ready"); 2 on bad arguments. Standard library only: it runs in the benchmark
@@ -190,13 +190,14 @@ def listed(args: Args, gateway: str, token: str, kind: str) -> Any:
     return doc
 
 
-def ensure_virtual_server(args: Args, gateway: str, token: str) -> bool:
-    """Create bench-virtual with every tool, resource and prompt unless the gateway has a
-    virtual server of that name; True when created now."""
-    if VIRTUAL_SERVER in registered_names(
-        listed(args, gateway, token, "servers"), "servers"
-    ):
-        return False
+def ensure_virtual_server(args: Args, gateway: str, token: str) -> str:
+    """Make the virtual server bench-virtual bundle every tool, resource and prompt: create it,
+    or update the one the gateway has (a stack given more servers); says which."""
+    existing = [
+        str(row["id"])
+        for row in rows_of(listed(args, gateway, token, "servers"), "servers")
+        if row.get("name") == VIRTUAL_SERVER and "id" in row
+    ]
     ids = {
         kind: [
             str(row["id"])
@@ -205,21 +206,30 @@ def ensure_virtual_server(args: Args, gateway: str, token: str) -> bool:
         ]
         for kind in ("tools", "resources", "prompts")
     }
-    body = {
-        "server": {
-            "name": VIRTUAL_SERVER,
-            "description": "MCP Gateway Performance Kit",
-            "associated_tools": ids["tools"],
-            "associated_resources": ids["resources"],
-            "associated_prompts": ids["prompts"],
-        }
+    fields = {
+        "associated_tools": ids["tools"],
+        "associated_resources": ids["resources"],
+        "associated_prompts": ids["prompts"],
     }
-    status, text = call("POST", f"{gateway}/servers", body, token)
+    if existing:
+        what = "updated"
+        status, text = call("PUT", f"{gateway}/servers/{existing[0]}", fields, token)
+    else:
+        what = "created"
+        body = {
+            "server": {
+                "name": VIRTUAL_SERVER,
+                "description": "MCP Gateway Performance Kit",
+                **fields,
+            }
+        }
+        status, text = call("POST", f"{gateway}/servers", body, token)
     if status not in REGISTERED:
         raise Failure(
-            f"{gateway}: creating the virtual server {VIRTUAL_SERVER} failed ({excerpt(status, text)})"
+            f"{gateway}: the virtual server {VIRTUAL_SERVER} could not be {what}"
+            f" ({excerpt(status, text)})"
         )
-    return True
+    return what
 
 
 def known_names(args: Args, gateway: str, token: str) -> set[str]:
@@ -273,8 +283,8 @@ def register_all(args: Args, gateway: str) -> tuple[int, int]:
             " the gateway answered 409, so it has that URL under another name: delete that"
             " entry (DELETE /gateways/ID) or use another URL"
         )
-    if ensure_virtual_server(args, gateway, token):
-        log(f"{gateway}: created the virtual server {VIRTUAL_SERVER}")
+    what = ensure_virtual_server(args, gateway, token)
+    log(f"{gateway}: {what} the virtual server {VIRTUAL_SERVER}")
     return added, len(args.servers) - added
 
 
