@@ -23,6 +23,7 @@ SLOW_SETTING ?=
 INCLUDE ?=
 ITERATIONS ?=
 SEQUENTIAL ?=
+MCP_SESSIONS ?=
 SERVERS ?=
 URL ?=
 METHOD ?= GET
@@ -37,7 +38,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY := PYTHONPATH=utils .state/venv/bin/python
 RUNNER := ./run-configurable.sh --profile $(PROFILE) $(if $(BASELINE),--baseline $(BASELINE)) \
-	$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(SEQUENTIAL),--sequential) $(if $(GATEWAY_URL),--url $(GATEWAY_URL))
+	$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(SEQUENTIAL),--sequential) $(if $(GATEWAY_URL),--url $(GATEWAY_URL)) \
+	$(if $(MCP_SESSIONS),--mcp-sessions $(MCP_SESSIONS))
 export GATEWAY_VERSION
 STACK_ARGS := --profile $(PROFILE) $(if $(SERVERS),--servers $(SERVERS))
 SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*.sh utils/lib/*.sh scenarios/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
@@ -94,7 +96,7 @@ test-prompts: setup ## Benchmark the prompts scenario
 test-gateway-core: setup ## Benchmark health, readiness, version, servers, gateways, RPC ping
 	@$(RUNNER) --scenarios gateway-core
 
-test-mcp: setup ## Benchmark the MCP streamable-HTTP path (/servers/<id>/mcp, /mcp) beside /rpc
+test-mcp: setup ## Benchmark the MCP streamable-HTTP path (/servers/<id>/mcp, /mcp) beside /rpc (MCP_SESSIONS=stateful: in sessions)
 	@$(RUNNER) --scenarios mcp
 
 test-mixed: setup ## Benchmark the mixed workload (several hey at once)

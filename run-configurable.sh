@@ -12,7 +12,7 @@ run_usage() {
 usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline save|compare|skip]
                              [--url URL] [--iterations N] [--requests N] [--concurrency N]
                              [--duration D] [--warmup N] [--timeout S] [--sequential]
-                             [--skip-checks] [--quiet]
+                             [--mcp-sessions stateless|stateful] [--skip-checks] [--quiet]
        ./run-configurable.sh --endpoint URL [--method M] [--payload FILE] [--expect EXPR]
                              [--name NAME] [--no-auth] [--skip-checks] [other options above]
 
@@ -27,6 +27,10 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline
   --requests N, --concurrency N, --duration D (hey -z, e.g. 30s), --warmup N, --timeout S
   --sequential        a test's rounds stop once they settle it against its baseline (A/B: its
                       base): no slowdown of regression size is left possible (PERF_SEQUENTIAL)
+  --mcp-sessions M    the mcp scenario's MCP tests: stateless (default) or stateful - each client
+                      in a session of its own (initialize, Mcp-Session-Id, DELETE at the end);
+                      the local stack then starts the gateway with USE_STATEFUL_SESSIONS=true
+                      (PERF_MCP_SESSIONS)
   --skip-checks       skip utils/check-services.sh
   --quiet             no progress on stderr
   --endpoint URL      ad-hoc: benchmark this one URL (GET unless --method) and nothing else
@@ -69,6 +73,7 @@ run_parse_args() {
       --warmup) RUN_SETS+=(--set "PERF_WARMUP=$(perf_flag_value "$@")"); shift 2 ;;
       --timeout) RUN_SETS+=(--set "PERF_TIMEOUT=$(perf_flag_value "$@")"); shift 2 ;;
       --sequential) RUN_SETS+=(--set PERF_SEQUENTIAL=true); shift ;;
+      --mcp-sessions) RUN_SETS+=(--set "PERF_MCP_SESSIONS=$(perf_flag_value "$@")"); shift 2 ;;
       --endpoint) RUN_ENDPOINT="$(perf_flag_value "$@")"; shift 2 ;;
       --method) RUN_METHOD="$(perf_flag_value "$@")"; shift 2 ;;
       --payload) RUN_PAYLOAD="$(perf_flag_value "$@")"; shift 2 ;;

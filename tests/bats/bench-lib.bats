@@ -341,3 +341,42 @@ settled_setup() {
   [ "${status}" -eq 1 ]
   [[ "${stderr}" == *"t/a: could not look at its rounds so far (perfkit settled exited 2); it runs every round"* ]]
 }
+
+@test "stateful sessions: one hey -c 1 per session through mcp-clients.sh, each its share of the requests" {
+  declare_mcp
+  PERF_T_RESOLVED_PATH["0:0"]=/servers/abc123/mcp
+  PERF_T_RESOLVED_PAYLOAD["0:0"]=/tmp/request.json
+  PERF_T_SESSION["0:0"]="s1 s2 s3"
+  # the probe speaks in the first session
+  perf_mcp_headers 0
+  [ "${PERF_MCP_HEADERS[*]}" = "-H Accept: application/json, text/event-stream -H MCP-Protocol-Version: 2025-06-18 -H Mcp-Session-Id: s1" ]
+  perf_spawn() { printf '%s\n' "$@" >"${BATS_TEST_TMPDIR}/spawned"; }
+  perf_hey 0 "${BATS_TEST_TMPDIR}/round-1" 30 3
+  mapfile -t spawned <"${BATS_TEST_TMPDIR}/spawned"
+  [ "${spawned[9]}" = "${KIT}/utils/lib/mcp-clients.sh" ]  # after /usr/bin/time and its 4-line format
+  [ "${spawned[11]}" = "s1 s2 s3" ]
+  [[ " ${spawned[*]} " == *" -c 1 "* && " ${spawned[*]} " == *" -n 10 "* ]]
+  [[ " ${spawned[*]} " != *"Mcp-Session-Id"* ]]  # each client's own header is mcp-clients.sh's
+  # a warm-up at lower concurrency uses fewer of the sessions
+  perf_hey 0 "${BATS_TEST_TMPDIR}/warmup" 4 2
+  mapfile -t spawned <"${BATS_TEST_TMPDIR}/spawned"
+  [ "${spawned[11]}" = "s1 s2" ]
+}
+
+@test "mcp-clients.sh: every session's hey at once, their CSV rows merged under one header" {
+  local fake="${BATS_TEST_TMPDIR}/hey"
+  cat >"${fake}" <<'SH'
+#!/usr/bin/env bash
+echo "response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset"
+echo "0.1,0,0,0,0.1,0,200,0.0 ${2#Mcp-Session-Id: }"
+SH
+  chmod +x "${fake}"
+  run --separate-stderr "${KIT}/utils/lib/mcp-clients.sh" "${fake}" "a b" -c 1 -n 1 http://127.0.0.1:1/mcp
+  [ "${status}" -eq 0 ]
+  [ "${#lines[@]}" -eq 3 ]
+  [ "${lines[0]}" = "response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset" ]
+  [ "${lines[1]}" = "0.1,0,0,0,0.1,0,200,0.0 a" ]
+  [ "${lines[2]}" = "0.1,0,0,0,0.1,0,200,0.0 b" ]
+  run --separate-stderr "${KIT}/utils/lib/mcp-clients.sh" "${fake}" "" -c 1
+  [ "${status}" -eq 2 ]
+}

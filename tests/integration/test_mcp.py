@@ -12,6 +12,7 @@ requests, 5 rounds: the fewest a per-round test can find significant).
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -138,3 +139,92 @@ def test_mcp_path_is_measured_judged_and_fails_plainly(
     assert "no virtual server named 'bench-virtual'" in reason, reason
     assert tests["mcp/global_tools_call_get_system_time"]["status"] == "ok"
     assert tests["mcp/rpc_tools_list"]["status"] == "ok"
+
+
+STATEFUL_URL = "http://127.0.0.1:4465"
+
+
+def test_stateful_sessions_serve_the_rounds_and_are_ended(tmp_path: Path) -> None:
+    """--mcp-sessions stateful on a stack the kit starts with USE_STATEFUL_SESSIONS=true: each
+    client of an MCP test has a session of its own, the gateway answers the final probe in the
+    session the test began with (it echoes mcp-session-id), and every session is ended: the
+    gateway no longer knows them (a second DELETE is 404 "Session not found")."""
+    env = {
+        "PERF_STACK_NAME": "it-mcp-stateful",
+        "PERF_BASE_URL": STATEFUL_URL,
+        "PERF_SERVER_BASE_PORT": "9530",
+        "PERF_MCP_SESSIONS": "stateful",
+        "PERF_TOKEN_CACHE": str(tmp_path / "token.json"),
+        "PERF_RESULTS_DIR": str(tmp_path / "results"),
+        "PERF_BASELINES_DIR": str(tmp_path / "baselines"),
+    }
+    try:
+        started = run(["utils/local-stack.sh", "up"], kit_env(**env), timeout=600)
+        assert started.code == 0, started.stderr[-2000:]
+        args = [
+            "--profile",
+            "smoke",
+            "--scenarios",
+            "mcp",
+            "--iterations",
+            "2",
+            "--url",
+        ]
+        done = run(
+            [
+                "./run-configurable.sh",
+                *args,
+                STATEFUL_URL,
+                "--baseline",
+                "skip",
+                "--quiet",
+            ],
+            kit_env(**env),
+            timeout=600,
+        )
+        assert done.code == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        token = token_for(STATEFUL_URL, env)
+        summary = latest(env, "summary.json")
+        assert summary["settings"]["mcp_sessions"] == "stateful"
+        raw = tmp_path / "results" / "latest" / "raw" / "mcp"
+        checked = 0
+        for test in summary["tests"]:
+            name = test["id"].split("/", 1)[1]
+            if name.startswith("rpc_"):
+                assert not (raw / name / "session.txt").exists()  # /rpc has no sessions
+                continue
+            lines = dict(
+                line.split(" ", 1)
+                for line in (raw / name / "session.txt").read_text().splitlines()
+            )
+            sessions = lines["sessions"].split()
+            assert len(sessions) == test["concurrency"] == 2  # one per client
+            assert lines["delete"].split() == ["200"] * len(sessions)
+            headers = (raw / name / "probe.headers").read_text().lower()
+            assert (
+                f"mcp-session-id: {sessions[0]}" in headers
+            )  # the last probe, same session
+            endpoint = STATEFUL_URL + (
+                "/mcp"
+                if name.startswith("global_")
+                else f"/servers/{virtual_server_id(STATEFUL_URL, token)}/mcp"
+            )
+            for session in sessions:
+                again = urllib.request.Request(
+                    endpoint,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Mcp-Session-Id": session,
+                    },
+                    method="DELETE",
+                )
+                try:
+                    urllib.request.urlopen(again, timeout=10)
+                    raise AssertionError(f"session {session} of {name} was still open")
+                except urllib.error.HTTPError as exc:
+                    assert exc.code == 404, exc.read()
+            checked += 1
+        assert checked == 9
+    finally:
+        run(["utils/local-stack.sh", "down"], kit_env(**env), timeout=120)
+    assert stack_processes(KIT_ROOT / ".state" / "it-mcp-stateful") == []

@@ -265,6 +265,8 @@ def test_for_run_json(kit: Path) -> None:
         "db_backend": "sqlite",
         "servers_count": 1,
         "cache": "memory",
+        "mcp_sessions": "stateless",
+        "mcp_protocol_version": "2025-06-18",
     }
     assert set(RUN_JSON_KEYS.values()) <= set(settings.to_json())
 

@@ -109,3 +109,29 @@ def test_the_starting_state_counts_only_when_a_run_chose_it(
 ) -> None:
     found = fingerprint_differences({"db_state": base}, {"db_state": other})
     assert found == ([f"db_state: {base} -> {other}"] if differs else [])
+
+
+def test_mcp_sessions_are_part_of_the_fingerprint_and_a_baseline_without_them_was_stateless() -> (
+    None
+):
+    from perfkit.results.samples import fingerprint_differences
+
+    older = {
+        "profile": "smoke",
+        "settings": {"requests": 20},
+    }  # saved before the setting existed
+    stateless = {
+        "profile": "smoke",
+        "settings": {"requests": 20, "mcp_sessions": "stateless"},
+    }
+    stateful = {
+        "profile": "smoke",
+        "settings": {"requests": 20, "mcp_sessions": "stateful"},
+    }
+    assert fingerprint_differences(older, stateless) == []
+    assert fingerprint_differences(older, stateful) == [
+        "settings.mcp_sessions: stateless -> stateful"
+    ]
+    assert fingerprint_differences(stateful, stateless) == [
+        "settings.mcp_sessions: stateful -> stateless"
+    ]

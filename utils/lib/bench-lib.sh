@@ -25,6 +25,8 @@ PERF_CURRENT_TEST=""  # read by run-configurable.sh on interrupt
 # read from the gateway when the test is probed (perf_prepare).
 declare -gA PERF_T_RESOLVED_PATH=()
 declare -gA PERF_T_RESOLVED_PAYLOAD=()
+# the MCP session an --mcp test on an MCP endpoint runs in ("SIDE:I" -> id; mcp.sessions stateful)
+declare -gA PERF_T_SESSION=()
 PERF_SIDE=0
 
 # perf_declare KIND ID METHOD PATH [--payload FILE | --mcp OPERATION] [--expect EXPR] [--no-auth]
@@ -154,32 +156,50 @@ perf_hey_args() {
   PERF_HEY_ARGS+=("${PERF_MCP_HEADERS[@]}" "$(perf_url "${i}")")
 }
 
-# perf_mcp_headers I: fill PERF_MCP_HEADERS with the headers an MCP streamable-HTTP client sends
-# when test I's endpoint is one (a path ending in /mcp): it accepts JSON or an event stream, and
-# names its protocol version (mcp.protocol_version; empty: not sent). Else none.
-perf_mcp_headers() {
+# perf_mcp_endpoint I: true when test I's endpoint is an MCP streamable-HTTP one (a path ending
+# in /mcp).
+perf_mcp_endpoint() {
   local path="${PERF_T_PATH[$1]%%\?*}"
+  [[ "${path%/}" == */mcp ]]
+}
+
+# perf_mcp_headers I: fill PERF_MCP_HEADERS with the headers an MCP streamable-HTTP client sends
+# when test I's endpoint is one: it accepts JSON or an event stream, names its protocol version
+# (mcp.protocol_version; empty: not sent) and, inside sessions, the first session's id (not with
+# PERF_MCP_WITHOUT_SESSION set: mcp-clients.sh gives each client its own). Else none.
+perf_mcp_headers() {
+  local session="${PERF_T_SESSION["${PERF_SIDE}:$1"]:-}"
+  session="${session%% *}"
+  [[ -z "${PERF_MCP_WITHOUT_SESSION:-}" ]] || session=""
   PERF_MCP_HEADERS=()
-  [[ "${path%/}" == */mcp ]] || return 0
+  perf_mcp_endpoint "$1" || return 0
   PERF_MCP_HEADERS=(-H 'Accept: application/json, text/event-stream')
   [[ -z "${PERF_MCP_PROTOCOL_VERSION:-}" ]] || PERF_MCP_HEADERS+=(-H "MCP-Protocol-Version: ${PERF_MCP_PROTOCOL_VERSION}")
+  [[ -z "${session}" ]] || PERF_MCP_HEADERS+=(-H "Mcp-Session-Id: ${session}")
 }
 
 # perf_prepare I DIR: for an --mcp test not yet prepared on this side, resolve its endpoint and
-# build its request from what the gateway lists (DIR/request.json); PERF_PROBE_REASON says why
-# it could not be. Returns 1 then.
+# build its request from what the gateway lists (DIR/request.json) - with mcp.sessions stateful
+# and an MCP endpoint, inside a session opened for the test (DIR/session.txt; ended by
+# perf_close_sessions); PERF_PROBE_REASON says why it could not be. Returns 1 then.
 perf_prepare() {
-  local i="$1" dir="$2" key="${PERF_SIDE}:$1" values="${PERF_PAYLOAD_DIR_MCP}/arguments.json" out rc=0
+  local i="$1" dir="$2" key="${PERF_SIDE}:$1" values="${PERF_PAYLOAD_DIR_MCP}/arguments.json" out rc=0 args=()
   [[ "${PERF_T_PAYLOAD[i]}" == mcp:* && -z "${PERF_T_RESOLVED_PAYLOAD["${key}"]:-}" ]] || return 0
   [[ "${values}" == /* ]] || values="${PERF_KIT_ROOT}/${values}"
+  [[ "${PERF_MCP_SESSIONS:-stateless}" != stateful ]] || ! perf_mcp_endpoint "${i}" ||
+    args+=(--sessions "${PERF_T_CONC[i]}")
   out="$(PERFKIT_TOKEN="${PERF_TOKEN:-}" perf_py mcp-prepare --url "${PERF_TARGET_URL}" \
     --path "${PERF_T_PATH[i]}" --operation "${PERF_T_PAYLOAD[i]#mcp:}" \
-    --arguments "${values}" --out "${dir}/request.json" \
+    --arguments "${values}" --out "${dir}/request.json" "${args[@]}" \
     --protocol-version "${PERF_MCP_PROTOCOL_VERSION:-}" --timeout "${PERF_TIMEOUT}")" || rc=$?
   case "${rc}" in
     0)
-      PERF_T_RESOLVED_PATH["${key}"]="${out}"
+      PERF_T_RESOLVED_PATH["${key}"]="${out%%$'\t'*}"
       PERF_T_RESOLVED_PAYLOAD["${key}"]="${dir}/request.json"
+      if [[ "${out}" == *$'\t'* ]]; then
+        PERF_T_SESSION["${key}"]="${out#*$'\t'}"
+        printf 'sessions %s\n' "${out#*$'\t'}" >"${dir}/session.txt"
+      fi
       ;;
     "${PERF_EXIT_BENCHMARK_FAILED}")
       PERF_PROBE_REASON="${out}"
@@ -194,23 +214,69 @@ perf_probe() {
   local i="$1" dir="$2" status args=(-sS -o "$2/probe.body" -w '%{http_code}' --max-time "${PERF_TIMEOUT}")
   perf_prepare "${i}" "${dir}" || return 0
   perf_mcp_headers "${i}"
-  args+=(-X "${PERF_T_METHOD[i]}" "${PERF_MCP_HEADERS[@]}")
+  args+=(-X "${PERF_T_METHOD[i]}" "${PERF_MCP_HEADERS[@]}" -D "${dir}/probe.headers")
   [[ "${PERF_T_AUTH[i]}" == no ]] || args+=(-H "Authorization: Bearer ${PERF_TOKEN}")
   [[ "${PERF_T_PAYLOAD[i]}" == - ]] || args+=(-H 'Content-Type: application/json' --data-binary "@$(perf_payload_file "${i}")")
   status="$(curl "${args[@]}" "$(perf_url "${i}")" 2>/dev/null)" || status="${status:-000}"
   printf '%s\n' "${status}" >"${dir}/probe.status"
   if PERF_PROBE_REASON="$(perf_py validate --status "${status}" --body "${dir}/probe.body" --expect "${PERF_T_EXPECT[i]}")"; then
     PERF_PROBE_REASON=""
+    perf_check_session "${i}" "${dir}/probe.headers"
   fi
 }
 
+# perf_check_session I HEADERS: inside a session, the gateway must answer in that session (it
+# echoes mcp-session-id); PERF_PROBE_REASON says so when it does not.
+perf_check_session() {
+  local session="${PERF_T_SESSION["${PERF_SIDE}:$1"]:-}" echoed
+  session="${session%% *}"
+  [[ -n "${session}" ]] || return 0
+  echoed="$(tr -d '\r' <"$2" | sed -n 's/^[Mm][Cc][Pp]-[Ss][Ee][Ss][Ss][Ii][Oo][Nn]-[Ii][Dd]: *//p' | tail -n 1)"
+  [[ "${echoed}" == "${session}" ]] ||
+    PERF_PROBE_REASON="the gateway did not answer in MCP session ${session} (its answer carried mcp-session-id '${echoed}')"
+}
+
+# perf_close_sessions I DIR: end (DELETE) the MCP sessions test I (or its group's components)
+# ran in on the current side; the outcome is added to the test's session.txt, a failure is a
+# warning.
+perf_close_sessions() {
+  local i="$1" dir="$2" j session sessions out rc file args
+  for j in "${!PERF_T_ID[@]}"; do
+    [[ "${j}" == "${i}" || "${PERF_T_GROUP[j]}" == "${PERF_T_ID[i]}" ]] || continue
+    read -ra sessions <<<"${PERF_T_SESSION["${PERF_SIDE}:${j}"]:-}"
+    ((${#sessions[@]})) || continue
+    args=()
+    for session in "${sessions[@]}"; do
+      args+=(--session "${session}")
+    done
+    rc=0
+    out="$(PERFKIT_TOKEN="${PERF_TOKEN:-}" perf_py mcp-session close --url "$(perf_url "${j}")" \
+      "${args[@]}" --timeout "${PERF_TIMEOUT}")" || rc=$?
+    PERF_T_SESSION["${PERF_SIDE}:${j}"]=""
+    file="${dir}/session.txt"
+    [[ "${j}" == "${i}" ]] || file="${dir}/${PERF_T_ID[j]##*/}/session.txt"
+    printf 'delete %s\n' "${out}" >>"${file}"
+    ((rc == 0)) || perf_warn "${PERF_T_ID[j]}: ending its MCP sessions failed: ${out}"
+  done
+}
+
 # perf_hey I BASE REQUESTS CONCURRENCY: start one hey for test I writing BASE.csv / BASE.time.
+# In stateful MCP sessions the test's clients are separate MCP clients, one session each
+# (utils/lib/mcp-clients.sh runs one hey -c 1 per session and merges their CSVs).
 perf_hey() {
-  local i="$1" base="$2"
-  perf_hey_args "${i}" "$3" "$4"
+  local i="$1" base="$2" requests="$3" conc="$4" sessions=() command
+  read -ra sessions <<<"${PERF_T_SESSION["${PERF_SIDE}:${i}"]:-}"
+  if ((${#sessions[@]})); then
+    ((conc <= ${#sessions[@]})) || conc="${#sessions[@]}"
+    PERF_MCP_WITHOUT_SESSION=1 perf_hey_args "${i}" "$((requests / conc))" 1
+    command=("${PERF_KIT_ROOT}/utils/lib/mcp-clients.sh" "${PERF_HEY_BIN}" "${sessions[*]:0:conc}")
+  else
+    perf_hey_args "${i}" "${requests}" "${conc}"
+    command=("${PERF_HEY_BIN}")
+  fi
   printf 'started_at=%s\n' "${EPOCHREALTIME}" >"${base}.time"
   perf_spawn /usr/bin/time -a -o "${base}.time" -f $'elapsed=%e\nuser=%U\nsys=%S\nexit=%x' \
-    "${PERF_HEY_BIN}" "${PERF_HEY_ARGS[@]}" >"${base}.csv" 2>"${base}.err"
+    "${command[@]}" "${PERF_HEY_ARGS[@]}" >"${base}.csv" 2>"${base}.err"
 }
 
 perf_wait() {
@@ -320,6 +386,7 @@ perf_run_test() {
     perf_probe_all "${i}" "${PERF_RUN_DIR}/raw/${id}"
     if [[ -n "${PERF_PROBE_REASON}" ]]; then
       perf_warn "${id}: probe failed at ${PERF_TARGET_URL}, not benchmarked: ${PERF_PROBE_REASON}"
+      perf_close_sessions "${i}" "${PERF_RUN_DIR}/raw/${id}"
       perf_record "${id}" failed "probe failed: ${PERF_PROBE_REASON}" "${PERF_RUN_DIR}/raw/${id}"
       continue
     fi
@@ -348,6 +415,7 @@ perf_run_test() {
   for s in "${live[@]}"; do
     perf_use_side "${s}"
     perf_probe_all "${i}" "${PERF_RUN_DIR}/raw/${id}"
+    perf_close_sessions "${i}" "${PERF_RUN_DIR}/raw/${id}"
     if [[ -n "${PERF_PROBE_REASON}" ]]; then
       perf_record "${id}" failed "answers went bad during the run: ${PERF_PROBE_REASON}" "${PERF_RUN_DIR}/raw/${id}"
     else

@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.protocol.prepare",
         "resolve an mcp test's endpoint and build its request from what the gateway lists",
     ),
+    "mcp-session": (
+        "perfkit.protocol.session",
+        "open (official MCP SDK client) or close a stateful MCP session for an mcp test",
+    ),
     "record": (
         "perfkit.results.events",
         "record a test's outcome in a run's events.jsonl",

@@ -53,6 +53,8 @@ RUN_JSON_KEYS = {  # run.json "settings" key -> settings name (used by perfkit.r
     "db_backend": "PERF_DB_BACKEND",
     "servers_count": "PERF_SERVERS_COUNT",
     "cache": "PERF_CACHE",
+    "mcp_sessions": "PERF_MCP_SESSIONS",
+    "mcp_protocol_version": "PERF_MCP_PROTOCOL_VERSION",
 }
 
 # name, config.yaml key ("-": none), built-in default ("-": empty), parser
@@ -95,6 +97,7 @@ PERF_PAYLOAD_DIR_CORE       scenarios.gateway-core.payload_dir payloads/core tex
 PERF_PAYLOAD_DIR_MIXED      scenarios.mixed.payload_dir        payloads/tools text
 PERF_PAYLOAD_DIR_MCP        scenarios.mcp.payload_dir          payloads/mcp text
 PERF_MCP_PROTOCOL_VERSION   mcp.protocol_version               2025-06-18  protocol_version
+PERF_MCP_SESSIONS           mcp.sessions                       stateless   mcp_sessions
 PERF_BASELINES_DIR          baselines.dir                      baselines   text
 PERF_BASELINE_PROFILE       baselines.profile                  -           name?
 PERF_BASELINE_MODE          baselines.mode                     compare     baseline_mode
@@ -184,9 +187,10 @@ class Settings:
     payload_dir_core: Path
     payload_dir_mixed: Path
     payload_dir_mcp: Path
-    mcp_protocol_version: (
-        str  # sent as MCP-Protocol-Version by the mcp scenario ("" = none)
-    )
+    # sent as MCP-Protocol-Version by the mcp scenario ("" = none)
+    mcp_protocol_version: str
+    # stateless | stateful: each of the mcp scenario's MCP tests in one session
+    mcp_sessions: str
     baselines_dir: Path
     baseline_profile: str
     baseline_mode: str  # compare | save | skip

@@ -225,6 +225,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "any": str,
     "protocol_version": protocol_version,
     "scale_protocol": lambda t: choice(t, ("mcp", "rpc")),
+    "mcp_sessions": lambda t: choice(t, ("stateless", "stateful")),
 }
 
 

@@ -13,6 +13,9 @@ KIT_ROOT = PACKAGE_DIR.parents[1]  # the repository: utils/perfkit/../..
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 SCHEMAS_DIR = PACKAGE_DIR / "schemas"
 
+# the environment variable that hands a command the login token (never its command line)
+TOKEN_ENV = "PERFKIT_TOKEN"
+
 # The scenarios `all` means, in order; each is declared by one scenarios/*.sh that defines the
 # shell function scenario_<name with - as _> (run-configurable.sh finds it there).
 SCENARIOS = ("tools", "resources", "prompts", "gateway-core", "mcp", "mixed")

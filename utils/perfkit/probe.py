@@ -21,6 +21,10 @@ from perfkit.exitcodes import ExitCode, KitError
 from perfkit.table import status_hint
 
 _MISSING = object()
+STATEFUL_GATEWAY = (
+    "the gateway runs stateful MCP sessions (USE_STATEFUL_SESSIONS=true): benchmark it with"
+    " PERF_MCP_SESSIONS=stateful"
+)
 ANY_2XX = "*"
 INDEX = re.compile(r"-?\d+")
 
@@ -150,6 +154,8 @@ def judge(status: str, body: str, expect: str | None) -> str | None:
     if not 200 <= int(status) < 300:
         hint = status_hint(int(status))
         said = answer_message(body)
+        if "missing session id" in said.lower():
+            said += f" - {STATEFUL_GATEWAY}"
         return (
             f"HTTP {status}"
             + (f" ({hint})" if hint else "")

@@ -3,6 +3,7 @@
 - prepare.py: before a test is probed, resolve its endpoint (`{server:NAME}` -> the virtual
   server's id) and build its JSON-RPC request from what the gateway lists there (tool arguments
   from the tool's inputSchema, prompt arguments, a listed resource)
+- session.py: a stateful MCP session opened with the official SDK client and ended with DELETE
 - overhead.py: one run's same operation over /rpc, /servers/<id>/mcp and /mcp side by side
   (req/s, p50, p95, and the ratio to /rpc with its interval), for the table and the report
 """

@@ -18,6 +18,11 @@ alike. This module
 Prints the resolved path and writes the JSON-RPC request to --out (exit 0); a test that cannot
 be prepared prints why (exit 4, the test fails); a malformed operation or values file is exit 2.
 The token comes from the environment (PERFKIT_TOKEN), never from the command line.
+
+With `--sessions N` (mcp.sessions: stateful) the test's N clients each run in an MCP session of
+their own: once the endpoint is resolved, N sessions are opened there (perfkit.protocol.session,
+the official SDK client), the listings are sent in the first, and the ids are printed after the
+path (PATH<TAB>SESSION SESSION ...).
 """
 
 from __future__ import annotations
@@ -35,9 +40,9 @@ from typing import Any
 
 from perfkit.atomic import write_text_atomic
 from perfkit.exitcodes import ExitCode, KitError
-from perfkit.probe import document_of, judge
+from perfkit.names import TOKEN_ENV
+from perfkit.probe import answer_message, document_of, judge
 
-TOKEN_ENV = "PERFKIT_TOKEN"
 # what a streamable-HTTP client accepts: plain JSON answers or an event stream
 MCP_ACCEPT = "application/json, text/event-stream"
 SERVER_PLACEHOLDER = re.compile(r"\{server:([^{}]+)\}")
@@ -92,13 +97,18 @@ class Answer:
 Send = Callable[[str, str, dict[str, Any] | None], Answer]
 
 
-def http_sender(token: str, protocol_version: str, timeout: float) -> Send:
-    """GET (payload None) or POST a JSON-RPC payload with an MCP client's headers."""
+def http_sender(
+    token: str, protocol_version: str, timeout: float, session: str = ""
+) -> Send:
+    """GET (payload None) or POST a JSON-RPC payload with an MCP client's headers (and its
+    session's id, when it has one)."""
 
     def send(method: str, url: str, payload: dict[str, Any] | None) -> Answer:
         headers = {"Accept": MCP_ACCEPT if payload is not None else "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if session and payload is not None:
+            headers["Mcp-Session-Id"] = session
         data = None
         if payload is not None:
             headers["Content-Type"] = "application/json"
@@ -165,9 +175,13 @@ def listing(url: str, method: str, key: str, send: Send) -> list[dict[str, Any]]
         answer = send("POST", url, rpc(method, {"cursor": cursor} if cursor else {}))
         reason = judge(answer.status, answer.body, None)
         if reason is not None:
-            raise NotPrepared(
-                f"{method} at {url} failed: {reason}; the answer: {body_excerpt(answer.body)}"
+            # the answer's own words are in the reason already, else its start is shown
+            shown = (
+                ""
+                if answer_message(answer.body)
+                else f"; the answer: {body_excerpt(answer.body)}"
             )
+            raise NotPrepared(f"{method} at {url} failed: {reason}{shown}")
         document, _ = document_of(answer.body)
         result = document.get("result") if isinstance(document, dict) else None
         page = result.get(key) if isinstance(result, dict) else None
@@ -363,18 +377,40 @@ def cli(argv: list[str]) -> int:
     parser.add_argument(
         "--timeout", type=float, default=20.0, help="seconds per request"
     )
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=0,
+        help="open this many MCP sessions (one per client) and list in the first",
+    )
     args = parser.parse_args(argv)
     operation = Operation.parse(args.operation)
     values = load_values(args.arguments)
-    send = http_sender(
-        os.environ.get(TOKEN_ENV, ""), args.protocol_version, args.timeout
-    )
+    token = os.environ.get(TOKEN_ENV, "")
     base_url = args.url.rstrip("/")
+    send = http_sender(token, args.protocol_version, args.timeout)
     try:
-        resolved, request = prepare(base_url, args.path, operation, values, send)
+        resolved = resolve_path(args.path, base_url, send)
+        sessions = []
+        if args.sessions > 0:
+            sessions = open_or_say(
+                f"{base_url}{resolved}", token, args.timeout, args.sessions
+            )
+            send = http_sender(token, args.protocol_version, args.timeout, sessions[0])
+        request = build_request(operation, f"{base_url}{resolved}", values, send)
     except NotPrepared as exc:
         print(exc)
         return int(ExitCode.BENCHMARK_FAILED)
     write_text_atomic(args.out, json.dumps(request) + "\n")
-    print(resolved)
+    print(f"{resolved}\t{' '.join(sessions)}" if sessions else resolved)
     return int(ExitCode.OK)
+
+
+def open_or_say(url: str, token: str, timeout: float, count: int) -> list[str]:
+    """`count` new sessions at MCP endpoint `url`; NotPrepared saying why there are none."""
+    from perfkit.protocol.session import SessionFailed, open_sessions_or_fail
+
+    try:
+        return open_sessions_or_fail(url, token, timeout, count)
+    except SessionFailed as exc:
+        raise NotPrepared(str(exc)) from None

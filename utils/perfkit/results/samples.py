@@ -23,7 +23,10 @@ SETTINGS_KEYS = (
     "db_backend",
     "servers_count",
     "cache",
+    "mcp_sessions",
 )
+# what a run recorded before the kit had the setting meant (a baseline saved earlier)
+SETTINGS_BEFORE = {"mcp_sessions": "stateless"}
 ENVIRONMENT_KEYS = ("cpu_model", "logical_cores", "hey_version")
 # database states a run did not choose (perfkit.results.database): the gateway's database was
 # as the run found it, whether or not the kit could count its rows
@@ -138,8 +141,8 @@ def fingerprint_differences(base: dict[str, Any], other: dict[str, Any]) -> list
     for key in sorted(set(base) | set(other)):
         if key == "settings":
             for name in SETTINGS_KEYS:
-                old = (base.get("settings") or {}).get(name)
-                new = (other.get("settings") or {}).get(name)
+                old = (base.get("settings") or {}).get(name, SETTINGS_BEFORE.get(name))
+                new = (other.get("settings") or {}).get(name, SETTINGS_BEFORE.get(name))
                 if old != new:
                     differences.append(f"settings.{name}: {old} -> {new}")
         elif key == "db_state" and (
