@@ -34,6 +34,9 @@ scenario_mcp() {
   mcp_paths tools/call:convert-time 'result.content.0.text~T18:30:00\+09:00$' server
   mcp_paths resources/list 'result.resources.0.uri' server
   mcp_paths prompts/list 'result.prompts.0.name' server
+  # what starting costs a client: each request a new session, initialize to the first call's answer
+  perf_session_setup server_session_setup '/servers/{server:bench-virtual}/mcp' \
+    --mcp tools/call:get-system-time --expect 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

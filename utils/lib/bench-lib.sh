@@ -63,6 +63,14 @@ perf_test() {
   perf_declare single "${PERF_CURRENT_SCENARIO}/$1" "${@:2}"
 }
 
+# perf_session_setup NAME PATH --mcp OPERATION [options]: what starting an MCP session costs a
+# client - each request of a round a new session at PATH, timed from initialize to the answer of
+# its first call (OPERATION's request), by perfkit mcp-setup-cost (the official SDK client)
+# instead of hey; judged like any test.
+perf_session_setup() {
+  perf_declare sessions "${PERF_CURRENT_SCENARIO}/$1" POST "${@:2}"
+}
+
 # perf_list_tests NOUN PATH EXPECT: GET PATH?limit=N for every limit in PERF_LIST_LIMITS, as
 # tests rest_list_NOUN_limit_N.
 perf_list_tests() {
@@ -186,8 +194,9 @@ perf_prepare() {
   local i="$1" dir="$2" key="${PERF_SIDE}:$1" values="${PERF_PAYLOAD_DIR_MCP}/arguments.json" out rc=0 args=()
   [[ "${PERF_T_PAYLOAD[i]}" == mcp:* && -z "${PERF_T_RESOLVED_PAYLOAD["${key}"]:-}" ]] || return 0
   [[ "${values}" == /* ]] || values="${PERF_KIT_ROOT}/${values}"
+  # stateful: a session per client; a set-up test opens its own, the probe needs one
   [[ "${PERF_MCP_SESSIONS:-stateless}" != stateful ]] || ! perf_mcp_endpoint "${i}" ||
-    args+=(--sessions "${PERF_T_CONC[i]}")
+    args+=(--sessions "$([[ "${PERF_T_KIND[i]}" == sessions ]] && echo 1 || echo "${PERF_T_CONC[i]}")")
   out="$(PERFKIT_TOKEN="${PERF_TOKEN:-}" perf_py mcp-prepare --url "${PERF_TARGET_URL}" \
     --path "${PERF_T_PATH[i]}" --operation "${PERF_T_PAYLOAD[i]#mcp:}" \
     --arguments "${values}" --out "${dir}/request.json" "${args[@]}" \
@@ -266,7 +275,13 @@ perf_close_sessions() {
 perf_hey() {
   local i="$1" base="$2" requests="$3" conc="$4" sessions=() command
   read -ra sessions <<<"${PERF_T_SESSION["${PERF_SIDE}:${i}"]:-}"
-  if ((${#sessions[@]})); then
+  if [[ "${PERF_T_KIND[i]}" == sessions ]]; then
+    ((requests > 0)) || requests=$((20 * conc)) # duration mode: a fixed count of sessions
+    PERF_HEY_ARGS=(--url "$(perf_url "${i}")" --request "$(perf_payload_file "${i}")" -n "${requests}"
+      -c "${conc}" -t "${PERF_TIMEOUT}")
+    command=(env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "PERFKIT_TOKEN=${PERF_TOKEN:-}"
+      "${PERF_VENV}/bin/python" -m perfkit mcp-setup-cost)
+  elif ((${#sessions[@]})); then
     ((conc <= ${#sessions[@]})) || conc="${#sessions[@]}"
     PERF_MCP_WITHOUT_SESSION=1 perf_hey_args "${i}" "$((requests / conc))" 1
     command=("${PERF_KIT_ROOT}/utils/lib/mcp-clients.sh" "${PERF_HEY_BIN}" "${sessions[*]:0:conc}")

@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.protocol.session",
         "open (official MCP SDK client) or close a stateful MCP session for an mcp test",
     ),
+    "mcp-setup-cost": (
+        "perfkit.protocol.setup_cost",
+        "time MCP sessions from initialize to the first call's answer (hey's CSV layout)",
+    ),
     "record": (
         "perfkit.results.events",
         "record a test's outcome in a run's events.jsonl",

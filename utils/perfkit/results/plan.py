@@ -17,7 +17,9 @@ PLAN_COLUMNS = (
     "id", "scenario", "kind", "group", "method", "path", "payload", "expect", "auth",
     "concurrency", "requests", "duration",
 )  # fmt: skip
-PLAN_KINDS = ("single", "group", "component")
+# sessions: a single test whose rounds perfkit mcp-setup-cost runs instead of hey (each
+# request a new MCP session, timed from initialize to its first call's answer)
+PLAN_KINDS = ("single", "group", "component", "sessions")
 
 
 @dataclass(frozen=True)
