@@ -25,7 +25,7 @@ MAIN_URL = os.environ.get("PERF_TEST_GATEWAY_URL", "http://127.0.0.1:4444")
 # README commands that another test runs as written, with checks deeper than an exit code:
 # test_readme.py leaves them to it (a command starting with one of these).
 RUN_BY_OTHER_TESTS = {
-    "./run-advanced.sh --servers 1,2,4": "test_advanced.py::test_readme_scale_command",
+    "./run-advanced.sh --servers 1,3": "test_advanced.py::test_readme_scale_command",
     "./run-all.sh --profiles smoke,light": "test_run_all.py (smoke_run)",
     "make calibrate": "test_calibrate_e2e.py::test_readme_calibrate_command",
     ".state/venv/bin/pip download": "test_ab_builds.py (the wheel's A/A)",

@@ -168,7 +168,7 @@ def test_stateful_sessions_serve_the_rounds_and_are_ended(tmp_path: Path) -> Non
             "--scenarios",
             "mcp",
             "--iterations",
-            "2",
+            "1",
             "--url",
         ]
         done = run(
