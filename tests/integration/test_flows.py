@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import KIT_ROOT, answers, kit_env, run, run_processes, stack_processes
 
-SCENARIOS = {"tools", "resources", "prompts", "gateway-core", "mixed"}
+SCENARIOS = {"tools", "resources", "prompts", "gateway-core", "mcp", "mixed"}
 
 
 def load_summary(results_dir: Path) -> dict:
