@@ -61,8 +61,8 @@ setup: ## Install what is missing: hey, curl, GNU time (apt, as root) and the Py
 setup-dev: ## setup, plus the test tools (shellcheck, bats, jq, chromium, pytest, ruff, mypy)
 	@utils/setup.sh --dev
 
-up: setup ## Start the local stack: gateway (GATEWAY_VERSION) + benchmark MCP server(s)
-	@utils/local-stack.sh up $(STACK_ARGS)
+up: setup ## Start the local stack: gateway (GATEWAY_VERSION) + benchmark MCP server(s) [MCP_SESSIONS=stateful]
+	@$(if $(MCP_SESSIONS),PERF_MCP_SESSIONS=$(MCP_SESSIONS)) utils/local-stack.sh up $(STACK_ARGS)
 
 down: ## Stop exactly what `make up` started
 	@utils/local-stack.sh down

@@ -288,6 +288,10 @@ stack_start_gateway() {
       perf_die "${PERF_EXIT_ENV_NOT_READY}" "the running gateway uses $(cat "${STACK_DIR}/gateway.database" 2>/dev/null || echo sqlite), not ${PERF_DB_BACKEND}; take the stack down first (utils/local-stack.sh down)"
     [[ "$(cat "${STACK_DIR}/gateway.key" 2>/dev/null || echo "${GW_KEY}")" == "${GW_KEY}" ]] ||
       perf_die "${PERF_EXIT_ENV_NOT_READY}" "the running gateway is $(cat "${STACK_DIR}/gateway.version" 2>/dev/null), not ${GW_LABEL}; take the stack down first (utils/local-stack.sh down)"
+    local running_mode=stateless
+    ! grep -qx 'USE_STATEFUL_SESSIONS=true' "${STACK_DIR}/gateway.env" 2>/dev/null || running_mode=stateful
+    [[ "${running_mode}" == "${PERF_MCP_SESSIONS:-stateless}" ]] ||
+      perf_die "${PERF_EXIT_ENV_NOT_READY}" "the running gateway serves MCP ${running_mode}, not ${PERF_MCP_SESSIONS:-stateless}; take the stack down first (utils/local-stack.sh down)"
     perf_log "gateway already running (pid $(<"${pidfile}")) at ${PERF_BASE_URL}"
     return 0
   fi

@@ -137,7 +137,12 @@ def test_interrupt_keeps_the_partial_point_and_cleans_up(results_dir: Path) -> N
             if list(results_dir.glob("advanced_*/.runs/*/raw/scale/spread/round-1")):
                 break
             time.sleep(0.5)
-        assert proc.poll() is None, "run-advanced.sh ended before the first round"
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(
+                f"run-advanced.sh ended (exit {proc.returncode}) before the first round:\n"
+                f"{out[-1500:]}\n{err[-3000:]}"
+            )
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=120)
     finally:

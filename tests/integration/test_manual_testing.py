@@ -125,6 +125,14 @@ EXPECTED_OUTPUT: dict[str, tuple[str, ...]] = {
         r"^no Content-Type: +HTTP 4\d\d$",
         r"^MCP-Protocol-Version 1999: +HTTP 400$",
     ),
+    # on a stateful gateway: tests/integration/test_mcp.py runs it there (STATEFUL_RECIPES)
+    "mcp-sessions-a-stateful-gateway": (
+        r"^session [0-9a-f]{32}$",
+        r"^initialized: HTTP 202$",
+        r"^get-system-time in the session: \d{4}-\d\d-\d\dT\d\d:\d\d",
+        r"^DELETE: HTTP 200$",
+        r"^DELETE again: HTTP 404 ",
+    ),
     "hey-post-a-tool-call-to-servers-id-mcp": (
         r"^HTTP 200: 100$",
         r"^100 answers, mean \d+\.\d ms$",
@@ -204,9 +212,14 @@ def gateway_url(stack_url: str) -> str:
     return stack_url.rstrip("/")
 
 
-@pytest.mark.parametrize("item", RECIPES, ids=[r.id for r in RECIPES])
-def test_recipe_runs_as_written(item: Recipe, gateway_url: str) -> None:
-    outcome = run_block(item.code, user_env(gateway_url))
+# recipes for a gateway started with USE_STATEFUL_SESSIONS=true: test_mcp.py runs them on its
+# stateful stack (check_recipe); on the session's stateless stack they must stop plainly
+STATEFUL_RECIPES = ("mcp-sessions-a-stateful-gateway",)
+
+
+def check_recipe(item: Recipe, url: str) -> None:
+    """The recipe runs as written against the gateway at url and prints what it should."""
+    outcome = run_block(item.code, user_env(url))
     assert outcome.code == 0, (
         f"recipe '{item.heading}' #{item.ordinal} failed: {outcome.explain()}"
     )
@@ -214,6 +227,23 @@ def test_recipe_runs_as_written(item: Recipe, gateway_url: str) -> None:
         assert re.search(pattern, outcome.stdout, re.MULTILINE), (
             f"recipe '{item.heading}' #{item.ordinal}: stdout lacks /{pattern}/\n{outcome.explain()}"
         )
+
+
+STATELESS = [r for r in RECIPES if r.id not in STATEFUL_RECIPES]
+
+
+@pytest.mark.parametrize("item", STATELESS, ids=[r.id for r in STATELESS])
+def test_recipe_runs_as_written(item: Recipe, gateway_url: str) -> None:
+    check_recipe(item, gateway_url)
+
+
+@pytest.mark.parametrize("recipe_id", STATEFUL_RECIPES)
+def test_stateful_recipe_stops_plainly_on_a_stateless_gateway(
+    recipe_id: str, gateway_url: str
+) -> None:
+    outcome = run_block(recipe(recipe_id).code, user_env(gateway_url))
+    assert outcome.code == 1, outcome.explain()
+    assert "this gateway is stateless" in outcome.stderr, outcome.explain()
 
 
 def test_every_recipe_has_expected_output() -> None:

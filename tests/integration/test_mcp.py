@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from conftest import KIT_ROOT, Result, kit_env, run, stack_processes
+from test_manual_testing import check_recipe, recipe
 
 SLOW_URL = "http://127.0.0.1:4464"
 CALLS = (  # the tests whose requests reach the benchmark MCP server
@@ -227,6 +228,8 @@ def test_stateful_sessions_serve_the_rounds_and_are_ended(tmp_path: Path) -> Non
                     assert exc.code == 404, exc.read()
             checked += 1
         assert checked == 10
+        # MANUAL_TESTING.md's stateful curl recipe, as written, on this stateful gateway
+        check_recipe(recipe("mcp-sessions-a-stateful-gateway"), STATEFUL_URL)
     finally:
         run(["utils/local-stack.sh", "down"], kit_env(**env), timeout=120)
     assert stack_processes(KIT_ROOT / ".state" / "it-mcp-stateful") == []

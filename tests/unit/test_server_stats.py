@@ -4,6 +4,7 @@ servers, and the CLI against a real bench_server.py process."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import socket
@@ -15,9 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mcp import ClientSession
+from mcp.client.streamable_http import streamablehttp_client
 from perfkit.cli import main
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.results.servers import fetch_counts, for_summary, served
+from servers.bench_server import rpc_methods
 
 KIT = Path(__file__).resolve().parents[2]
 FIXTURES = KIT / "tests" / "fixtures" / "servers"
@@ -94,14 +98,17 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def bench_server() -> Iterator[str]:
+def bench_server(request: pytest.FixtureRequest) -> Iterator[str]:
     port = free_port()
+    delay_ms = getattr(request, "param", 0)  # indirect: --delay-ms
     proc = subprocess.Popen(
         [
             sys.executable,
             str(KIT / "utils" / "servers" / "bench_server.py"),
             "--port",
             str(port),
+            "--delay-ms",
+            str(delay_ms),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -141,3 +148,48 @@ def test_cli_refuses_a_bad_server_argument(tmp_path: Path) -> None:
         main(["servers-stats", str(tmp_path), "--phase", "after", "--server", "nourl"])
     assert exc.value.code == 2
     assert not (tmp_path / "servers-after.json").exists()
+
+
+async def _one_session(url: str) -> str:
+    async with (
+        streamablehttp_client(f"{url}/mcp") as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        result = await session.call_tool("get_system_time", {"timezone_name": "UTC"})
+        return str(result.content[0].text)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("bench_server", [120], indirect=True)
+def test_stats_time_every_request_by_json_rpc_method(bench_server: str) -> None:
+    """An official SDK client's session (initialize, initialized, one tools/call) against the
+    real server, 120 ms slower a call: /stats books each request under its method, and the
+    call's time holds the delay."""
+    answer = asyncio.run(_one_session(bench_server))
+    assert answer[:2] == "20"
+    with urllib.request.urlopen(f"{bench_server}/stats", timeout=5) as r:
+        stats = json.load(r)
+    assert stats["calls"] == {"tool:get_system_time": 1}
+    requests = stats["requests"]
+    counts = {method: entry["count"] for method, entry in requests.items()}
+    # the SDK client lists the tools before its first call (to check the result's schema) and
+    # ends its session with a DELETE (refused by a stateless server, yet received)
+    assert {k: v for k, v in counts.items() if k != "DELETE"} == {
+        "initialize": 1,
+        "notifications/initialized": 1,
+        "tools/list": 1,
+        "tools/call": 1,
+    }
+    assert requests["tools/call"]["seconds"] >= 0.12
+    assert 0 < requests["initialize"]["seconds"] < requests["tools/call"]["seconds"]
+
+
+def test_rpc_methods_of_bodies() -> None:
+    assert rpc_methods(b'{"jsonrpc":"2.0","id":1,"method":"tools/call"}') == [
+        "tools/call"
+    ]
+    batch = b'[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","id":1,"result":{}}]'
+    assert rpc_methods(batch) == ["a", "response"]
+    assert rpc_methods(b"not json") == ["invalid"]
+    assert rpc_methods(b"[]") == ["invalid"]
+    assert rpc_methods(b"[1]") == ["invalid"]

@@ -2,8 +2,13 @@
 
 Built on the official ``mcp`` SDK (FastMCP, stateless, JSON responses) so that a request
 through the gateway makes a genuine gateway -> MCP server round trip. `GET /stats` returns
-how many calls it served, per tool, resource and prompt. `--delay-ms` adds that much waiting
-to every call: a deliberately slower MCP server, to check that the kit notices.
+how many calls it served, per tool, resource and prompt, and under `requests` every request
+its MCP endpoint received, per JSON-RPC method (`initialize`, `notifications/initialized`,
+`tools/call`, ...; `DELETE` for a session's end): how many, and the seconds it spent answering
+them, from the request's arrival to its answer's last byte. The kit turns those into where a
+tool call's time goes (the server's own share, the sessions the gateway opened per call).
+`--delay-ms` adds that much waiting to every call: a deliberately slower MCP server, to check
+that the kit notices.
 """
 
 from __future__ import annotations
@@ -12,12 +17,22 @@ import argparse
 import asyncio
 import json
 import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import uvicorn
 from mcp.server.fastmcp import FastMCP
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 WORLD_ZONES = (
     "UTC",
@@ -45,6 +60,91 @@ class CallCounter:
             return dict(self._counts)
 
 
+class RequestLedger:
+    """Requests received on the MCP endpoint, per JSON-RPC method: count and seconds spent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._seconds: dict[str, float] = {}
+
+    def add(self, method: str, seconds: float) -> None:
+        with self._lock:
+            self._counts[method] = self._counts.get(method, 0) + 1
+            self._seconds[method] = self._seconds.get(method, 0.0) + seconds
+
+    def snapshot(self) -> dict[str, dict[str, float]]:
+        with self._lock:
+            return {
+                method: {"count": count, "seconds": round(self._seconds[method], 6)}
+                for method, count in self._counts.items()
+            }
+
+
+def rpc_methods(body: bytes) -> list[str]:
+    """The JSON-RPC methods of a POST body (a batch has several); an answer a client sends
+    back (no method) is `response`, a body that is not JSON-RPC `invalid`."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ["invalid"]
+    messages = data if isinstance(data, list) else [data]
+    names = []
+    for message in messages:
+        if not isinstance(message, dict):
+            names.append("invalid")
+        elif isinstance(message.get("method"), str):
+            names.append(message["method"])
+        else:
+            names.append("response")
+    return names or ["invalid"]
+
+
+class TimedEndpoint:
+    """ASGI middleware: times every request to PATH and books it in the ledger under its
+    JSON-RPC method(s) (a batch's time split evenly); other paths and lifespan pass through."""
+
+    def __init__(self, app: ASGIApp, ledger: RequestLedger, path: str) -> None:
+        self.app = app
+        self.ledger = ledger
+        self.path = path.rstrip("/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].rstrip("/") != self.path:
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        inner_receive = receive
+        if scope["method"] == "POST":
+            chunks: list[bytes] = []
+            message: Message = {"more_body": True}
+            while message.get("more_body", False):
+                message = await receive()
+                if message["type"] != "http.request":
+                    break  # the client went away: the app sees the same
+                chunks.append(message.get("body", b""))
+            body = b"".join(chunks)
+            names = rpc_methods(body)
+            replayed = False
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if replayed:
+                    return await receive()
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            inner_receive = replay
+        else:
+            names = [str(scope["method"])]  # DELETE: a session's end; GET: a stream
+        try:
+            await self.app(scope, inner_receive, send)
+        finally:
+            share = (time.perf_counter() - start) / len(names)
+            for name in names:
+                self.ledger.add(name, share)
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -56,8 +156,9 @@ def zone(name: str) -> ZoneInfo:
 
 def build_server(
     name: str, host: str, port: int, delay_ms: float = 0.0
-) -> tuple[FastMCP, CallCounter]:
+) -> tuple[FastMCP, CallCounter, RequestLedger]:
     counter = CallCounter()
+    ledger = RequestLedger()
     mcp = FastMCP(name, host=host, port=port, stateless_http=True, json_response=True)
     delay_s = delay_ms / 1000.0
 
@@ -123,13 +224,26 @@ def build_server(
 
     @mcp.custom_route("/stats", methods=["GET"])
     async def stats(request: Request) -> JSONResponse:
-        """How many calls this server served, per tool, resource and prompt."""
+        """How many calls this server served, per tool, resource and prompt, and the
+        requests its MCP endpoint received, per JSON-RPC method, with the time they took."""
         counts = counter.snapshot()
         return JSONResponse(
-            {"server": name, "calls": counts, "total": sum(counts.values())}
+            {
+                "server": name,
+                "calls": counts,
+                "total": sum(counts.values()),
+                "requests": ledger.snapshot(),
+            }
         )
 
-    return mcp, counter
+    return mcp, counter, ledger
+
+
+def timed_app(mcp: FastMCP, ledger: RequestLedger) -> ASGIApp:
+    """The server's streamable-HTTP app with its MCP endpoint timed into the ledger."""
+    return TimedEndpoint(
+        mcp.streamable_http_app(), ledger, mcp.settings.streamable_http_path
+    )
 
 
 def main() -> None:
@@ -146,8 +260,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.delay_ms < 0:
         parser.error(f"--delay-ms {args.delay_ms} must be 0 or more")
-    mcp, _ = build_server(args.name, args.host, args.port, args.delay_ms)
-    mcp.run(transport="streamable-http")
+    mcp, _, ledger = build_server(args.name, args.host, args.port, args.delay_ms)
+    # what FastMCP.run(transport="streamable-http") does, with the endpoint timed
+    uvicorn.run(
+        timed_app(mcp, ledger), host=args.host, port=args.port, log_level="warning"
+    )
 
 
 if __name__ == "__main__":
