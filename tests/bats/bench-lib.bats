@@ -290,8 +290,36 @@ declare_mcp() {
   run cat "${BATS_TEST_TMPDIR}/args"
   [ "${lines[0]}" = servers-stats ]
   [ "${lines[2]}" = --phase ]
-  [ "${lines[4]}" = --server=bench-time-1=http://127.0.0.1:9701 ]
-  [ "${lines[5]}" = --server=bench-time-2=http://127.0.0.1:9702 ]
+  [ "${lines[4]}" = --server ]
+  [ "${lines[5]}" = bench-time-1=http://127.0.0.1:9701 ]
+  [ "${lines[7]}" = bench-time-2=http://127.0.0.1:9702 ]
+  run cat "${BATS_TEST_TMPDIR}/upstreams.txt"  # kept for the tests' own snapshots
+  [ "${output}" = $'bench-time-1 http://127.0.0.1:9701\nbench-time-2 http://127.0.0.1:9702' ]
+}
+
+@test "perf_servers_snapshot without servers asks nothing, and after without before is a no-op" {
+  perf_py() { touch "${BATS_TEST_TMPDIR}/asked"; }
+  PERF_RUN_DIR="${BATS_TEST_TMPDIR}" PERF_STATS_SERVERS="" PERF_TARGET_URL=http://127.0.0.1:1
+  perf_servers_snapshot after
+  perf_servers_snapshot before
+  [ ! -s "${BATS_TEST_TMPDIR}/upstreams.txt" ]
+  [ ! -e "${BATS_TEST_TMPDIR}/asked" ]
+}
+
+@test "perf_upstream_snapshot keeps each server's /stats answer on a line; not for a group" {
+  PERF_RUN_DIR="${BATS_TEST_TMPDIR}"
+  printf 'bench-time-1 http://127.0.0.1:9701\nbench-time-2 http://127.0.0.1:1\n' >"${PERF_RUN_DIR}/upstreams.txt"
+  curl() { [[ "$*" == *9701/stats* ]] && printf '{"requests":\n{}}\n' || return 7; }
+  PERF_T_ID=(t/a t/g) PERF_T_KIND=(test group)
+  mkdir -p "${PERF_RUN_DIR}/raw/t/a" "${PERF_RUN_DIR}/raw/t/g"
+  perf_upstream_snapshot 0 before
+  run cat "${PERF_RUN_DIR}/raw/t/a/upstream-before.txt"
+  [ "${output}" = $'bench-time-1 {"requests":{}}\nbench-time-2 ' ]
+  perf_upstream_snapshot 1 before
+  [ ! -e "${PERF_RUN_DIR}/raw/t/g/upstream-before.txt" ]
+  rm "${PERF_RUN_DIR}/upstreams.txt"  # A/B sides, another gateway: no snapshots
+  perf_upstream_snapshot 0 after
+  [ ! -e "${PERF_RUN_DIR}/raw/t/a/upstream-after.txt" ]
 }
 
 # --- perf_settled: whether a test's rounds may stop (--sequential) ---

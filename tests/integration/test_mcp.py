@@ -20,6 +20,7 @@ from conftest import KIT_ROOT, Result, kit_env, run, stack_processes
 from test_manual_testing import check_recipe, recipe
 
 SLOW_URL = "http://127.0.0.1:4464"
+WORK = ("tools/call", "resources/read", "prompts/get")  # requests that do work upstream
 CALLS = (  # the tests whose requests reach the benchmark MCP server
     "mcp/rpc_tools_call_get_system_time",
     "mcp/server_tools_call_get_system_time",
@@ -91,6 +92,15 @@ def test_mcp_path_is_measured_judged_and_fails_plainly(
         "tools"
     ]
     assert (Path(dirs["PERF_BASELINES_DIR"]) / "baseline_smoke_mcp.json").exists()
+    # the benchmark server's own account: each answered call was exactly one call upstream;
+    # listing tools never reached it
+    upstream = {t["id"]: t.get("upstream") for t in summary["tests"]}
+    for test in CALLS:
+        data = upstream[test]
+        assert data and data["requests"] == 50, (test, data)
+        assert sum(data["received"].get(m, 0) for m in WORK) == 50, (test, data)
+    listing = upstream["mcp/server_tools_list"]
+    assert listing and not any(listing["received"].get(m) for m in WORK), listing
 
     slow_env = {
         "PERF_STACK_NAME": "it-mcp-slow",
@@ -104,6 +114,9 @@ def test_mcp_path_is_measured_judged_and_fails_plainly(
         assert started.code == 0, started.stderr[-2000:]
         slowed = mcp_run(SLOW_URL, dirs, PERF_TOKEN_CACHE=slow_env["PERF_TOKEN_CACHE"])
         judged = latest(dirs, "comparison.json")
+        slow_upstream = {
+            t["id"]: t.get("upstream") for t in latest(dirs, "summary.json")["tests"]
+        }
         # the virtual server goes: its endpoint's tests fail naming it, nothing is benchmarked
         # against an error page, and the other paths still run
         token = token_for(SLOW_URL, slow_env)
@@ -130,6 +143,10 @@ def test_mcp_path_is_measured_judged_and_fails_plainly(
     assert set(CALLS) <= regressed, verdicts
     # listing tools is answered by the gateway alone: the slower MCP server is not its cost
     assert "mcp/server_tools_list" not in regressed
+    # ... and the breakdown puts the 150 ms at the server, not at the gateway
+    for test in CALLS:
+        data = slow_upstream[test]
+        assert data and data["server_ms"] >= 150, (test, data)
 
     assert missing.code == 4, missing.stdout[-3000:]
     tests = {t["id"]: t for t in latest(dirs, "summary.json")["tests"]}

@@ -1,5 +1,5 @@
 """The report as a user sees it (STYLE.md rule 15): the report of a recorded real smoke run
-(tests/fixtures/runs/; smoke_mcp with the MCP protocol paths' comparison) loaded in headless Debian chromium, driven over the DevTools protocol
+(tests/fixtures/runs/; smoke_mcp with the MCP protocol paths' comparison, smoke_mcp_stateful also with where its calls' time went) loaded in headless Debian chromium, driven over the DevTools protocol
 on a pipe (`--remote-debugging-pipe`: JSON messages ending in NUL on fds 3 and 4, so no
 websocket package is needed). Checks: no console error or exception, no network request but
 the file itself, every chart present and drawn; writes report.png next to the report and
@@ -190,7 +190,9 @@ def requested(events: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("name", ["smoke_tools_regression", "smoke_all", "smoke_mcp"])
+@pytest.mark.parametrize(
+    "name", ["smoke_tools_regression", "smoke_all", "smoke_mcp", "smoke_mcp_stateful"]
+)
 def test_report_in_headless_chromium(name: str, tmp_path: Path) -> None:
     run = tmp_path / name
     shutil.copytree(RUNS / name, run)
@@ -211,7 +213,10 @@ def test_report_in_headless_chromium(name: str, tmp_path: Path) -> None:
     assert sum(c["kind"] == "latency" for c in charts) == tests
     assert sum(c["kind"] == "throughput" for c in charts) == tests
     # the mcp scenario's run compares its paths: one table and one chart (docs: README)
-    assert sum(c["kind"] == "protocol" for c in charts) == (name == "smoke_mcp")
+    assert sum(c["kind"] == "protocol" for c in charts) == name.startswith("smoke_mcp")
+    # the run recorded the MCP servers' own account: where its calls' time went
+    html = report.read_text()
+    assert html.count('data-table="upstream"') == (name == "smoke_mcp_stateful")
     assert all(
         c["width"] > 200 and c["height"] > 80 and c["shapes"] > 10 for c in charts
     )

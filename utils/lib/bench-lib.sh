@@ -413,6 +413,10 @@ perf_run_test() {
       perf_warmup "${i}" "${PERF_RUN_DIR}/raw/${id}"
     fi
   done
+  for s in "${live[@]}"; do
+    perf_use_side "${s}"
+    perf_upstream_snapshot "${i}" before
+  done
   for ((k = 1; k <= PERF_ITERATIONS; k++)); do
     mapfile -t order < <(perf_round_order "${k}")
     for s in "${order[@]}"; do
@@ -429,6 +433,7 @@ perf_run_test() {
   done
   for s in "${live[@]}"; do
     perf_use_side "${s}"
+    perf_upstream_snapshot "${i}" after
     perf_probe_all "${i}" "${PERF_RUN_DIR}/raw/${id}"
     perf_close_sessions "${i}" "${PERF_RUN_DIR}/raw/${id}"
     if [[ -n "${PERF_PROBE_REASON}" ]]; then
@@ -566,25 +571,51 @@ perf_monitor_stop() {
 
 # --- the benchmark MCP servers' own call counts ------------------------------------------------
 
-# perf_servers_snapshot PHASE: servers-PHASE.json (before|after) in the run folder: the call
-# counts of every MCP server the local stack runs behind the target (nothing for another
-# gateway, whose servers the kit cannot ask). summarize turns the pair into `servers`.
-# PERF_STATS_SERVERS=NAME=URL,... names the servers instead (run-advanced.sh's Docker mode).
-perf_servers_snapshot() {
-  local phase="$1" name url args=() server
+# perf_stats_servers: `NAME URL` lines, the benchmark MCP servers behind the target whose
+# GET /stats the kit can ask: PERF_STATS_SERVERS=NAME=URL,... (run-advanced.sh's Docker mode) or
+# the servers the local stack runs behind it; nothing for another gateway.
+perf_stats_servers() {
+  local entries=() server
   if [[ -n "${PERF_STATS_SERVERS:-}" ]]; then
-    IFS=, read -ra args <<<"${PERF_STATS_SERVERS}"
-    for server in "${!args[@]}"; do
-      args[server]="--server=${args[server]}"
+    IFS=, read -ra entries <<<"${PERF_STATS_SERVERS}"
+    for server in "${entries[@]}"; do
+      printf '%s %s\n' "${server%%=*}" "${server#*=}"
     done
+  else
+    "${PERF_KIT_ROOT}/utils/local-stack.sh" servers --url "${PERF_TARGET_URL}" 2>/dev/null || true
   fi
+}
+
+# perf_servers_snapshot PHASE: servers-PHASE.json (before|after) in the run folder: the call
+# counts of every benchmark MCP server behind the target (perf_stats_servers). summarize turns
+# the pair into `servers`. Before the run, the servers are kept in upstreams.txt for the tests'
+# own snapshots (perf_upstream_snapshot).
+perf_servers_snapshot() {
+  local phase="$1" name url args=()
+  [[ "${phase}" != before ]] || perf_stats_servers >"${PERF_RUN_DIR}/upstreams.txt"
+  [[ -f "${PERF_RUN_DIR}/upstreams.txt" ]] || return 0
   while read -r name url; do
-    args+=(--server "${name}=${url}")
-  done < <([[ -n "${PERF_STATS_SERVERS:-}" ]] ||
-    "${PERF_KIT_ROOT}/utils/local-stack.sh" servers --url "${PERF_TARGET_URL}" 2>/dev/null || true)
+    [[ -z "${name}" ]] || args+=(--server "${name}=${url}")
+  done <"${PERF_RUN_DIR}/upstreams.txt"
   ((${#args[@]})) || return 0
   perf_py servers-stats "${PERF_RUN_DIR}" --phase "${phase}" "${args[@]}" ||
     perf_warn "could not read the MCP servers' call counts (${phase} the run): summary.json has no per-server counts"
+}
+
+# perf_upstream_snapshot I PHASE: raw/<test>/upstream-PHASE.txt, before|after test I's measured
+# rounds: `NAME JSON` a line, each server of upstreams.txt and what its GET /stats answered
+# (nothing when it did not). summarize turns the pair into the test's `upstream`: where its
+# time went (perfkit.results.upstream). Not for a group, whose components share the servers,
+# nor for a run without upstreams.txt (A/B sides share their servers; another gateway's).
+perf_upstream_snapshot() {
+  local i="$1" phase="$2" file name url
+  [[ "${PERF_T_KIND[i]}" != group && -s "${PERF_RUN_DIR}/upstreams.txt" ]] || return 0
+  file="${PERF_RUN_DIR}/raw/${PERF_T_ID[i]}/upstream-${phase}.txt"
+  : >"${file}"
+  while read -r name url; do
+    [[ -n "${name}" ]] || continue
+    printf '%s %s\n' "${name}" "$(curl -sS --max-time 5 "${url%/}/stats" 2>/dev/null | tr -d '\n' || true)" >>"${file}"
+  done <"${PERF_RUN_DIR}/upstreams.txt"
 }
 
 # perf_database_snapshot PHASE: database-PHASE.json (before|after) in the run folder: the state

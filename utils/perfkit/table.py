@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from perfkit.results.summary import Summary, TestResult
+from perfkit.results.upstream import render as render_upstream
 
 MISSING = "-"
 RATE_LIMIT_HINT = (
@@ -151,6 +152,9 @@ def render_summary(summary: Summary) -> str:
     paths = render(overhead(summary))
     if paths:
         lines += ["", paths]
+    upstream = render_upstream(summary.tests)
+    if upstream:
+        lines += ["", upstream]
     if summary.warnings:
         lines += ["", *(f"warning: {text}" for text in summary.warnings)]
     return "\n".join(lines)

@@ -37,9 +37,11 @@ from perfkit.report.series import (
     load_rounds,
     throughput,
 )
+from perfkit.results import upstream
 from perfkit.results.database import describe as describe_database
 from perfkit.results.run import RUN_FILE
 from perfkit.results.summary import SUMMARY_FILE, Summary, TestResult, load_summary
+from perfkit.results.upstream import UpstreamRow
 
 TABLE_METRICS = ("p50", "p95", "p99", "rps", "error_rate")
 OVERLAY_METRICS = ("p50", "p95", "p99", "rps")
@@ -115,6 +117,10 @@ class Report:
     files: list[str] = field(default_factory=list)  # run files to link to
     # the mcp scenario's operations over /rpc, /servers/<id>/mcp and /mcp (perfkit.protocol.overhead)
     protocol: list[OperationRow] = field(default_factory=list)
+    # per test whose requests did work at the benchmark MCP servers: where its time went
+    # (perfkit.results.upstream), and the tests whose breakdown could not be taken
+    upstream: list[UpstreamRow] = field(default_factory=list)
+    upstream_unknown: list[str] = field(default_factory=list)
 
 
 def _change(m: MetricResult) -> Change:
@@ -247,6 +253,7 @@ def build_report(run_dir: Path) -> Report:
     comparison = load_comparison(run_dir)
     baseline = (comparison.baseline if comparison else None) or {}
     files = [SUMMARY_FILE, COMPARISON_FILE, RUN_FILE, RESOURCES_FILE]
+    upstream_rows, upstream_unknown = upstream.rows(summary.tests)
     return Report(
         run_dir=str(run_dir),
         title=f"{summary.profile or 'run'} run {run_dir.name}",
@@ -267,4 +274,6 @@ def build_report(run_dir: Path) -> Report:
         baseline_source=baseline.get("source"),
         files=[name for name in files if (run_dir / name).is_file()],
         protocol=overhead(summary),
+        upstream=upstream_rows,
+        upstream_unknown=upstream_unknown,
     )

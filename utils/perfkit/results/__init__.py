@@ -9,5 +9,6 @@
 - samples.py: the per-round samples of a summary, the unit every comparison works on
 - database.py: database-*.json - the gateway's database state and rows around a run (`perfkit database-rows`)
 - servers.py: servers-*.json - the benchmark MCP servers' own call counts (`perfkit servers-stats`)
+- upstream.py: raw/<id>/upstream-*.txt - where a test's time went, by the benchmark MCP servers' own account
 - run_all.py: runs.json - what run-all.sh ran (`perfkit run-all-record`)
 """

@@ -43,6 +43,7 @@ from perfkit.results.summary import (
     check_overwrite,
     summary_path,
 )
+from perfkit.results.upstream import for_test as for_upstream
 from perfkit.table import describe_errors, render_summary
 
 INTERRUPTED = "run interrupted before this test finished"
@@ -223,6 +224,9 @@ def build_test(
         aggregate=aggregate(rounds),
         probe=asdict(event.probe) if event and event.probe else None,
         components=_components(members, rounds) if row.kind == "group" else None,
+        upstream=None
+        if row.kind == "group"
+        else for_upstream(run_dir / "raw" / row.id, rounds),
     )
     warnings = unreadable + round_warnings(
         row.id, rounds, float(settings["generator_cpu_warning"])

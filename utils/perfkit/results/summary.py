@@ -68,10 +68,13 @@ class TestResult:
     probe: dict[str, Any] | None
     components: list[ComponentResult] | None = None
     resources: dict[str, Any] | None = None  # only when the run has resources.jsonl
+    # perfkit.results.upstream: what reached the benchmark MCP servers during the rounds and
+    # their own time; only with the test's upstream snapshots
+    upstream: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("components", "resources"):
+        for key in ("components", "resources", "upstream"):
             if data[key] is None:
                 del data[key]
         return data
@@ -98,6 +101,7 @@ class TestResult:
             if components is not None
             else None,
             resources=data.get("resources"),
+            upstream=data.get("upstream"),
         )
 
     @property
