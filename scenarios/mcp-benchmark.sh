@@ -34,6 +34,15 @@ scenario_mcp() {
   mcp_paths tools/call:convert-time 'result.content.0.text~T18:30:00\+09:00$' server
   mcp_paths resources/list 'result.resources.0.uri' server
   mcp_paths prompts/list 'result.prompts.0.name' server
+  # large answers through the virtual server's endpoint, by size: a resource and a tool result
+  local size label bytes
+  for size in 1KiB:1024 100KiB:102400 1MiB:1048576; do
+    label="${size%%:*}" bytes="${size#*:}"
+    perf_test "server_resources_read_payload_${label,,}" POST '/servers/{server:bench-virtual}/mcp' \
+      --mcp "resources/read:payload://${label}" --expect "result.contents.0.text~^[0-9a-f]{${bytes}}\$"
+    perf_test "server_tools_call_payload_${label,,}" POST '/servers/{server:bench-virtual}/mcp' \
+      --mcp "tools/call:get-payload?size_bytes=${bytes}" --expect "result.content.0.text~^[0-9a-f]{${bytes}}\$"
+  done
   # what starting costs a client: each request a new session, initialize to the first call's answer
   perf_session_setup server_session_setup '/servers/{server:bench-virtual}/mcp' \
     --mcp tools/call:get-system-time --expect 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'

@@ -114,7 +114,7 @@ EXPECTED_OUTPUT: dict[str, tuple[str, ...]] = {
         r"^bench-virtual is server [0-9a-f]{32}$",
         r"^  bench-time-1-convert-time  required: time, source_timezone, target_timezone$",
         r"^get-system-time over /servers/<id>/mcp: \d{4}-\d\d-\d\dT\d\d:\d\d",
-        r"^resources: time://timezone_info, time://world_times$",
+        r"^resources: payload://100KiB, payload://1KiB, payload://1MiB, time://timezone_info, time://world_times$",
         r"^prompts: bench-time-1-compare-timezones$",
         r"^/mcp lists [1-9]\d* tools$",
     ),

@@ -79,7 +79,7 @@ def test_mcp_path_is_measured_judged_and_fails_plainly(
     summary = latest(dirs, "summary.json")
     assert {t["id"]: t["status"] for t in summary["tests"]} == {
         t["id"]: "ok" for t in summary["tests"]
-    } and len(summary["tests"]) == 14
+    } and len(summary["tests"]) == 20
     # the request was built from the tool the gateway lists on the virtual server's endpoint
     raw = tmp_path / "results" / "latest" / "raw" / "mcp"
     request = json.loads(
@@ -244,7 +244,7 @@ def test_stateful_sessions_serve_the_rounds_and_are_ended(tmp_path: Path) -> Non
                 except urllib.error.HTTPError as exc:
                     assert exc.code == 404, exc.read()
             checked += 1
-        assert checked == 10
+        assert checked == 16  # every test but the 4 on /rpc
         # MANUAL_TESTING.md's stateful curl recipe, as written, on this stateful gateway
         check_recipe(recipe("mcp-sessions-a-stateful-gateway"), STATEFUL_URL)
     finally:

@@ -89,6 +89,33 @@ def test_tool_call_is_built_from_the_listed_schema_and_the_kits_values(
     )
 
 
+def test_a_tests_own_values_come_before_the_kits() -> None:
+    operation = Operation.parse(
+        "tools/call:convert_time?time=18:00&target_timezone=UTC"
+    )
+    assert operation.target == "convert_time"
+    _, request = prepare(BASE, SERVER, operation, VALUES, Replay())
+    assert request["params"]["arguments"] == {
+        "time": "18:00",
+        "source_timezone": "UTC",
+        "target_timezone": "UTC",
+    }
+    # a value that reads as JSON is that JSON; one of the wrong type for the schema is refused
+    assert Operation.parse("tools/call:t?n=1024&f=true&s=abc").arguments == (
+        ("n", 1024),
+        ("f", True),
+        ("s", "abc"),
+    )
+    with pytest.raises(NotPrepared, match="'time'"):
+        prepare(
+            BASE,
+            SERVER,
+            Operation.parse("tools/call:convert_time?time=930"),
+            VALUES,
+            Replay(),
+        )
+
+
 def test_prompt_and_resource_requests() -> None:
     _, prompt = prepare(
         BASE, SERVER, Operation.parse("prompts/get:compare-timezones"), VALUES, Replay()
@@ -245,7 +272,16 @@ def test_prompt_required_argument_without_value() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["tools/call", "tools/list:x", "sampling/createMessage", "resources/read:"]
+    "text",
+    [
+        "tools/call",
+        "tools/list:x",
+        "sampling/createMessage",
+        "resources/read:",
+        "tools/call:?a=1",
+        "tools/call:t?a",
+        "tools/list?a=1",
+    ],
 )
 def test_malformed_operation_is_a_usage_error(text: str) -> None:
     with pytest.raises(KitError) as caught:

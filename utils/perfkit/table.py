@@ -148,10 +148,15 @@ def render_summary(summary: Summary) -> str:
         lines += ["", *reasons]
     # imported here: the paths' intervals need scipy, which a quick command (validate) must not load
     from perfkit.protocol.overhead import overhead, render
+    from perfkit.protocol.sizes import payload_sizes
+    from perfkit.protocol.sizes import render as render_sizes
 
     paths = render(overhead(summary))
     if paths:
         lines += ["", paths]
+    sizes = render_sizes(payload_sizes(summary))
+    if sizes:
+        lines += ["", sizes]
     upstream = render_upstream(summary.tests)
     if upstream:
         lines += ["", upstream]

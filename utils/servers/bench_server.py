@@ -1,7 +1,9 @@
 """The kit's benchmark MCP server: time tools, resources and a prompt over streamable HTTP.
 
 Built on the official ``mcp`` SDK (FastMCP, stateless, JSON responses) so that a request
-through the gateway makes a genuine gateway -> MCP server round trip. `GET /stats` returns
+through the gateway makes a genuine gateway -> MCP server round trip. Besides the time tools,
+resources and prompt, it serves large answers: the resources `payload://1KiB`, `100KiB` and
+`1MiB` and the tool `get_payload(size_bytes)`. `GET /stats` returns
 how many calls it served, per tool, resource and prompt, and under `requests` every request
 its MCP endpoint received, per JSON-RPC method (`initialize`, `notifications/initialized`,
 `tools/call`, ...; `DELETE` for a session's end): how many, and the seconds it spent answering
@@ -145,6 +147,18 @@ class TimedEndpoint:
                 self.ledger.add(name, share)
 
 
+# the large answers the mcp scenario measures by size: resources payload://LABEL, and the tool
+# get_payload(size_bytes) for the same sizes
+PAYLOAD_SIZES = {"1KiB": 1024, "100KiB": 100 * 1024, "1MiB": 1024 * 1024}
+MAX_PAYLOAD = 8 * 1024 * 1024
+
+
+def filler(size: int) -> str:
+    """size characters of text (one line, no escapes needed in JSON)."""
+    block = "0123456789abcdef"
+    return (block * (size // len(block) + 1))[:size]
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -190,6 +204,27 @@ def build_server(
             tzinfo=zone(source_timezone),
         )
         return start.astimezone(zone(target_timezone)).isoformat()
+
+    @mcp.tool()
+    async def get_payload(size_bytes: int) -> str:
+        """A text of size_bytes characters (at most 8 MiB): a large tool result."""
+        await served("tool:get_payload")
+        if not 0 <= size_bytes <= MAX_PAYLOAD:
+            raise ValueError(f"size_bytes {size_bytes} must be 0 to {MAX_PAYLOAD}")
+        return filler(size_bytes)
+
+    def payload_resource(label: str, size: int) -> None:
+        async def read() -> str:
+            await served(f"resource:payload_{label}")
+            return filler(size)
+
+        read.__doc__ = f"{label} of text: a large resource."
+        mcp.resource(
+            f"payload://{label}", name=f"payload_{label}", mime_type="text/plain"
+        )(read)
+
+    for label, size in PAYLOAD_SIZES.items():
+        payload_resource(label, size)
 
     @mcp.resource(
         "time://timezone_info", name="timezone_info", mime_type="application/json"

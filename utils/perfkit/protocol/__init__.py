@@ -8,4 +8,5 @@
   timed with the official SDK client and written as hey's CSV
 - overhead.py: one run's same operation over /rpc, /servers/<id>/mcp and /mcp side by side
   (req/s, p50, p95, and the ratio to /rpc with its interval), for the table and the report
+- sizes.py: the large answers (1 KiB, 100 KiB, 1 MiB resource reads and tool results) by size
 """

@@ -9,7 +9,8 @@ alike. This module
 - lists what the endpoint offers (tools/list, prompts/list, resources/list, as an MCP client
   would, over the endpoint itself) and finds the named tool, prompt or resource there;
 - builds the call's arguments: for every argument the tool's `inputSchema` (or the prompt's
-  argument list) names, the kit's value for that name (payloads/mcp/arguments.json), else the
+  argument list) names, the test's own value (`tools/call:get-payload?size_bytes=1024`), else
+  the kit's value for that name (payloads/mcp/arguments.json), else the
   schema's `default`, first of `examples`, first of `enum` or `const`; a required argument
   with none of those, or a kit value of the wrong JSON type, is a failure naming the tool and
   the argument - so a renamed tool or a changed schema fails the test plainly instead of
@@ -32,6 +33,7 @@ import json
 import os
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,19 +75,47 @@ class NotPrepared(Exception):
 class Operation:
     method: str
     target: str | None  # tool or prompt name, resource URI; None for a listing
+    # this test's own argument values (TOOL?NAME=VALUE&...), before the kit's values file
+    arguments: tuple[tuple[str, Any], ...] = ()
 
     @classmethod
     def parse(cls, text: str) -> Operation:
         method, _, target = text.partition(":")
         if method in LIST_METHODS and not target:
             return cls(method, None)
-        if method in TARGETED and target:
+        if method in ("tools/call", "prompts/get") and "?" in target:
+            target, _, query = target.partition("?")
+            if target:
+                return cls(method, target, argument_values(text, query))
+        elif method in TARGETED and target:
             return cls(method, target)
         raise KitError(
             f"MCP operation {text!r}: use one of {', '.join(LIST_METHODS)}, or"
-            " tools/call:TOOL, prompts/get:PROMPT, resources/read:URI",
+            " tools/call:TOOL, prompts/get:PROMPT (either with ?NAME=VALUE&... for this"
+            " test's own argument values), resources/read:URI",
             ExitCode.USAGE,
         )
+
+
+def argument_values(text: str, query: str) -> tuple[tuple[str, Any], ...]:
+    """NAME=VALUE pairs of an operation; a VALUE that reads as JSON (1024, true) is that."""
+    try:
+        pairs = urllib.parse.parse_qsl(
+            query, keep_blank_values=True, strict_parsing=True
+        )
+    except ValueError:
+        raise KitError(
+            f"MCP operation {text!r}: after '?' want NAME=VALUE pairs joined by '&'",
+            ExitCode.USAGE,
+        ) from None
+    values = []
+    for name, raw in pairs:
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        values.append((name, value))
+    return tuple(values)
 
 
 @dataclass(frozen=True)
@@ -318,6 +348,7 @@ def build_request(
     what = "tool" if operation.method == "tools/call" else "prompt"
     item = find_named(items, operation.target, what, endpoint)
     build = tool_arguments if what == "tool" else prompt_arguments
+    values = {**values, **dict(operation.arguments)}
     return rpc(
         operation.method, {"name": item["name"], "arguments": build(item, values)}
     )

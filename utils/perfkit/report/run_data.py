@@ -22,6 +22,7 @@ from perfkit.compare.model import (
 from perfkit.gateway.record import build_text, overrides_text
 from perfkit.monitor.sampler import RESOURCES_FILE
 from perfkit.protocol.overhead import OperationRow, overhead
+from perfkit.protocol.sizes import SizeRow, payload_sizes
 from perfkit.report.attention import (
     Attention,
     Banner,
@@ -117,6 +118,8 @@ class Report:
     files: list[str] = field(default_factory=list)  # run files to link to
     # the mcp scenario's operations over /rpc, /servers/<id>/mcp and /mcp (perfkit.protocol.overhead)
     protocol: list[OperationRow] = field(default_factory=list)
+    # the mcp scenario's large answers by size (perfkit.protocol.sizes)
+    sizes: list[SizeRow] = field(default_factory=list)
     # per test whose requests did work at the benchmark MCP servers: where its time went
     # (perfkit.results.upstream), and the tests whose breakdown could not be taken
     upstream: list[UpstreamRow] = field(default_factory=list)
@@ -274,6 +277,7 @@ def build_report(run_dir: Path) -> Report:
         baseline_source=baseline.get("source"),
         files=[name for name in files if (run_dir / name).is_file()],
         protocol=overhead(summary),
+        sizes=payload_sizes(summary),
         upstream=upstream_rows,
         upstream_unknown=upstream_unknown,
     )
