@@ -43,6 +43,12 @@ scenario_mcp() {
     perf_test "server_tools_call_payload_${label,,}" POST '/servers/{server:bench-virtual}/mcp' \
       --mcp "tools/call:get-payload?size_bytes=${bytes}" --expect "result.content.0.text~^[0-9a-f]{${bytes}}\$"
   done
+  # the legacy SSE transport (GET /servers/<id>/sse; messages POSTed to the URL its endpoint
+  # event names, answers read from the stream): its connection's set-up, and a call over it
+  perf_sse_test server_sse_connect connect '/servers/{server:bench-virtual}/mcp' \
+    --mcp tools/call:get-system-time --expect 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+  perf_sse_test server_sse_tools_call_get_system_time call '/servers/{server:bench-virtual}/mcp' \
+    --mcp tools/call:get-system-time --expect 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
   # what starting costs a client: each request a new session, initialize to the first call's answer
   perf_session_setup server_session_setup '/servers/{server:bench-virtual}/mcp' \
     --mcp tools/call:get-system-time --expect 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'

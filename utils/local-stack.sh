@@ -311,6 +311,9 @@ stack_start_gateway() {
     # shellcheck disable=SC1091
     source "${STACK_DIR}/gateway.env"
     set +a
+    # the gateway calls itself at 127.0.0.1:PORT (its SSE transport's requests go to its own
+    # /rpc): without PORT a stack on another port than 4444 would call whatever answers there
+    export HOST=127.0.0.1 PORT="${port}"
     exec setsid "${venv}/bin/mcpgateway" --host 127.0.0.1 --port "${port}" >"${log}" 2>&1 </dev/null
   ) &
   printf '%s\n' "$!" >"${pidfile}"

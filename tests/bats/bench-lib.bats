@@ -391,6 +391,48 @@ settled_setup() {
   [ "${spawned[11]}" = "s1 s2" ]
 }
 
+@test "legacy SSE tests: rounds by perfkit mcp-setup-cost over SSE, timing the connection or the call" {
+  PERF_CURRENT_SCENARIO=mcp PERF_TIMEOUT=20 PERF_TARGET_URL=http://127.0.0.1:4444
+  perf_sse_test sse_connect connect '/servers/{server:bench-virtual}/mcp' --mcp tools/call:get-system-time
+  perf_sse_test sse_call call '/servers/{server:bench-virtual}/mcp' --mcp tools/call:get-system-time
+  [ "${PERF_T_KIND[*]}" = "sse-connect sse-call" ]
+  perf_spawn() { printf '%s\n' "$@" >"${BATS_TEST_TMPDIR}/spawned"; }
+  for i in 0 1; do
+    PERF_T_RESOLVED_PATH["0:${i}"]=/servers/abc123/mcp
+    perf_hey "${i}" "${BATS_TEST_TMPDIR}/round-1" 20 2
+    run cat "${BATS_TEST_TMPDIR}/spawned"
+    [[ "${output}" == *$'\nmcp-setup-cost\n--url\nhttp://127.0.0.1:4444/servers/abc123/mcp\n'* ]]
+    [[ "${output}" == *$'\n-n\n20\n-c\n2\n'* ]]
+  done
+  [[ "${output}" == *$'--transport\nsse\n--time\ncall' ]]
+  perf_hey 0 "${BATS_TEST_TMPDIR}/round-1" 20 2
+  [[ "$(cat "${BATS_TEST_TMPDIR}/spawned")" == *$'--transport\nsse\n--time\nconnect' ]]
+}
+
+@test "perf_sse_check: a call never answered is skipped with the reason, anything else fails" {
+  PERF_CURRENT_SCENARIO=mcp PERF_TIMEOUT=20
+  perf_sse_test sse_call call '/servers/{server:bench-virtual}/mcp' --mcp tools/call:get-system-time
+  perf_sse_test sse_connect connect '/servers/{server:bench-virtual}/mcp' --mcp tools/call:get-system-time
+  local dir="${BATS_TEST_TMPDIR}"
+  perf_wait() { :; }
+  perf_hey() { printf '%s\n' "${PERF_TIMEOUT}" >"${dir}/timeout"; printf '%s' "${FAKE_CSV}" >"$2.csv"; printf '%s' "${FAKE_ERR}" >"$2.err"; }
+  FAKE_CSV=$'response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset\n0.4,0,0,0,0.4,0,200,0\n'
+  FAKE_ERR=""
+  perf_sse_check 0 "${dir}"
+  [ "$(cat "${dir}/timeout")" = 5 ]  # at most PERF_SSE_CHECK_TIMEOUT
+  FAKE_CSV=$'response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset\n'
+  FAKE_ERR=$'Unknown SSE event: keepalive\n1 x McpError: Timed out while waiting for response to ClientRequest. Waited 10.0 seconds.\n'
+  ! perf_sse_check 0 "${dir}"
+  [ "${PERF_SSE_STATUS}" = skipped ]
+  [[ "${PERF_SSE_REASON}" == "no answer over the SSE stream within 5s (McpError: Timed out"*"PERF_CACHE=redis)" ]]
+  ! perf_sse_check 1 "${dir}"  # a connection that times out is a failure
+  [ "${PERF_SSE_STATUS}" = failed ]
+  FAKE_ERR=$'1 x HTTPStatusError: 404 Not Found\n'
+  ! perf_sse_check 0 "${dir}"
+  [ "${PERF_SSE_STATUS}" = failed ]
+  [ "${PERF_SSE_REASON}" = "the legacy SSE transport did not work: HTTPStatusError: 404 Not Found" ]
+}
+
 @test "mcp-clients.sh: every session's hey at once, their CSV rows merged under one header" {
   local fake="${BATS_TEST_TMPDIR}/hey"
   cat >"${fake}" <<'SH'

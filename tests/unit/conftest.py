@@ -1,18 +1,26 @@
 """Shared helpers: the recorded hey fixtures (tests/fixtures/hey/, re-recorded by
 tests/fixtures/record-fixtures.sh), the recorded gateway answers (tests/fixtures/gateway/,
-tests/fixtures/record-gateway-fixtures.sh) and a builder of run folders made from them."""
+tests/fixtures/record-gateway-fixtures.sh), a builder of run folders made from them, and a real
+benchmark MCP server process (bench_server; indirect parameter: its --delay-ms)."""
 
 from __future__ import annotations
 
 import csv
 import json
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+KIT = Path(__file__).resolve().parents[2]
 HEY_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hey"
 GATEWAY_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gateway"
 # docs/internals.md, "plan.tsv columns"
@@ -114,3 +122,39 @@ def run_folder(tmp_path: Path) -> RunFolder:
     folder.write_run_json()
     folder.write_plan()
     return folder
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def bench_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    port = free_port()
+    delay_ms = getattr(request, "param", 0)  # indirect: --delay-ms
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(KIT / "utils" / "servers" / "bench_server.py"),
+            "--port",
+            str(port),
+            "--delay-ms",
+            str(delay_ms),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{url}/stats", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -7,12 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -89,42 +84,6 @@ def test_corrupt_snapshot_is_a_usage_error(run_dir: Path) -> None:
         for_summary(run_dir)
     assert err.value.code == ExitCode.USAGE
     assert "servers-before.json" in str(err.value)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def bench_server(request: pytest.FixtureRequest) -> Iterator[str]:
-    port = free_port()
-    delay_ms = getattr(request, "param", 0)  # indirect: --delay-ms
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(KIT / "utils" / "servers" / "bench_server.py"),
-            "--port",
-            str(port),
-            "--delay-ms",
-            str(delay_ms),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/stats", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_cli_snapshots_a_real_server(tmp_path: Path, bench_server: str) -> None:

@@ -28,6 +28,7 @@ declare -gA PERF_T_RESOLVED_PAYLOAD=()
 # the MCP session an --mcp test on an MCP endpoint runs in ("SIDE:I" -> id; mcp.sessions stateful)
 declare -gA PERF_T_SESSION=()
 PERF_SIDE=0
+readonly PERF_SSE_CHECK_TIMEOUT=5 # seconds: a legacy-SSE test's first session, before its rounds
 
 # perf_declare KIND ID METHOD PATH [--payload FILE | --mcp OPERATION] [--expect EXPR] [--no-auth]
 # --mcp: the JSON-RPC request is built when the test is probed, from what the gateway lists at
@@ -69,6 +70,20 @@ perf_test() {
 # instead of hey; judged like any test.
 perf_session_setup() {
   perf_declare sessions "${PERF_CURRENT_SCENARIO}/$1" POST "${@:2}"
+}
+
+# perf_sse_test NAME connect|call PATH --mcp OPERATION [options]: the legacy SSE transport beside
+# the MCP endpoint PATH (.../sse for .../mcp; the request is built and probed at PATH), each
+# request a new SSE session by perfkit mcp-setup-cost (the official SDK's SSE client): timed
+# from the GET to the endpoint event (connect), or OPERATION's call alone, POSTed to the
+# announced message URL and answered over the stream (call).
+perf_sse_test() {
+  perf_declare "sse-$2" "${PERF_CURRENT_SCENARIO}/$1" POST "${@:3}"
+}
+
+# perf_driven I: true when test I's rounds are perfkit mcp-setup-cost's instead of hey's.
+perf_driven() {
+  [[ "${PERF_T_KIND[$1]}" == sessions || "${PERF_T_KIND[$1]}" == sse-* ]]
 }
 
 # perf_list_tests NOUN PATH EXPECT: GET PATH?limit=N for every limit in PERF_LIST_LIMITS, as
@@ -196,7 +211,7 @@ perf_prepare() {
   [[ "${values}" == /* ]] || values="${PERF_KIT_ROOT}/${values}"
   # stateful: a session per client; a set-up test opens its own, the probe needs one
   [[ "${PERF_MCP_SESSIONS:-stateless}" != stateful ]] || ! perf_mcp_endpoint "${i}" ||
-    args+=(--sessions "$([[ "${PERF_T_KIND[i]}" == sessions ]] && echo 1 || echo "${PERF_T_CONC[i]}")")
+    args+=(--sessions "$(perf_driven "${i}" && echo 1 || echo "${PERF_T_CONC[i]}")")
   out="$(PERFKIT_TOKEN="${PERF_TOKEN:-}" perf_py mcp-prepare --url "${PERF_TARGET_URL}" \
     --path "${PERF_T_PATH[i]}" --operation "${PERF_T_PAYLOAD[i]#mcp:}" \
     --arguments "${values}" --out "${dir}/request.json" "${args[@]}" \
@@ -232,6 +247,30 @@ perf_probe() {
     PERF_PROBE_REASON=""
     perf_check_session "${i}" "${dir}/probe.headers"
   fi
+}
+
+# perf_sse_check I DIR: one session of legacy-SSE test I (DIR/sse-check.*, at most
+# PERF_SSE_CHECK_TIMEOUT seconds) before it is measured. False when it got no answer, with
+# PERF_SSE_STATUS and PERF_SSE_REASON: a call whose answer never came back over the stream is
+# skipped (measured here: the gateway's SSE transport loses messages with CACHE_TYPE=memory,
+# where its session registry holds one at a time; with redis they are answered); anything else
+# (no SSE endpoint, a refusal) fails the test.
+perf_sse_check() {
+  local i="$1" dir="$2" timeout="${PERF_TIMEOUT}" why
+  ((timeout <= PERF_SSE_CHECK_TIMEOUT)) || timeout="${PERF_SSE_CHECK_TIMEOUT}"
+  PERF_TIMEOUT="${timeout}" perf_hey "${i}" "${dir}/sse-check" 1 1
+  perf_wait "${PERF_LAST_PID}"
+  ! awk -F, 'NR > 1 && $7 == 200 { found = 1 } END { exit !found }' "${dir}/sse-check.csv" 2>/dev/null || return 0
+  why="$(grep -E '^[0-9]+ x ' "${dir}/sse-check.err" 2>/dev/null | head -1 | cut -d' ' -f3-)"
+  why="${why:-no session could be timed (${dir}/sse-check.err)}"
+  if [[ "${PERF_T_KIND[i]}" == sse-call && "${why}" == *"Timed out"* ]]; then
+    PERF_SSE_STATUS=skipped
+    PERF_SSE_REASON="no answer over the SSE stream within ${timeout}s (${why}); the gateway's SSE transport answers through its session registry, which with CACHE_TYPE=memory holds one message at a time and was seen to lose them - measure it on a gateway with CACHE_TYPE=redis (local stack: PERF_CACHE=redis)"
+  else
+    PERF_SSE_STATUS=failed
+    PERF_SSE_REASON="the legacy SSE transport did not work: ${why}"
+  fi
+  return 1
 }
 
 # perf_check_session I HEADERS: inside a session, the gateway must answer in that session (it
@@ -275,10 +314,11 @@ perf_close_sessions() {
 perf_hey() {
   local i="$1" base="$2" requests="$3" conc="$4" sessions=() command
   read -ra sessions <<<"${PERF_T_SESSION["${PERF_SIDE}:${i}"]:-}"
-  if [[ "${PERF_T_KIND[i]}" == sessions ]]; then
+  if perf_driven "${i}"; then
     ((requests > 0)) || requests=$((20 * conc)) # duration mode: a fixed count of sessions
     PERF_HEY_ARGS=(--url "$(perf_url "${i}")" --request "$(perf_payload_file "${i}")" -n "${requests}"
       -c "${conc}" -t "${PERF_TIMEOUT}")
+    [[ "${PERF_T_KIND[i]}" != sse-* ]] || PERF_HEY_ARGS+=(--transport sse --time "${PERF_T_KIND[i]#sse-}")
     command=(env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "PERFKIT_TOKEN=${PERF_TOKEN:-}"
       "${PERF_VENV}/bin/python" -m perfkit mcp-setup-cost)
   elif ((${#sessions[@]})); then
@@ -403,6 +443,12 @@ perf_run_test() {
       perf_warn "${id}: probe failed at ${PERF_TARGET_URL}, not benchmarked: ${PERF_PROBE_REASON}"
       perf_close_sessions "${i}" "${PERF_RUN_DIR}/raw/${id}"
       perf_record "${id}" failed "probe failed: ${PERF_PROBE_REASON}" "${PERF_RUN_DIR}/raw/${id}"
+      continue
+    fi
+    if [[ "${PERF_T_KIND[i]}" == sse-* ]] && ! perf_sse_check "${i}" "${PERF_RUN_DIR}/raw/${id}"; then
+      perf_warn "${id}: ${PERF_SSE_STATUS} at ${PERF_TARGET_URL}, not benchmarked: ${PERF_SSE_REASON}"
+      perf_close_sessions "${i}" "${PERF_RUN_DIR}/raw/${id}"
+      perf_record "${id}" "${PERF_SSE_STATUS}" "${PERF_SSE_REASON}" "${PERF_RUN_DIR}/raw/${id}"
       continue
     fi
     live+=("${s}")

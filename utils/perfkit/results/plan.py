@@ -18,8 +18,12 @@ PLAN_COLUMNS = (
     "concurrency", "requests", "duration",
 )  # fmt: skip
 # sessions: a single test whose rounds perfkit mcp-setup-cost runs instead of hey (each
-# request a new MCP session, timed from initialize to its first call's answer)
-PLAN_KINDS = ("single", "group", "component", "sessions")
+# request a new MCP session, timed from initialize to its first call's answer); sse-connect and
+# sse-call: the same driver over the legacy SSE transport, timing the connection's set-up (to
+# the endpoint event) or the first call alone
+PLAN_KINDS = ("single", "group", "component", "sessions", "sse-connect", "sse-call")
+# the kinds perfkit mcp-setup-cost runs, each request a new session
+DRIVER_KINDS = ("sessions", "sse-connect", "sse-call")
 
 
 @dataclass(frozen=True)
