@@ -75,9 +75,15 @@ def error_rate_rise(
 
 
 def status_failure(cand: TestSamples) -> str | None:
-    if cand.status == "ok":
+    """Why the candidate's test failed; None when it ran, or was skipped (not measured, with
+    its reason: e.g. a transport the gateway does not serve as configured)."""
+    if cand.status in ("ok", "skipped"):
         return None
     return f"candidate test {cand.status}: {cand.reason or 'no reason given'}"
+
+
+def skipped_note(cand: TestSamples) -> str:
+    return f"not measured: the test was skipped: {cand.reason or 'no reason given'}"
 
 
 @dataclass
@@ -88,6 +94,9 @@ class Pending:
     result: TestComparison
     stats: dict[str, MetricStats]
     drift: dict[str, DriftStats] = field(default_factory=dict)
+    skipped: bool = (
+        False  # the candidate's test was not measured: inconclusive, said why
+    )
 
 
 def measure_drift(item: Pending, history: History) -> None:
@@ -101,6 +110,12 @@ def measure_drift(item: Pending, history: History) -> None:
 
 
 def measure(base: TestSamples, cand: TestSamples, options: CompareOptions) -> Pending:
+    if cand.status == "skipped":
+        return Pending(
+            TestComparison(cand.id, "inconclusive", [skipped_note(cand)]),
+            {},
+            skipped=True,
+        )
     failure = status_failure(cand) or error_rate_rise(
         base, cand, options.error_rate_tolerance
     )
@@ -153,6 +168,8 @@ def decide_test(
     """The test's verdict; `across` (against a stored baseline) holds the adjusted p-values
     of each metric against earlier jobs, and the verdict must hold across jobs too."""
     result = item.result
+    if item.skipped:
+        return result
     for metric, s in item.stats.items():
         critical = metric in options.critical_metrics
         m = metric_result(
@@ -201,6 +218,8 @@ def worst(verdicts: list[str]) -> str:
 
 def new_test(cand: TestSamples, note: str) -> TestComparison:
     failure = status_failure(cand)
+    if cand.status == "skipped":
+        note = skipped_note(cand)
     return TestComparison(cand.id, "failed" if failure else "new", [failure or note])
 
 
