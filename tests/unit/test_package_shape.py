@@ -5,11 +5,16 @@ by an `__init__` docstring that names each of its files, and every command finda
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from perfkit.cli import COMMANDS
+
+KIT = Path(__file__).resolve().parents[2]
 
 PACKAGE = Path(__file__).resolve().parents[2] / "utils" / "perfkit"
 
@@ -113,3 +118,21 @@ def test_every_command_module_exists_and_has_a_cli() -> None:
         tree = ast.parse(known[module].read_text(encoding="utf-8"))
         functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
         assert "cli" in functions, f"{module} has no cli()"
+
+
+def test_the_per_test_commands_load_no_data_stack() -> None:
+    """`perfkit validate`, `record` and `mcp-prepare` run several times per test: importing
+    pandas or scipy there (0.5 s a launch) once cost a run of the mcp scenario a second a test."""
+    code = (
+        "import sys, perfkit.cli, perfkit.probe, perfkit.table, perfkit.results.events,"
+        " perfkit.protocol.prepare;"
+        " print(' '.join(m for m in ('pandas', 'scipy', 'numpy') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(KIT / "utils")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == ""

@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from perfkit.results.csvstats import RoundStats
+if TYPE_CHECKING:  # csvstats loads pandas: the table (and `perfkit validate`) must stay light
+    from perfkit.results.csvstats import RoundStats
 
 PHASES = ("before", "after")
 # the requests that do a test's work upstream: a test without any has no breakdown to show
