@@ -17,7 +17,13 @@ import pytest
 from perfkit.cli import main
 from perfkit.config import VARS, load_settings
 from perfkit.exitcodes import ExitCode
-from perfkit.results.run import Fingerprint, cpu_model, fingerprint, kit_commit
+from perfkit.results.run import (
+    Fingerprint,
+    cpu_model,
+    fingerprint,
+    gateway_settings,
+    kit_commit,
+)
 
 KIT = Path(__file__).resolve().parents[2]
 
@@ -153,6 +159,18 @@ def test_gateway_info_gives_version_and_benchmark_settings(
     assert settings["settings.cache_type"] == "memory"
     assert settings["env.LOG_LEVEL"] == "ERROR"
     assert "uptime_seconds" not in json.dumps(settings), "volatile fields stay out"
+
+
+def test_where_the_gateway_listens_is_not_a_setting(tmp_path: Path) -> None:
+    """The local stack starts each gateway with HOST and PORT (its self-calls need them): two
+    stacks on other ports, as an integration test's slowed one, are still like for like."""
+    answer = json.loads(
+        (KIT / "tests" / "fixtures" / "gateway" / "version.body").read_text()
+    )
+    answer["env"] = {**answer.get("env", {}), "HOST": "127.0.0.1", "PORT": "4464"}
+    settings = gateway_settings(answer)
+    assert not any(key in settings for key in ("env.HOST", "env.PORT"))
+    assert settings["env.LOG_LEVEL"] == "ERROR"
 
 
 def test_unreadable_gateway_info_leaves_version_unknown(

@@ -74,6 +74,10 @@ class Target:
     env_overrides: dict[str, str] | None = None
 
 
+# where the gateway listens, not how it performs: two stacks on other ports are like for like
+LISTENING_ENV = ("HOST", "PORT")
+
+
 def gateway_settings(version_answer: dict[str, Any]) -> dict[str, Any]:
     """The benchmark-relevant settings in a gateway's GET /version answer."""
 
@@ -87,7 +91,11 @@ def gateway_settings(version_answer: dict[str, Any]) -> dict[str, Any]:
         "redis_reachable": block("redis").get("reachable"),
         **{f"settings.{k}": v for k, v in sorted(block("settings").items())},
         "mcp_runtime": runtime.get("effective_mode") or runtime.get("mode"),
-        **{f"env.{k}": v for k, v in sorted(block("env").items())},
+        **{
+            f"env.{k}": v
+            for k, v in sorted(block("env").items())
+            if k not in LISTENING_ENV
+        },
         "python": block("platform").get("python"),
     }
 
