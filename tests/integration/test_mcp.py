@@ -124,7 +124,14 @@ def test_mcp_path_is_measured_judged_and_fails_plainly(
     try:
         started = run(["utils/local-stack.sh", "up"], kit_env(**slow_env), timeout=600)
         assert started.code == 0, started.stderr[-2000:]
-        slowed = mcp_run(SLOW_URL, dirs, PERF_TOKEN_CACHE=slow_env["PERF_TOKEN_CACHE"])
+        # the run names the stack, so that the kit can ask its server for its own account
+        slowed = mcp_run(
+            SLOW_URL,
+            dirs,
+            PERF_TOKEN_CACHE=slow_env["PERF_TOKEN_CACHE"],
+            PERF_STACK_NAME=slow_env["PERF_STACK_NAME"],
+            PERF_SERVER_BASE_PORT=slow_env["PERF_SERVER_BASE_PORT"],
+        )
         judged = latest(dirs, "comparison.json")
         slow_upstream = {
             t["id"]: t.get("upstream") for t in latest(dirs, "summary.json")["tests"]

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # csvstats loads pandas: the table (and `perfkit validate`) must stay light
+if (
+    TYPE_CHECKING
+):  # csvstats loads pandas: the table (and `perfkit validate`) must stay light
     from perfkit.results.csvstats import RoundStats
 
 PHASES = ("before", "after")
