@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from perfkit.cli import main
-from perfkit.protocol.sizes import payload_sizes, render
+from perfkit.protocol.sizes import payload_sizes
 from perfkit.results.summary import Summary
-from perfkit.table import render_summary
+from perfkit.table import render_sizes, render_summary
 
 RECORDED = (
     Path(__file__).resolve().parents[1]
@@ -71,7 +71,7 @@ def test_a_failed_size_or_a_single_size_is_left_out() -> None:
     assert [r.operation for r in rows] == ["resources/read"]
     data["tests"] = [t for t in data["tests"] if "payload" not in t["id"]]
     assert payload_sizes(Summary.from_dict(data)) == []
-    assert render([]) == ""
+    assert render_sizes([]) == ""
 
 
 def test_the_table_and_the_report_show_them(tmp_path: Path) -> None:

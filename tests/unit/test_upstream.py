@@ -16,8 +16,8 @@ from perfkit.report.run_data import build_report
 from perfkit.results.csvstats import round_stats
 from perfkit.results.summarize import summarize
 from perfkit.results.summary import Summary
-from perfkit.results.upstream import for_test, read_snapshot, render, rows
-from perfkit.table import render_summary
+from perfkit.results.upstream import for_test, read_snapshot, rows
+from perfkit.table import render_summary, render_upstream
 
 RUN = Path(__file__).resolve().parents[1] / "fixtures" / "runs" / "smoke_mcp_stateful"
 RAW = RUN / "raw" / "mcp"
@@ -187,11 +187,11 @@ def test_unknown_breakdowns_are_said_in_the_table() -> None:
         id="t/a", upstream={"servers": 1, "error": "a: did not answer GET /stats"}
     )
 
-    assert render([test]) == (
+    assert render_upstream([test]) == (
         "Where the time goes (the benchmark MCP servers' own account, per answered request):\n"
         "  unknown: t/a: a: did not answer GET /stats"
     )
-    assert render([]) == ""
+    assert render_upstream([]) == ""
 
 
 def test_read_snapshot_keeps_a_server_per_line(tmp_path: Path) -> None:

@@ -7,9 +7,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from perfkit.results.summary import Summary, TestResult
-from perfkit.results.upstream import render as render_upstream
+from perfkit.results.upstream import rows as upstream_rows
+
+if TYPE_CHECKING:  # sizes needs scipy: loaded only where its table is shown
+    from perfkit.protocol.sizes import SizeRow
 
 MISSING = "-"
 RATE_LIMIT_HINT = (
@@ -149,7 +153,6 @@ def render_summary(summary: Summary) -> str:
     # imported here: the paths' intervals need scipy, which a quick command (validate) must not load
     from perfkit.protocol.overhead import overhead, render
     from perfkit.protocol.sizes import payload_sizes
-    from perfkit.protocol.sizes import render as render_sizes
 
     paths = render(overhead(summary))
     if paths:
@@ -163,3 +166,91 @@ def render_summary(summary: Summary) -> str:
     if summary.warnings:
         lines += ["", *(f"warning: {text}" for text in summary.warnings)]
     return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def render_upstream(tests: list[TestResult]) -> str:
+    """The text table after a run's table; empty when no test did work upstream."""
+    found, unknown = upstream_rows(tests)
+    if not found and not unknown:
+        return ""
+    lines = [
+        "Where the time goes (the benchmark MCP servers' own account, per answered request):",
+    ]
+    if found:
+        columns = [Column("test", "<")] + [
+            Column(title, ">")
+            for title in (
+                "mean ms",
+                "server ms",
+                "gateway ms",
+                "gateway %",
+                "calls",
+                "initialize",
+                "other",
+            )
+        ]
+        table = [
+            (
+                r.test_id,
+                _ms(r.latency_mean_ms),
+                _ms(r.server_ms),
+                _ms(r.gateway_ms),
+                "-" if r.gateway_share is None else f"{100 * r.gateway_share:.0f}%",
+                f"{r.work_per_request:.2f}",
+                f"{r.initialize_per_request:.2f}",
+                f"{r.other_per_request:.2f}",
+            )
+            for r in found
+        ]
+        lines += ["  " + line for line in render_table(table, columns).splitlines()]
+        lines.append(
+            "  calls / initialize / other: requests the servers received per answer (initialize:"
+            " the upstream sessions the gateway opened per call)"
+        )
+    lines += [f"  unknown: {text}" for text in unknown]
+    return "\n".join(lines)
+
+
+def _cell(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+SIZE_COLUMNS = (
+    Column("operation", "<"),
+    Column("size", "<"),
+    Column("req/s", "<"),
+    Column("p50 ms", "<"),
+    Column("p95 ms", "<"),
+    Column("MiB/s", "<"),
+    Column("p50 vs smallest", "<"),
+)
+
+
+def render_sizes(rows: list[SizeRow]) -> str:
+    from perfkit.protocol.overhead import format_ratio
+
+    """The text table printed after a run's own table; empty without rows."""
+    if not rows:
+        return ""
+    lines = [
+        (
+            row.operation if index == 0 else "",
+            figures.size,
+            _cell(figures.rps),
+            _cell(figures.p50_ms),
+            _cell(figures.p95_ms),
+            _cell(figures.mib_per_s, 2),
+            format_ratio(figures.p50_ratio),
+        )
+        for row in rows
+        for index, figures in enumerate(row.sizes)
+    ]
+    title = (
+        "Large answers through /servers/<id>/mcp, by size (medians over rounds; MiB/s: the"
+        " payload's bytes a second; p50 as a ratio to the smallest size's):"
+    )
+    return "\n".join([title, render_table(lines, SIZE_COLUMNS)])

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from perfkit.compare.verdict import median
-from perfkit.protocol.overhead import SCENARIO, Ratio, format_ratio, per_round, ratio
+from perfkit.protocol.overhead import SCENARIO, Ratio, per_round, ratio
 from perfkit.results.summary import Summary, TestResult
 
 TEST_NAME = re.compile(r"^server_(resources_read|tools_call)_payload_(\d+)(kib|mib)$")
@@ -76,46 +76,3 @@ def payload_sizes(summary: Summary) -> list[SizeRow]:
             )
         rows.append(SizeRow(operation, figures))
     return rows
-
-
-def _cell(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def render(rows: list[SizeRow]) -> str:
-    """The text table printed after a run's own table; empty without rows."""
-    if not rows:
-        return ""
-    header = (
-        "operation",
-        "size",
-        "req/s",
-        "p50 ms",
-        "p95 ms",
-        "MiB/s",
-        "p50 vs smallest",
-    )
-    lines = [header]
-    for row in rows:
-        for index, figures in enumerate(row.sizes):
-            lines.append(
-                (
-                    row.operation if index == 0 else "",
-                    figures.size,
-                    _cell(figures.rps),
-                    _cell(figures.p50_ms),
-                    _cell(figures.p95_ms),
-                    _cell(figures.mib_per_s, 2),
-                    format_ratio(figures.p50_ratio),
-                )
-            )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    title = (
-        "Large answers through /servers/<id>/mcp, by size (medians over rounds; MiB/s: the"
-        " payload's bytes a second; p50 as a ratio to the smallest size's):"
-    )
-    body = [
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip()
-        for line in lines
-    ]
-    return "\n".join([title, *body])
