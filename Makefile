@@ -24,6 +24,7 @@ INCLUDE ?=
 ITERATIONS ?=
 SEQUENTIAL ?=
 MCP_SESSIONS ?=
+MCP_PEER ?=
 SERVERS ?=
 URL ?=
 METHOD ?= GET
@@ -39,7 +40,7 @@ SHELL := /bin/bash
 PY := PYTHONPATH=utils .state/venv/bin/python
 RUNNER := ./run-configurable.sh --profile $(PROFILE) $(if $(BASELINE),--baseline $(BASELINE)) \
 	$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(SEQUENTIAL),--sequential) $(if $(GATEWAY_URL),--url $(GATEWAY_URL)) \
-	$(if $(MCP_SESSIONS),--mcp-sessions $(MCP_SESSIONS))
+	$(if $(MCP_SESSIONS),--mcp-sessions $(MCP_SESSIONS)) $(if $(MCP_PEER),--mcp-peer $(MCP_PEER))
 export GATEWAY_VERSION
 STACK_ARGS := --profile $(PROFILE) $(if $(SERVERS),--servers $(SERVERS))
 SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*.sh utils/lib/*.sh scenarios/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
@@ -61,8 +62,8 @@ setup: ## Install what is missing: hey, curl, GNU time (apt, as root) and the Py
 setup-dev: ## setup, plus the test tools (shellcheck, bats, jq, chromium, pytest, ruff, mypy)
 	@utils/setup.sh --dev
 
-up: setup ## Start the local stack: gateway (GATEWAY_VERSION) + benchmark MCP server(s) [MCP_SESSIONS=stateful]
-	@$(if $(MCP_SESSIONS),PERF_MCP_SESSIONS=$(MCP_SESSIONS)) utils/local-stack.sh up $(STACK_ARGS)
+up: setup ## Start the local stack: gateway (GATEWAY_VERSION) + benchmark MCP server(s) [MCP_SESSIONS=stateful] [MCP_PEER=bench-peer: a federated peer]
+	@$(if $(MCP_SESSIONS),PERF_MCP_SESSIONS=$(MCP_SESSIONS)) $(if $(MCP_PEER),PERF_MCP_PEER=$(MCP_PEER)) utils/local-stack.sh up $(STACK_ARGS)
 
 down: ## Stop exactly what `make up` started
 	@utils/local-stack.sh down
@@ -96,7 +97,7 @@ test-prompts: setup ## Benchmark the prompts scenario
 test-gateway-core: setup ## Benchmark health, readiness, version, servers, gateways, RPC ping
 	@$(RUNNER) --scenarios gateway-core
 
-test-mcp: setup ## Benchmark the MCP streamable-HTTP path (/servers/<id>/mcp, /mcp) beside /rpc (MCP_SESSIONS=stateful: in sessions)
+test-mcp: setup ## Benchmark the MCP streamable-HTTP path (/servers/<id>/mcp, /mcp) beside /rpc (MCP_SESSIONS=stateful: in sessions; MCP_PEER=NAME: through a federated peer too)
 	@$(RUNNER) --scenarios mcp
 
 test-mixed: setup ## Benchmark the mixed workload (several hey at once)

@@ -12,7 +12,8 @@ run_usage() {
 usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline save|compare|skip]
                              [--url URL] [--iterations N] [--requests N] [--concurrency N]
                              [--duration D] [--warmup N] [--timeout S] [--sequential]
-                             [--mcp-sessions stateless|stateful] [--skip-checks] [--quiet]
+                             [--mcp-sessions stateless|stateful] [--mcp-peer NAME]
+                             [--skip-checks] [--quiet]
        ./run-configurable.sh --endpoint URL [--method M] [--payload FILE] [--expect EXPR]
                              [--name NAME] [--no-auth] [--skip-checks] [other options above]
 
@@ -31,6 +32,9 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline
                       in a session of its own (initialize, Mcp-Session-Id, DELETE at the end);
                       the local stack then starts the gateway with USE_STATEFUL_SESSIONS=true
                       (PERF_MCP_SESSIONS)
+  --mcp-peer NAME     federation: the mcp scenario also calls a tool through the peer gateway
+                      registered under NAME (a tool call across two gateways), beside the same
+                      call made directly; the local stack starts and registers one (PERF_MCP_PEER)
   --skip-checks       skip utils/check-services.sh
   --quiet             no progress on stderr
   --endpoint URL      ad-hoc: benchmark this one URL (GET unless --method) and nothing else
@@ -74,6 +78,7 @@ run_parse_args() {
       --timeout) RUN_SETS+=(--set "PERF_TIMEOUT=$(perf_flag_value "$@")"); shift 2 ;;
       --sequential) RUN_SETS+=(--set PERF_SEQUENTIAL=true); shift ;;
       --mcp-sessions) RUN_SETS+=(--set "PERF_MCP_SESSIONS=$(perf_flag_value "$@")"); shift 2 ;;
+      --mcp-peer) RUN_SETS+=(--set "PERF_MCP_PEER=$(perf_flag_value "$@")"); shift 2 ;;
       --endpoint) RUN_ENDPOINT="$(perf_flag_value "$@")"; shift 2 ;;
       --method) RUN_METHOD="$(perf_flag_value "$@")"; shift 2 ;;
       --payload) RUN_PAYLOAD="$(perf_flag_value "$@")"; shift 2 ;;

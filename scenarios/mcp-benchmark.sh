@@ -6,6 +6,9 @@
 # request are read from the gateway when a test is probed (tool arguments from the tool's
 # inputSchema; values in payloads/mcp/arguments.json). Tests are named PATH_OPERATION
 # (rpc, server, global), which the protocol comparison of the table and report pairs up.
+# With mcp.peer (PERF_MCP_PEER=NAME, --mcp-peer NAME) the scenario also calls a tool through the
+# federated peer gateway registered under NAME (peer_*: two gateways on the way), beside the
+# same call made directly on the global /mcp (global_*).
 # Run alone: scenarios/mcp-benchmark.sh [flags].
 
 # mcp_paths OPERATION EXPECT PATH...: one test of OPERATION on each PATH (rpc, server, global).
@@ -49,6 +52,11 @@ scenario_mcp() {
     --mcp tools/call:get-system-time --expect 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
   perf_sse_test server_sse_tools_call_get_system_time call '/servers/{server:bench-virtual}/mcp' \
     --mcp tools/call:get-system-time --expect 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+  # federation: the call crosses the gateway and its peer, which forwards it to the MCP server
+  if [[ -n "${PERF_MCP_PEER:-}" ]]; then
+    perf_test peer_tools_call_get_system_time POST /mcp --mcp "tools/call:${PERF_MCP_PEER}/get-system-time" \
+      --expect 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+  fi
   # what starting costs a client: each request a new session, initialize to the first call's answer
   perf_session_setup server_session_setup '/servers/{server:bench-virtual}/mcp' \
     --mcp tools/call:get-system-time --expect 'result.content.0.text~^[0-9]{4}-[0-9]{2}-[0-9]{2}T'

@@ -26,6 +26,9 @@
 # checkout of the gateway (its venv: .state/gateways/build-<content hash>/). PERF_GATEWAY_ENV_FILE
 # gives the gateway more settings (NAME=VALUE lines) on top of the stack's own; every name is
 # checked against the installed release first.
+# mcp.peer (PERF_MCP_PEER=NAME) federates: `up` also starts a peer gateway of the same build on
+# the stack's port + 1 (a stack of its own, <stack>-peer, serving the same MCP servers) and
+# registers it with the stack's gateway under NAME; `down` stops it too.
 set -euo pipefail
 
 # shellcheck source=utils/lib/lib.sh
@@ -35,6 +38,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/lib.sh"
 # its servers need their own ports (PERF_SERVER_BASE_PORT: server i listens on base + i), or
 # PERF_STACK_SHARED_SERVERS=1 registers servers another stack already runs on those ports.
 # PERF_SERVER_DELAY_MS makes the benchmark MCP servers slower on purpose (regression drills).
+# PERF_STACK_TOKEN_EXPIRY (minutes, at most 1440) and PERF_STACK_VIRTUAL_KINDS (what bench-virtual
+# bundles: tools resources prompts) are how `up` makes a federated peer.
 readonly STACK_NAME="${PERF_STACK_NAME:-stack}"
 [[ "${STACK_NAME}" =~ ^[A-Za-z0-9_-]+$ ]] || perf_die "${PERF_EXIT_USAGE}" "PERF_STACK_NAME '${STACK_NAME}' may hold only letters, digits, '_' and '-'"
 readonly STACK_DIR="${PERF_STATE_DIR}/${STACK_NAME}"
@@ -231,7 +236,7 @@ stack_write_env() {
         "RATE_LIMITING_REDIS_ENABLED=false" "${limits[@]}" \
         "SSRF_ALLOW_LOCALHOST=true" "SSRF_ALLOW_PRIVATE_NETWORKS=true" "OBSERVABILITY_ENABLED=false" \
         "DB_POOL_SIZE=${PERF_DB_POOL_SIZE}" "DB_MAX_OVERFLOW=${PERF_DB_MAX_OVERFLOW}" "HTTPX_MAX_CONNECTIONS=200" \
-        "TOKEN_EXPIRY=120" "USE_STATEFUL_SESSIONS=$([[ "${PERF_MCP_SESSIONS:-stateless}" == stateful ]] && echo true || echo false)"
+        "TOKEN_EXPIRY=${PERF_STACK_TOKEN_EXPIRY:-120}" "USE_STATEFUL_SESSIONS=$([[ "${PERF_MCP_SESSIONS:-stateless}" == stateful ]] && echo true || echo false)"
       # PERF_GATEWAY_ENV_FILE's settings, checked: the last word on any name
       [[ ! -f "${STACK_DIR}/gateway-settings.env" ]] || cat "${STACK_DIR}/gateway-settings.env"
     } >"${env_file}"
@@ -378,11 +383,19 @@ stack_register() {
 stack_virtual_server() {
   local token="$1" body="$2" kind status existing method=POST url="${PERF_BASE_URL}/servers" what=created
   local -A ids=()
+  local except=()
   perf_http_get "${PERF_BASE_URL}/servers" "${body}" "${token}" >/dev/null
   existing="$(perf_py services ids "${body}" --name bench-virtual)"
+  # a federated peer's tools are not the virtual server's: its workload stays the same
+  if [[ -n "${PERF_MCP_PEER:-}" ]]; then
+    perf_http_get "${PERF_BASE_URL}/gateways" "${body}" "${token}" >/dev/null
+    except=(--except-gateways "$(perf_py services ids "${body}" --name "${PERF_MCP_PEER}")")
+  fi
   for kind in tools resources prompts; do
+    ids[${kind}]="[]"
+    [[ " ${PERF_STACK_VIRTUAL_KINDS:-tools resources prompts} " == *" ${kind} "* ]] || continue
     perf_http_get "${PERF_BASE_URL}/${kind}?limit=0" "${body}" "${token}" >/dev/null
-    ids[${kind}]="$(perf_py services ids "${body}")"
+    ids[${kind}]="$(perf_py services ids "${body}" "${except[@]}")"
   done
   local fields="\"associated_tools\":${ids[tools]},\"associated_resources\":${ids[resources]},\"associated_prompts\":${ids[prompts]}"
   local data="{\"server\":{\"name\":\"bench-virtual\",\"description\":\"MCP Gateway Performance Kit\",${fields}}}"
@@ -394,6 +407,57 @@ stack_virtual_server() {
   [[ "${status}" == 200 || "${status}" == 201 ]] ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "the virtual server bench-virtual could not be ${what}: HTTP ${status}: $(head -c 300 "${body}")"
   perf_log "${what} virtual server bench-virtual"
+}
+
+# stack_peer_up SERVERS PROFILE: the federated peer PERF_MCP_PEER names, started as a stack of
+# its own on this stack's port + 1 (registering the same MCP servers; its tokens last a day, the
+# gateway's longest), and its virtual server - the MCP servers' tools only: resources of the
+# same URI from two gateways are ambiguous to /rpc - registered with this gateway under that
+# name, with a bearer token of the peer's; a registration there already gets a new token (`up`
+# again renews the link).
+stack_peer_up() {
+  local servers="$1" profile="$2" port peer_url token peer_token body data status existing peer_id
+  local method=POST url="${PERF_BASE_URL}/gateways" what=registered
+  [[ -n "${PERF_MCP_PEER:-}" ]] || return 0
+  port="$(stack_port)"
+  peer_url="http://127.0.0.1:$((port + 1))"
+  PERF_STACK_NAME="${STACK_NAME}-peer" PERF_BASE_URL="${peer_url}" PERF_STACK_SHARED_SERVERS=1 \
+    PERF_MCP_PEER="" PERF_STACK_TOKEN_EXPIRY=1440 PERF_STACK_VIRTUAL_KINDS=tools \
+    "${PERF_KIT_ROOT}/utils/local-stack.sh" up --servers "${servers}" --profile "${profile}"
+  printf '%s %s\n' "${PERF_MCP_PEER}" "${peer_url}" >"${STACK_DIR}/peer"
+  token="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${PERF_BASE_URL}" --print)"
+  peer_token="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${peer_url}" --print)"
+  body="$(mktemp)"
+  perf_http_get "${peer_url}/servers" "${body}" "${peer_token}" >/dev/null
+  [[ "$(perf_py services ids "${body}" --name bench-virtual)" =~ ^\[\"([^\"]+)\" ]] ||
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "the peer gateway ${peer_url} has no virtual server bench-virtual"
+  peer_id="${BASH_REMATCH[1]}"
+  perf_http_get "${PERF_BASE_URL}/gateways" "${body}" "${token}" >/dev/null
+  existing="$(perf_py services ids "${body}" --name "${PERF_MCP_PEER}")"
+  if [[ "${existing}" =~ ^\[\"([^\"]+)\" ]]; then
+    method=PUT url="${PERF_BASE_URL}/gateways/${BASH_REMATCH[1]}" what="given a new token for"
+  fi
+  # the request holds the peer's token: a file of its owner's, not a command line
+  data="$(umask 077 && mktemp)"
+  jq -n --arg name "${PERF_MCP_PEER}" --arg url "${peer_url}/servers/${peer_id}/mcp" --arg token "${peer_token}" \
+    '{name: $name, url: $url, transport: "STREAMABLEHTTP", auth_type: "bearer", auth_token: $token}' >"${data}"
+  status="$(curl -sS -o "${body}" -w '%{http_code}' --max-time 60 -H "Authorization: Bearer ${token}" \
+    -H 'Content-Type: application/json' -X "${method}" "${url}" --data-binary "@${data}")" || true
+  rm -f "${data}"
+  if [[ "${status}" != 200 && "${status}" != 201 ]]; then
+    perf_error "the peer gateway ${PERF_MCP_PEER} (${peer_url}) could not be ${what}: HTTP ${status}: $(head -c 300 "${body}")"
+    rm -f "${body}"
+    exit "${PERF_EXIT_ENV_NOT_READY}"
+  fi
+  rm -f "${body}"
+  perf_log "${what} peer gateway ${PERF_MCP_PEER} (${peer_url}/servers/${peer_id}/mcp): its tools are offered here as ${PERF_MCP_PEER}-..."
+}
+
+# stack_peer_down: the peer `up` started for this stack, stopped.
+stack_peer_down() {
+  [[ -f "${STACK_DIR}/peer" || -f "${STACK_DIR}-peer/gateway.pid" ]] || return 0
+  PERF_STACK_NAME="${STACK_NAME}-peer" PERF_MCP_PEER="" "${PERF_KIT_ROOT}/utils/local-stack.sh" down
+  rm -f "${STACK_DIR}/peer"
 }
 
 stack_up() {
@@ -412,7 +476,8 @@ stack_up() {
     fi
   done
   stack_register "${servers}"
-  perf_log "local stack up: gateway ${PERF_BASE_URL} ($(cat "${STACK_DIR}/gateway.version")), ${servers} MCP server(s); logs in ${STACK_LOGS}"
+  stack_peer_up "${servers}" "${2:-light}"
+  perf_log "local stack up: gateway ${PERF_BASE_URL} ($(cat "${STACK_DIR}/gateway.version")), ${servers} MCP server(s)$([[ -z "${PERF_MCP_PEER:-}" ]] || echo ", peer gateway ${PERF_MCP_PEER}"); logs in ${STACK_LOGS}"
 }
 
 stack_stop_pidfile() {
@@ -427,6 +492,7 @@ stack_stop_pidfile() {
 
 stack_down() {
   local pidfile
+  stack_peer_down
   for pidfile in "${STACK_DIR}"/server-*.pid; do
     [[ -e "${pidfile}" ]] || continue
     stack_stop_pidfile "${pidfile}" bench_server.py "MCP server $(basename "${pidfile}" .pid)"
@@ -544,7 +610,7 @@ stack_main() {
     up)
       stack_prepare "${profile}"
       stack_describe
-      stack_up "${servers:-${PERF_SERVERS_COUNT}}"
+      stack_up "${servers:-${PERF_SERVERS_COUNT}}" "${profile}"
       ;;
     install)
       stack_prepare "${profile}"

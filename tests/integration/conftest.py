@@ -27,6 +27,8 @@ MAIN_URL = os.environ.get("PERF_TEST_GATEWAY_URL", "http://127.0.0.1:4444")
 RUN_BY_OTHER_TESTS = {
     "./run-advanced.sh --servers 1,3": "test_advanced.py::test_readme_scale_command",
     "./run-all.sh --profiles smoke,light": "test_run_all.py (smoke_run)",
+    "make up MCP_PEER=": "test_mcp.py::test_federation_readme_commands",
+    "make test-mcp MCP_PEER=": "test_mcp.py::test_federation_readme_commands",
     "make calibrate": "test_calibrate_e2e.py::test_readme_calibrate_command",
     ".state/venv/bin/pip download": "test_ab_builds.py (the wheel's A/A)",
     "make compare-versions BASE=1.0.7.post20260921 CANDIDATE=.state/builds/": (

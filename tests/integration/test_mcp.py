@@ -16,13 +16,15 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from conftest import KIT_ROOT, Result, kit_env, run, stack_processes
+from conftest import KIT_ROOT, Result, kit_env, readme_command, run, stack_processes
 from test_manual_testing import check_recipe, recipe
 
 SLOW_URL = "http://127.0.0.1:4464"
 WORK = ("tools/call", "resources/read", "prompts/get")  # requests that do work upstream
 SSE_CALL = "mcp/server_sse_tools_call_get_system_time"
 SETUP = "mcp/server_session_setup"
+PEER = "mcp/peer_tools_call_get_system_time"
+DIRECT = "mcp/global_tools_call_get_system_time"
 # the tests perfkit mcp-setup-cost runs: each request a session of its own
 DRIVEN = (
     "server_session_setup",
@@ -275,3 +277,72 @@ def test_stateful_sessions_serve_the_rounds_and_are_ended(tmp_path: Path) -> Non
     finally:
         run(["utils/local-stack.sh", "down"], kit_env(**env), timeout=120)
     assert stack_processes(KIT_ROOT / ".state" / "it-mcp-stateful") == []
+
+
+PEER_URL = "http://127.0.0.1:4468"  # its peer listens on 4469
+
+
+def test_federation_readme_commands(tmp_path: Path) -> None:
+    """README's federation commands, as written, on a stack of their own: `make up
+    MCP_PEER=bench-peer` starts a second gateway and registers it as a peer of the first;
+    `make test-mcp MCP_PEER=bench-peer` calls the benchmark tool through both gateways beside
+    the same call made directly, each federated call reaching the MCP server once; `make down`
+    stops both gateways."""
+    env = {
+        "PERF_STACK_NAME": "it-mcp-peer",
+        "PERF_BASE_URL": PEER_URL,
+        "PERF_SERVER_BASE_PORT": "9550",
+        "PERF_TOKEN_CACHE": str(tmp_path / "token.json"),
+        "PERF_RESULTS_DIR": str(tmp_path / "results"),
+        "PERF_BASELINES_DIR": str(tmp_path / "baselines"),
+    }
+    try:
+        started = run(
+            ["bash", "-c", readme_command("make up MCP_PEER=")], kit_env(**env), 600
+        )
+        assert started.code == 0, started.stderr[-3000:]
+        assert "registered peer gateway bench-peer" in started.stderr
+        done = run(
+            ["bash", "-c", readme_command("make test-mcp MCP_PEER=")],
+            kit_env(**env),
+            600,
+        )
+        assert done.code == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        summary = latest(env, "summary.json")
+        statuses = {t["id"]: t["status"] for t in summary["tests"]}
+        assert statuses[PEER] == "ok" and statuses[DIRECT] == "ok", statuses
+        # the resource of one URI from both gateways is not made ambiguous to /rpc
+        assert statuses["mcp/rpc_resources_read_world_times"] == "ok"
+        assert summary["settings"]["mcp_peer"] == "bench-peer"
+        raw = tmp_path / "results" / "latest" / "raw" / "mcp"
+        names = {
+            test: json.loads((raw / test / "request.json").read_text())["params"][
+                "name"
+            ]
+            for test in (
+                "peer_tools_call_get_system_time",
+                "global_tools_call_get_system_time",
+            )
+        }
+        assert names == {
+            "peer_tools_call_get_system_time": "bench-peer-bench-time-1-get-system-time",
+            "global_tools_call_get_system_time": "bench-time-1-get-system-time",
+        }
+        # the virtual server bundles none of the peer's tools
+        listed = json.loads((raw / "server_tools_list" / "probe.body").read_text())
+        assert {t["name"] for t in listed["result"]["tools"]} == {
+            "bench-time-1-get-system-time",
+            "bench-time-1-convert-time",
+            "bench-time-1-get-payload",
+        }
+        # every federated call reached the MCP server exactly once, through the peer
+        upstream = {t["id"]: t.get("upstream") for t in summary["tests"]}[PEER]
+        assert upstream and upstream["received"]["tools/call"] == upstream["requests"]
+        assert "Federation on /mcp" in done.stdout, done.stdout[-3000:]
+        peer_dir = KIT_ROOT / ".state" / "it-mcp-peer-peer"
+        assert stack_processes(peer_dir)  # the peer ran as a stack of its own
+    finally:
+        stopped = run(["make", "down"], kit_env(**env), timeout=120)
+    assert stopped.code == 0, stopped.stderr[-2000:]
+    assert stack_processes(KIT_ROOT / ".state" / "it-mcp-peer") == []
+    assert stack_processes(KIT_ROOT / ".state" / "it-mcp-peer-peer") == []

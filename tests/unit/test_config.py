@@ -267,6 +267,7 @@ def test_for_run_json(kit: Path) -> None:
         "cache": "memory",
         "mcp_sessions": "stateless",
         "mcp_protocol_version": "2025-06-18",
+        "mcp_peer": "",
     }
     assert set(RUN_JSON_KEYS.values()) <= set(settings.to_json())
 

@@ -162,6 +162,39 @@ def test_renamed_tool_fails_naming_what_is_listed() -> None:
     )
 
 
+def test_a_federated_peers_tool_is_named_by_its_gateway_and_never_taken_by_mistake() -> (
+    None
+):
+    """On a gateway with a federated peer the global /mcp lists the peer's tools too
+    (bench-peer-bench-time-1-get-system-time, recorded): a plain name takes the nearest
+    server's tool, GATEWAY/NAME the one the peer offers."""
+    send = Replay(prefix="mcp-peer")
+    _, direct = prepare(
+        BASE, "/mcp", Operation.parse("tools/call:get-system-time"), VALUES, send
+    )
+    assert direct["params"]["name"] == "bench-time-1-get-system-time"
+    _, federated = prepare(
+        BASE,
+        "/mcp",
+        Operation.parse("tools/call:bench-peer/get-system-time"),
+        VALUES,
+        send,
+    )
+    assert federated["params"]["name"] == "bench-peer-bench-time-1-get-system-time"
+    assert federated["params"]["arguments"] == direct["params"]["arguments"]
+    with pytest.raises(
+        NotPrepared,
+        match=r"no tool named 'get-system-time' offered by gateway 'other-peer' listed",
+    ):
+        prepare(
+            BASE,
+            "/mcp",
+            Operation.parse("tools/call:other-peer/get-system-time"),
+            VALUES,
+            send,
+        )
+
+
 def test_unlisted_resource_fails_naming_the_listed_ones() -> None:
     with pytest.raises(
         NotPrepared,

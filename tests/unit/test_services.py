@@ -246,6 +246,26 @@ def test_ids_of_a_name(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "ids", fixture("servers"), "--name", "nope") == (OK, "[]\n")
 
 
+def test_ids_leave_out_what_given_gateways_offer(
+    capsys: pytest.CaptureFixture[str], answer: Any
+) -> None:
+    """The local stack's virtual server bundles no tool of a federated peer gateway."""
+    tools = recorded("tools")
+    [gateway] = {tool["gatewayId"] for tool in tools}
+    peer = json.dumps(["0" * 32])
+    kept = run(capsys, "ids", fixture("tools"), "--except-gateways", peer)
+    assert kept == (OK, json.dumps([tool["id"] for tool in tools]) + "\n")
+    left_out = json.dumps([gateway])
+    assert run(capsys, "ids", fixture("tools"), "--except-gateways", left_out) == (
+        OK,
+        "[]\n",
+    )
+    assert run(capsys, "ids", fixture("tools"), "--except-gateways", "[]")[1] == kept[1]
+    assert run(capsys, "ids", fixture("tools"), "--except-gateways", "nope")[0] == int(
+        ExitCode.USAGE
+    )
+
+
 def test_unknown_check_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["services", "redis", str(fixture("health"))])

@@ -55,6 +55,7 @@ RUN_JSON_KEYS = {  # run.json "settings" key -> settings name (used by perfkit.r
     "cache": "PERF_CACHE",
     "mcp_sessions": "PERF_MCP_SESSIONS",
     "mcp_protocol_version": "PERF_MCP_PROTOCOL_VERSION",
+    "mcp_peer": "PERF_MCP_PEER",
 }
 
 # name, config.yaml key ("-": none), built-in default ("-": empty), parser
@@ -98,6 +99,7 @@ PERF_PAYLOAD_DIR_MIXED      scenarios.mixed.payload_dir        payloads/tools te
 PERF_PAYLOAD_DIR_MCP        scenarios.mcp.payload_dir          payloads/mcp text
 PERF_MCP_PROTOCOL_VERSION   mcp.protocol_version               2025-06-18  protocol_version
 PERF_MCP_SESSIONS           mcp.sessions                       stateless   mcp_sessions
+PERF_MCP_PEER               mcp.peer                           -           name?
 PERF_BASELINES_DIR          baselines.dir                      baselines   text
 PERF_BASELINE_PROFILE       baselines.profile                  -           name?
 PERF_BASELINE_MODE          baselines.mode                     compare     baseline_mode
@@ -191,6 +193,8 @@ class Settings:
     mcp_protocol_version: str
     # stateless | stateful: each of the mcp scenario's MCP tests in one session
     mcp_sessions: str
+    # a federated peer gateway's name ("" = none): the mcp scenario calls a tool through it
+    mcp_peer: str
     baselines_dir: Path
     baseline_profile: str
     baseline_mode: str  # compare | save | skip

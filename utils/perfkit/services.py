@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from perfkit.exitcodes import ExitCode
+from perfkit.exitcodes import ExitCode, KitError
 
 
 def _load(path: Path) -> Any:
@@ -80,9 +80,11 @@ def cmd_version(doc: Any) -> int:
     return 0
 
 
-def cmd_ids(doc: Any, name: str | None = None) -> int:
+def cmd_ids(
+    doc: Any, name: str | None = None, except_gateways: tuple[str, ...] = ()
+) -> int:
     """The ids of a list answer (e.g. GET /tools), as a JSON array; with `name`, only those of
-    the entries of that name."""
+    the entries of that name; none of the entries a gateway of `except_gateways` (ids) offers."""
     rows = doc if isinstance(doc, list) else []
     print(
         json.dumps(
@@ -92,10 +94,26 @@ def cmd_ids(doc: Any, name: str | None = None) -> int:
                 if isinstance(row, dict)
                 and "id" in row
                 and name in (None, row.get("name"))
+                and row.get("gatewayId") not in except_gateways
             ]
         )
     )
     return 0
+
+
+def gateway_ids(text: str | None) -> tuple[str, ...]:
+    """--except-gateways: a JSON array of ids (what `ids --name` printed)."""
+    if not text:
+        return ()
+    try:
+        ids = json.loads(text)
+    except ValueError:
+        ids = None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise KitError(
+            f"--except-gateways wants a JSON array of ids, not {text!r}", ExitCode.USAGE
+        )
+    return tuple(ids)
 
 
 def cmd_names(doc: Any, prefix: str) -> int:
@@ -114,6 +132,11 @@ def cli(argv: list[str]) -> int:
     parser.add_argument("--expected", type=int, default=1)
     parser.add_argument("--prefix", default="bench-time-")
     parser.add_argument("--name", default=None, help="ids: only entries of this name")
+    parser.add_argument(
+        "--except-gateways",
+        default=None,
+        help="ids: none of the entries these gateways offer (a JSON array of their ids)",
+    )
     args = parser.parse_args(argv)
     doc = _load(args.file)
     if args.check == "names":
@@ -121,7 +144,7 @@ def cli(argv: list[str]) -> int:
     if args.check == "version":
         return cmd_version(doc)
     if args.check == "ids":
-        return cmd_ids(doc, args.name)
+        return cmd_ids(doc, args.name, gateway_ids(args.except_gateways))
     checks = {
         "health": lambda: check_health(doc),
         "ready": lambda: check_ready(doc),

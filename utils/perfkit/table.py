@@ -13,6 +13,7 @@ from perfkit.results.summary import Summary, TestResult
 from perfkit.results.upstream import rows as upstream_rows
 
 if TYPE_CHECKING:  # sizes needs scipy: loaded only where its table is shown
+    from perfkit.protocol.federation import FederationRow
     from perfkit.protocol.sizes import SizeRow
 
 MISSING = "-"
@@ -151,6 +152,7 @@ def render_summary(summary: Summary) -> str:
     if reasons:
         lines += ["", *reasons]
     # imported here: the paths' intervals need scipy, which a quick command (validate) must not load
+    from perfkit.protocol.federation import federation
     from perfkit.protocol.overhead import overhead, render
     from perfkit.protocol.sizes import payload_sizes
 
@@ -160,6 +162,9 @@ def render_summary(summary: Summary) -> str:
     sizes = render_sizes(payload_sizes(summary))
     if sizes:
         lines += ["", sizes]
+    federated = render_federation(federation(summary))
+    if federated:
+        lines += ["", federated]
     upstream = render_upstream(summary.tests)
     if upstream:
         lines += ["", upstream]
@@ -231,9 +236,9 @@ SIZE_COLUMNS = (
 
 
 def render_sizes(rows: list[SizeRow]) -> str:
+    """The text table printed after a run's own table; empty without rows."""
     from perfkit.protocol.overhead import format_ratio
 
-    """The text table printed after a run's own table; empty without rows."""
     if not rows:
         return ""
     lines = [
@@ -254,3 +259,40 @@ def render_sizes(rows: list[SizeRow]) -> str:
         " payload's bytes a second; p50 as a ratio to the smallest size's):"
     )
     return "\n".join([title, render_table(lines, SIZE_COLUMNS)])
+
+
+FEDERATION_COLUMNS = (
+    Column("operation", "<"),
+    Column("way", "<"),
+    Column("req/s", "<"),
+    Column("p50 ms", "<"),
+    Column("p95 ms", "<"),
+    Column("p50 vs direct", "<"),
+    Column("req/s vs direct", "<"),
+)
+
+
+def render_federation(rows: list[FederationRow]) -> str:
+    """The text table printed after a run's own table; empty without rows."""
+    from perfkit.protocol.overhead import format_ratio
+
+    if not rows:
+        return ""
+    lines = [
+        (
+            row.operation if index == 0 else "",
+            figures.path,
+            _cell(figures.rps),
+            _cell(figures.p50_ms),
+            _cell(figures.p95_ms),
+            format_ratio(figures.p50_ratio),
+            format_ratio(figures.rps_ratio),
+        )
+        for row in rows
+        for index, figures in enumerate((row.direct, row.federated))
+    ]
+    title = (
+        "Federation on /mcp: through the peer gateway (two gateways) vs direct (medians over"
+        " rounds; ratios to the direct call's):"
+    )
+    return "\n".join([title, render_table(lines, FEDERATION_COLUMNS)])

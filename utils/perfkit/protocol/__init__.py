@@ -9,4 +9,5 @@
 - overhead.py: one run's same operation over /rpc, /servers/<id>/mcp and /mcp side by side
   (req/s, p50, p95, and the ratio to /rpc with its interval), for the table and the report
 - sizes.py: the large answers (1 KiB, 100 KiB, 1 MiB resource reads and tool results) by size
+- federation.py: a tool call through a federated peer gateway beside the same call made directly
 """

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from perfkit.compare.verdict import median, shift_interval
@@ -86,14 +87,38 @@ def ratio(base: list[float], other: list[float]) -> Ratio | None:
     return Ratio(other_median / base_median, math.exp(low), math.exp(high), level)
 
 
+def ok_tests(
+    summary: Summary, pattern: re.Pattern[str]
+) -> Iterator[tuple[re.Match[str], TestResult]]:
+    """The mcp scenario's ok tests whose name matches `pattern`, with the match."""
+    for test in summary.tests:
+        scenario, _, name = test.id.partition("/")
+        match = pattern.match(name) if scenario == SCENARIO else None
+        if match is not None and test.status == "ok":
+            yield match, test
+
+
+def path_figures(test: TestResult, path: str, base: TestResult | None) -> PathFigures:
+    """`test`'s medians over rounds, and with `base` its p50 and req/s as ratios to base's."""
+    return PathFigures(
+        path=path,
+        test_id=test.id,
+        rps=median(per_round(test, "rps")),
+        p50_ms=median(per_round(test, "p50")),
+        p95_ms=median(per_round(test, "p95")),
+        p50_ratio=None
+        if base is None
+        else ratio(per_round(base, "p50"), per_round(test, "p50")),
+        rps_ratio=None
+        if base is None
+        else ratio(per_round(base, "rps"), per_round(test, "rps")),
+    )
+
+
 def overhead(summary: Summary) -> list[OperationRow]:
     """One row per operation measured on /rpc and at least one MCP path, in plan order."""
     found: dict[str, dict[str, TestResult]] = {}
-    for test in summary.tests:
-        scenario, _, name = test.id.partition("/")
-        match = TEST_NAME.match(name) if scenario == SCENARIO else None
-        if match is None or test.status != "ok":
-            continue
+    for match, test in ok_tests(summary, TEST_NAME):
         path, kind, target = match.groups()
         found.setdefault(operation_name(kind, target), {})[path] = test
     rows = []
@@ -101,27 +126,11 @@ def overhead(summary: Summary) -> list[OperationRow]:
         if "rpc" not in tests or len(tests) < 2:
             continue
         rpc = tests["rpc"]
-        figures = []
-        for path, shown in PATHS.items():
-            if path not in tests:
-                continue
-            test = tests[path]
-            compared = path != "rpc"
-            figures.append(
-                PathFigures(
-                    path=shown,
-                    test_id=test.id,
-                    rps=median(per_round(test, "rps")),
-                    p50_ms=median(per_round(test, "p50")),
-                    p95_ms=median(per_round(test, "p95")),
-                    p50_ratio=ratio(per_round(rpc, "p50"), per_round(test, "p50"))
-                    if compared
-                    else None,
-                    rps_ratio=ratio(per_round(rpc, "rps"), per_round(test, "rps"))
-                    if compared
-                    else None,
-                )
-            )
+        figures = [
+            path_figures(tests[path], shown, None if path == "rpc" else rpc)
+            for path, shown in PATHS.items()
+            if path in tests
+        ]
         rows.append(OperationRow(operation, figures))
     return rows
 

@@ -91,8 +91,9 @@ class Operation:
             return cls(method, target)
         raise KitError(
             f"MCP operation {text!r}: use one of {', '.join(LIST_METHODS)}, or"
-            " tools/call:TOOL, prompts/get:PROMPT (either with ?NAME=VALUE&... for this"
-            " test's own argument values), resources/read:URI",
+            " tools/call:TOOL, prompts/get:PROMPT (TOOL or PROMPT as GATEWAY/NAME for the one"
+            " a federated gateway offers; either with ?NAME=VALUE&... for this test's own"
+            " argument values), resources/read:URI",
             ExitCode.USAGE,
         )
 
@@ -232,16 +233,36 @@ def find_named(
     items: list[dict[str, Any]], want: str, what: str, url: str
 ) -> dict[str, Any]:
     """The item named `want`, or whose name ends in `-want` (the gateway prefixes a tool's
-    name with its MCP server's slug: bench-time-1-get-system-time); '_' and '-' alike."""
-    target = normalized(want)
+    name with its MCP server's slug: bench-time-1-get-system-time); '_' and '-' alike. Of
+    several, the shortest name: the nearest server's (a tool a federated peer gateway offers
+    carries the peer's slug too: bench-peer-bench-time-1-get-system-time). `GATEWAY/NAME`
+    wants the item that gateway offers: a name starting with `GATEWAY-` and ending in `-NAME`."""
+    gateway, _, short = want.rpartition("/")
+    target = normalized(short)
+    prefix = f"{normalized(gateway)}-" if gateway else ""
     names = {str(item.get("name", "")): item for item in items}
-    exact = [name for name in names if normalized(name) == target]
-    suffixed = sorted(name for name in names if normalized(name).endswith(f"-{target}"))
+    exact = [name for name in names if normalized(name) == prefix + target]
+    suffixed = sorted(
+        (
+            name
+            for name in names
+            if normalized(name).startswith(prefix)
+            and normalized(name).endswith(f"-{target}")
+        ),
+        key=lambda name: (len(name), name),
+    )
     for name in exact or suffixed:
         return names[name]
     listed = ", ".join(sorted(names)) or "none"
+    offered = f" offered by gateway {gateway!r}" if gateway else ""
+    hint = (
+        f"; is a peer gateway registered there as {gateway!r}? (the local stack registers"
+        f" one with: make up MCP_PEER={gateway})"
+        if gateway
+        else ""
+    )
     raise NotPrepared(
-        f"no {what} named {want!r} listed at {url} ({what}s listed: {listed})"
+        f"no {what} named {short!r}{offered} listed at {url} ({what}s listed: {listed}){hint}"
     )
 
 

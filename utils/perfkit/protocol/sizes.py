@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from perfkit.compare.verdict import median
-from perfkit.protocol.overhead import SCENARIO, Ratio, per_round, ratio
+from perfkit.protocol.overhead import Ratio, ok_tests, per_round, ratio
 from perfkit.results.summary import Summary, TestResult
 
 TEST_NAME = re.compile(r"^server_(resources_read|tools_call)_payload_(\d+)(kib|mib)$")
@@ -42,11 +42,7 @@ class SizeRow:
 def payload_sizes(summary: Summary) -> list[SizeRow]:
     """One row per operation with at least two sizes measured (ok tests), smallest first."""
     found: dict[str, list[tuple[int, str, TestResult]]] = {}
-    for test in summary.tests:
-        scenario, _, name = test.id.partition("/")
-        match = TEST_NAME.match(name) if scenario == SCENARIO else None
-        if match is None or test.status != "ok":
-            continue
+    for match, test in ok_tests(summary, TEST_NAME):
         kind, count, unit = match.groups()
         size = int(count) * UNITS[unit]
         label = f"{count} {'KiB' if unit == 'kib' else 'MiB'}"

@@ -21,6 +21,7 @@ from perfkit.compare.model import (
 )
 from perfkit.gateway.record import build_text, overrides_text
 from perfkit.monitor.sampler import RESOURCES_FILE
+from perfkit.protocol.federation import FederationRow, federation
 from perfkit.protocol.overhead import OperationRow, overhead
 from perfkit.protocol.sizes import SizeRow, payload_sizes
 from perfkit.report.attention import (
@@ -120,6 +121,8 @@ class Report:
     protocol: list[OperationRow] = field(default_factory=list)
     # the mcp scenario's large answers by size (perfkit.protocol.sizes)
     sizes: list[SizeRow] = field(default_factory=list)
+    # a tool call through a federated peer gateway beside it made directly (perfkit.protocol.federation)
+    federation: list[FederationRow] = field(default_factory=list)
     # per test whose requests did work at the benchmark MCP servers: where its time went
     # (perfkit.results.upstream), and the tests whose breakdown could not be taken
     upstream: list[UpstreamRow] = field(default_factory=list)
@@ -278,6 +281,7 @@ def build_report(run_dir: Path) -> Report:
         files=[name for name in files if (run_dir / name).is_file()],
         protocol=overhead(summary),
         sizes=payload_sizes(summary),
+        federation=federation(summary),
         upstream=upstream_rows,
         upstream_unknown=upstream_unknown,
     )
