@@ -25,6 +25,7 @@ ITERATIONS ?=
 SEQUENTIAL ?=
 MCP_SESSIONS ?=
 MCP_PEER ?=
+TESTS ?=
 SERVERS ?=
 URL ?=
 METHOD ?= GET
@@ -40,7 +41,8 @@ SHELL := /bin/bash
 PY := PYTHONPATH=utils .state/venv/bin/python
 RUNNER := ./run-configurable.sh --profile $(PROFILE) $(if $(BASELINE),--baseline $(BASELINE)) \
 	$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(SEQUENTIAL),--sequential) $(if $(GATEWAY_URL),--url $(GATEWAY_URL)) \
-	$(if $(MCP_SESSIONS),--mcp-sessions $(MCP_SESSIONS)) $(if $(MCP_PEER),--mcp-peer $(MCP_PEER))
+	$(if $(MCP_SESSIONS),--mcp-sessions $(MCP_SESSIONS)) $(if $(MCP_PEER),--mcp-peer $(MCP_PEER)) \
+	$(if $(TESTS),--tests '$(TESTS)')
 export GATEWAY_VERSION
 STACK_ARGS := --profile $(PROFILE) $(if $(SERVERS),--servers $(SERVERS))
 SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*.sh utils/lib/*.sh scenarios/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
@@ -77,7 +79,7 @@ auth: setup ## Log in and cache a JWT (reused until shortly before it expires)
 check-services: setup ## Check gateway health/readiness, database, cache, auth and MCP servers
 	@utils/check-services.sh --profile $(PROFILE) $(if $(GATEWAY_URL),--url $(GATEWAY_URL)) $(if $(SERVERS),--servers $(SERVERS))
 
-test: setup ## Benchmark every scenario (PROFILE=light; SEQUENTIAL=1 stops settled tests early); brings the local stack up if nothing answers
+test: setup ## Benchmark every scenario (PROFILE=light; SEQUENTIAL=1 stops settled tests early; TESTS=GLOBS only some tests); brings the local stack up if nothing answers
 	@$(RUNNER) --scenarios $(SCENARIOS)
 
 test-all: setup ## Profiles in order, each against its baseline, one master report: PROFILES=smoke,light (default light,medium,heavy)

@@ -9,7 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/utils/lib/bench-lib.sh"
 
 run_usage() {
   cat <<'EOF'
-usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline save|compare|skip]
+usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--tests GLOBS]
+                             [--baseline save|compare|skip]
                              [--url URL] [--iterations N] [--requests N] [--concurrency N]
                              [--duration D] [--warmup N] [--timeout S] [--sequential]
                              [--mcp-sessions stateless|stateful] [--mcp-peer NAME]
@@ -21,6 +22,9 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--baseline
   --scenarios LIST    all, or a comma list of: tools, resources, prompts, gateway-core, mcp, mixed
                       (run-advanced.sh also uses scale and sweep: tool calls spread over every
                       MCP server of the stack, and the concurrency sweep)
+  --tests GLOBS       only the tests these comma-separated shell globs name, by id or name
+                      (e.g. 'mcp/server_tools_*,rpc_ping'; PERF_TESTS): compared with the
+                      baseline's same tests; such a run never becomes or replaces a baseline
   --baseline MODE     compare (default: judge the run against its stored baseline; the first
                       run becomes the baseline) | save (make this run the baseline) | skip
   --url URL           benchmark this gateway only (also GATEWAY_URL); exit 3 if it does not answer
@@ -79,6 +83,7 @@ run_parse_args() {
       --sequential) RUN_SETS+=(--set PERF_SEQUENTIAL=true); shift ;;
       --mcp-sessions) RUN_SETS+=(--set "PERF_MCP_SESSIONS=$(perf_flag_value "$@")"); shift 2 ;;
       --mcp-peer) RUN_SETS+=(--set "PERF_MCP_PEER=$(perf_flag_value "$@")"); shift 2 ;;
+      --tests) RUN_SETS+=(--set "PERF_TESTS=$(perf_flag_value "$@")"); shift 2 ;;
       --endpoint) RUN_ENDPOINT="$(perf_flag_value "$@")"; shift 2 ;;
       --method) RUN_METHOD="$(perf_flag_value "$@")"; shift 2 ;;
       --payload) RUN_PAYLOAD="$(perf_flag_value "$@")"; shift 2 ;;
@@ -152,6 +157,7 @@ run_ab_targets() {
 run_declare_tests() {
   local scenario file
   if [[ -n "${RUN_ENDPOINT}" ]]; then
+    [[ -z "${PERF_TESTS:-}" ]] || perf_die "${PERF_EXIT_USAGE}" "--tests picks among the scenarios' tests; --endpoint runs one test of its own: drop one of them"
     PERF_CURRENT_SCENARIO=adhoc
     perf_test "${RUN_NAME:-$(run_endpoint_name)}" "${RUN_METHOD}" "${RUN_ENDPOINT}" \
       --payload "${RUN_PAYLOAD}" --expect "${RUN_EXPECT}" "${RUN_AUTH_ARGS[@]}"
@@ -165,6 +171,7 @@ run_declare_tests() {
     PERF_CURRENT_SCENARIO="${scenario}"
     "scenario_${scenario//-/_}"
   done
+  perf_check_selection
   perf_split_groups
 }
 
@@ -295,7 +302,9 @@ run_baseline() {
     return 0
   fi
   if [[ ! -e "${file}" ]]; then
-    if ((rc == 0)); then
+    if [[ -n "${PERF_TESTS:-}" ]]; then
+      perf_warn "no baseline '${name}' yet, and a run of some tests (--tests) does not become it: run every test once"
+    elif ((rc == 0)); then
       perf_log "no baseline '${name}' yet: this run becomes it (${file})"
       perf_py baseline save "${RUN_DIR}" --name "${name}" --how initial || return "$?"
     else
@@ -304,7 +313,8 @@ run_baseline() {
     perf_py compare "${RUN_DIR}" --no-baseline --quiet || compare_rc=$?
   else
     perf_py compare "${RUN_DIR}" --baseline "${file}" || compare_rc=$?
-    [[ ! -f "${RUN_DIR}/comparison.json" ]] ||
+    # a run of some tests is judged, but neither joins the baseline's history nor promotes
+    [[ ! -f "${RUN_DIR}/comparison.json" || -n "${PERF_TESTS:-}" ]] ||
       perf_py baseline record "${RUN_DIR}" --comparison "${RUN_DIR}/comparison.json" --name "${name}" \
         --promote-after "${PERF_PROMOTE_AFTER}" || true
   fi
@@ -344,6 +354,8 @@ run_main() {
   trap run_on_signal INT TERM
   trap run_teardown EXIT
   RUN_BASELINE="${RUN_BASELINE:-${PERF_BASELINE_MODE}}"
+  [[ "${RUN_BASELINE}" != save || -z "${PERF_TESTS:-}" ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--baseline save with --tests: a baseline holds every test of its scenarios; drop --tests to save one"
   run_baseline_args
   run_declare_tests
   if [[ -n "${RUN_AB_BASE}" ]]; then

@@ -83,6 +83,31 @@ index_of() {
   [[ "${stderr}" == *"mixed workload mixed/empty declares no components"* ]]
 }
 
+@test "--tests: only the tests a glob names, by id or name; a mixed workload whole" {
+  PERF_TESTS='health,mixed/lo*'
+  declare_mixed
+  PERF_CURRENT_SCENARIO=tools
+  perf_test rpc_tools_list POST /rpc --payload payloads/tools/tools_list.json
+  [ "${PERF_T_ID[*]}" = "mixed/health mixed/load mixed/load/health mixed/load/tools mixed/load/call" ]
+  [ "${PERF_T_UNSELECTED[*]}" = "tools/rpc_tools_list" ]
+  perf_check_selection
+  PERF_T_ID=() PERF_T_KIND=() PERF_T_GROUP=() PERF_T_UNSELECTED=()
+  PERF_TESTS='tools/rpc_*'
+  declare_mixed
+  PERF_CURRENT_SCENARIO=tools
+  perf_test rpc_tools_list POST /rpc --payload payloads/tools/tools_list.json
+  [ "${PERF_T_ID[*]}" = "tools/rpc_tools_list" ]  # the group left out takes its components along
+  [ "${PERF_T_UNSELECTED[*]}" = "mixed/health mixed/load" ]
+}
+
+@test "--tests: a glob that names no test is exit 2, listing the tests there are" {
+  PERF_TESTS='health,nope_*'
+  PERF_SCENARIOS=mixed
+  declare_mixed
+  run -2 perf_check_selection
+  [[ "${output}" == *"--tests 'nope_*' matches none of the tests of scenarios mixed: mixed/health mixed/load"* ]]
+}
+
 @test "perf_declare refuses an unknown option (exit 2)" {
   PERF_CURRENT_SCENARIO=tools
   run --separate-stderr perf_test list GET /tools --exepct x
@@ -421,7 +446,9 @@ settled_setup() {
   FAKE_CSV=$'response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset\n0.4,0,0,0,0.4,0,200,0\n'
   FAKE_ERR=""
   perf_sse_check 0 "${dir}"
-  [ "$(cat "${dir}/timeout")" = 5 ]  # at most PERF_SSE_CHECK_TIMEOUT
+  [ "$(cat "${dir}/timeout")" = 2 ]  # a call, expected lost: at most PERF_SSE_CHECK_TIMEOUT_MEMORY
+  perf_sse_check 1 "${dir}"
+  [ "$(cat "${dir}/timeout")" = 5 ]  # a connection: at most PERF_SSE_CHECK_TIMEOUT
   FAKE_CSV=$'response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset\n'
   for FAKE_ERR in $'Unknown SSE event: keepalive\n1 x McpError: Timed out while waiting for response\n' $'1 x McpError: Connection closed\n'; do
     ! perf_sse_check 0 "${dir}"
@@ -433,6 +460,7 @@ settled_setup() {
   printf '{"settings":{"cache_type":"redis"}}\n' >"${dir}/gateway-version.json"
   FAKE_ERR=$'1 x HTTPStatusError: 404 Not Found\n'
   ! perf_sse_check 0 "${dir}"
+  [ "$(cat "${dir}/timeout")" = 5 ]  # a call expected to work: PERF_SSE_CHECK_TIMEOUT
   [ "${PERF_SSE_STATUS}" = failed ]
   [ "${PERF_SSE_REASON}" = "the legacy SSE transport did not work: HTTPStatusError: 404 Not Found" ]
 }

@@ -65,6 +65,21 @@ rc() {
   [[ "${stderr}" == *"--baseline 'bogus' is not one of: save, compare, skip"* ]]
 }
 
+@test "--tests: a glob naming no test, with --endpoint, or with --baseline save exits 2" {
+  rc --profile smoke --scenarios tools --tests 'nope_*'
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--tests 'nope_*' matches none of the tests of scenarios tools: tools/rest_list_tools_limit_10"* ]]
+  rc --profile smoke --tests 'rpc_*' --endpoint http://127.0.0.1:4444/health
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--tests picks among the scenarios' tests"* ]]
+  rc --profile smoke --scenarios tools --tests 'rpc_*' --baseline save
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--baseline save with --tests"* ]]
+  rc --profile smoke --tests 'a b'
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"a test glob holds letters"* ]]
+}
+
 @test "--method POST without --endpoint exits 2" {
   rc --method POST
   [ "${status}" -eq 2 ]

@@ -102,6 +102,31 @@ def test_cli_settings_come_from_the_config_layers(
     assert data["tests"][0]["metrics"]["rps"]["verdict"] == "regression"
 
 
+def test_cli_holds_a_run_of_some_tests_against_the_baselines_same_tests(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--tests: the baseline's tests the run did not select are left out, not failed as
+    missing; a selected test the run lacks still fails."""
+    tests = {
+        "tools/rpc_a": BASE_P50,
+        "tools/rest_b": BASE_P50,
+        "mcp/server_c": scaled(BASE_P50, 2),
+    }
+    base = write_run(tmp_path / "base", summary_doc(tests))
+    chosen = summary_doc({"tools/rpc_a": scaled(BASE_P50, 1.5)})
+    chosen["settings"]["tests"] = ["rpc_*", "mcp/server_*"]
+    cand = write_run(tmp_path / "cand", chosen)
+    rc, out, _ = run_cli(capsys, str(cand), "--against", str(base))
+    verdicts = {
+        t["id"]: t["verdict"]
+        for t in json.loads((cand / "comparison.json").read_text())["tests"]
+    }
+    # rest_b was not selected: not judged; server_c was, and is missing
+    assert verdicts == {"tools/rpc_a": "regression", "mcp/server_c": "failed"}
+    assert rc == 1
+    assert "--tests rpc_*,mcp/server_*: 1 test(s) of the baseline not run" in out
+
+
 def test_cli_on_recorded_runs_a_missing_test_fails(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -247,6 +247,18 @@ def test_base_url_loses_its_trailing_slash(kit: Path) -> None:
     )
 
 
+def test_tests_are_globs_of_test_ids_or_names(kit: Path) -> None:
+    assert load(kit).tests == ()
+    chosen = load(kit, PERF_TESTS=" mcp/server_tools_*, rpc_ping ,rpc_ping")
+    assert chosen.tests == ("mcp/server_tools_*", "rpc_ping")
+    assert load(kit, PERF_TESTS="rest_list_[a-z]*_limit_?0").tests == (
+        "rest_list_[a-z]*_limit_?0",
+    )
+    for bad in ("a b", "x;rm", "$(id)"):
+        with pytest.raises(KitError, match="a test glob holds letters"):
+            load(kit, PERF_TESTS=bad)
+
+
 def test_for_run_json(kit: Path) -> None:
     settings = load(kit, "spike")
     assert settings.for_run_json() == {
@@ -262,6 +274,7 @@ def test_for_run_json(kit: Path) -> None:
         "improvement_threshold": 0.05,
         "generator_cpu_warning": 0.8,
         "scenarios": ["tools", "gateway-core"],
+        "tests": [],
         "db_backend": "sqlite",
         "servers_count": 1,
         "cache": "memory",

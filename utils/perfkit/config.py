@@ -50,6 +50,7 @@ RUN_JSON_KEYS = {  # run.json "settings" key -> settings name (used by perfkit.r
     "improvement_threshold": "PERF_IMPROVEMENT_THRESHOLD",
     "generator_cpu_warning": "PERF_GENERATOR_CPU_WARNING",
     "scenarios": "PERF_SCENARIOS",
+    "tests": "PERF_TESTS",
     "db_backend": "PERF_DB_BACKEND",
     "servers_count": "PERF_SERVERS_COUNT",
     "cache": "PERF_CACHE",
@@ -90,6 +91,7 @@ PERF_IMPROVEMENT_THRESHOLD  performance.improvement_threshold  0.05        fract
 PERF_GENERATOR_CPU_WARNING  performance.generator_cpu_warning  0.8         float
 PERF_METRICS                performance.metrics      p50,p95,p99,rps,error_rate metrics
 PERF_SCENARIOS              -                                  all         words
+PERF_TESTS                  -                                  -           tests
 PERF_LIST_LIMITS            scenarios.list_limits              10,50,100   ints
 PERF_PAYLOAD_DIR_TOOLS      scenarios.tools.payload_dir        payloads/tools text
 PERF_PAYLOAD_DIR_RESOURCES  scenarios.resources.payload_dir    payloads/resources text
@@ -182,6 +184,8 @@ class Settings:
     generator_cpu_warning: float
     metrics: tuple[str, ...]
     scenarios: tuple[str, ...]
+    # --tests: only the tests these globs name (test id or name); empty = every test
+    tests: tuple[str, ...]
     list_limits: tuple[int, ...]
     payload_dir_tools: Path
     payload_dir_resources: Path

@@ -162,6 +162,22 @@ def words(text: str, choices: tuple[str, ...] = ()) -> tuple[str, ...]:
     return items
 
 
+TEST_GLOB = re.compile(r"[A-Za-z0-9_.*?\[\]/-]+")
+
+
+def test_globs(text: str) -> tuple[str, ...]:
+    """--tests: a comma list of shell globs over test ids (scenario/name) or names; none = all."""
+    if not text.strip():
+        return ()
+    items = words(text)
+    bad = [item for item in items if not TEST_GLOB.fullmatch(item)]
+    if bad:
+        raise ValueError(
+            f"has {bad[0]!r}: a test glob holds letters, digits, _ . - / and * ? [ ] only"
+        )
+    return items
+
+
 def int_list(text: str) -> tuple[int, ...]:
     try:
         return tuple(integer(item, 1) for item in words(text))
@@ -226,6 +242,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "protocol_version": protocol_version,
     "scale_protocol": lambda t: choice(t, ("mcp", "rpc")),
     "mcp_sessions": lambda t: choice(t, ("stateless", "stateful")),
+    "tests": test_globs,
 }
 
 

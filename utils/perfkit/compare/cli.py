@@ -33,7 +33,7 @@ from perfkit.compare.output import (
 )
 from perfkit.config import ArgumentParser, Settings, load_settings, parse_overrides
 from perfkit.names import KIT_ROOT
-from perfkit.results.samples import SampleSet, from_summary
+from perfkit.results.samples import SampleSet, from_summary, select_tests
 from perfkit.results.summary import Summary, load_summary
 
 
@@ -139,7 +139,18 @@ def cli(argv: list[str]) -> int:
         baseline, history = stored_baseline(args.baseline, options.history_jobs)
     elif args.against:
         baseline = run_samples(args.against)[0]
+    # a run of some tests (--tests) is held against the baseline's same tests only
+    globs = [str(g) for g in summary.settings.get("tests") or []]
+    left_out = 0
+    if baseline is not None and globs:
+        chosen = select_tests(baseline, globs)
+        left_out = len(baseline.tests) - len(chosen.tests)
+        baseline = chosen
     comparison = compare_runs(candidate, baseline, options, history)
+    if left_out:
+        comparison.notes.append(
+            f"--tests {','.join(globs)}: {left_out} test(s) of the baseline not run, not judged"
+        )
     if summary.status != "complete":
         comparison.notes.append(f"the candidate run is {summary.status!r}")
     write_outputs(args.run_dir, comparison)

@@ -7,7 +7,8 @@ built from a run's summary.json, stored inside a baseline, and compared with ano
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from fnmatch import fnmatchcase
 from typing import Any
 
 from perfkit.names import JUDGED_METRICS
@@ -134,6 +135,21 @@ def from_summary(summary: Summary, source: str) -> SampleSet:
             rounds=rounds,
         )
     return SampleSet(source, summary.profile, fingerprint(summary), tests)
+
+
+def selected(test_id: str, globs: tuple[str, ...] | list[str]) -> bool:
+    """Whether --tests' globs name `test_id` (scenario/name) or its name alone, as
+    bench-lib.sh's perf_selected does (a glob's * matches '/' too); no globs: every test."""
+    name = test_id.partition("/")[2]
+    return not globs or any(
+        fnmatchcase(test_id, glob) or fnmatchcase(name, glob) for glob in globs
+    )
+
+
+def select_tests(samples: SampleSet, globs: tuple[str, ...] | list[str]) -> SampleSet:
+    """`samples` with only the tests --tests' globs name."""
+    tests = {k: v for k, v in samples.tests.items() if selected(k, globs)}
+    return replace(samples, tests=tests)
 
 
 def fingerprint_differences(base: dict[str, Any], other: dict[str, Any]) -> list[str]:
