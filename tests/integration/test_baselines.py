@@ -39,6 +39,7 @@ def dirs(tmp_path: Path) -> dict[str, str]:
         "PERF_RESULTS_DIR": str(tmp_path / "results"),
         "PERF_BASELINES_DIR": str(tmp_path / "baselines"),
         "PERF_ITERATIONS": "5",
+        "PERF_GENERATE_REPORT": "false",  # the verdicts are read, not the report
     }
 
 

@@ -62,6 +62,9 @@ def test_make_test_brings_stack_up_runs_everything_and_takes_it_down(
     assert "rpc_tools_call_get_system_time" in result.stdout, (
         "the table of tests goes to stdout"
     )
+    # ... and the HTML report is written beside the summary, every test in it
+    html = (tmp_path / "results" / "latest" / "report.html").read_text()
+    assert all(t["id"] in html for t in summary["tests"])
 
     stack_dir = KIT_ROOT / ".state" / "it-fresh"
     assert stack_processes(stack_dir) == [], (
