@@ -118,13 +118,14 @@ cal_set_delay() {
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "the calibrated server refused delay_ms=$1 (HTTP ${status}); see ${CAL_WORK}/server.log"
 }
 
-# cal_run DIR: one user-path run into DIR (PERF_RESULTS_DIR); prints the run folder.
+# cal_run DIR: one user-path run into DIR (PERF_RESULTS_DIR); prints the run folder. Only its
+# verdict counts: it writes no report.
 cal_run() {
   local dir="$1" args=(--endpoint "${CAL_URL}/delay" --no-auth --skip-checks --baseline skip
     --requests "${CAL_REQUESTS}" --concurrency "${CAL_CONCURRENCY}" --iterations "${CAL_ROUNDS}"
     --warmup "${CAL_WARMUP}" --quiet)
   mkdir -p "${dir}"
-  GATEWAY_URL="" PERF_RESULTS_DIR="${dir}" timeout --foreground -k 10 "${CAL_RUN_TIMEOUT}" \
+  GATEWAY_URL="" PERF_RESULTS_DIR="${dir}" PERF_GENERATE_REPORT=false timeout --foreground -k 10 "${CAL_RUN_TIMEOUT}" \
     "${PERF_KIT_ROOT}/run-configurable.sh" "${args[@]}" >"${dir}.log" 2>&1 || return $?
   (cd -P "${dir}/latest" && pwd)
 }
