@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -19,6 +20,15 @@ import psutil  # type: ignore[import-untyped]
 import pytest
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
+
+# The tests interrupt the kit (Ctrl+C) and check that it cleans up. A suite started in the
+# background of a non-interactive shell inherits SIGINT and SIGQUIT ignored, every process it
+# starts would too, and a shell cannot trap a signal ignored when it started: handled again here,
+# the kit's processes start with them as a terminal leaves them.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+if signal.getsignal(signal.SIGQUIT) == signal.SIG_IGN:
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 MAIN_URL = os.environ.get("PERF_TEST_GATEWAY_URL", "http://127.0.0.1:4444")
 
 
