@@ -81,10 +81,15 @@ perf_selected() {
   [[ -n "${PERF_TESTS:-}" ]] || return 0
   IFS=, read -ra globs <<<"${PERF_TESTS}"
   for glob in "${globs[@]}"; do
-    # shellcheck disable=SC2053 # a glob on purpose
-    [[ "${id}" == ${glob} || "${id#*/}" == ${glob} ]] && return 0
+    perf_glob_names "${glob}" "${id}" && return 0
   done
   return 1
+}
+
+# perf_glob_names GLOB ID: true when GLOB matches test ID (scenario/name) or its name alone.
+perf_glob_names() {
+  # shellcheck disable=SC2053 # a glob on purpose
+  [[ "$2" == $1 || "${2#*/}" == $1 ]]
 }
 
 # perf_check_selection: every glob of --tests names at least one declared test; exit 2 naming
@@ -96,8 +101,7 @@ perf_check_selection() {
   for glob in "${globs[@]}"; do
     found=0
     for id in "${PERF_T_ID[@]}" "${PERF_T_UNSELECTED[@]}"; do
-      # shellcheck disable=SC2053 # a glob on purpose
-      [[ "${id}" == ${glob} || "${id#*/}" == ${glob} ]] && found=1 && break
+      perf_glob_names "${glob}" "${id}" && found=1 && break
     done
     if ((found == 0)); then
       all="$(printf '%s\n' "${PERF_T_ID[@]}" "${PERF_T_UNSELECTED[@]}" | sort | head -n 60 | paste -sd ' ')"
