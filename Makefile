@@ -34,6 +34,11 @@ GATEWAY_URL ?=
 GATEWAY_VERSION ?=
 SWEEP ?=
 DATABASE ?=
+DATASET ?= small
+SEED ?=
+APPEND ?=
+RESET ?=
+DRY_RUN ?=
 COMPOSE_FILE ?= .state/docker/docker-compose.yaml
 
 SHELL := /bin/bash
@@ -52,7 +57,7 @@ SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*
 	test-docker bench-endpoint clean clean-results check lint \
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
 	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
-	calibrate calibrate-jobs trend report report-compare
+	calibrate calibrate-jobs trend report report-compare datasets populate populate-clean
 
 help: ## Show this help
 	@printf 'MCP Gateway Performance Kit\n\nusage: make TARGET [PROFILE=light] [GATEWAY_URL=...]\n\n'
@@ -69,6 +74,18 @@ up: setup ## Start the local stack: gateway (GATEWAY_VERSION) + benchmark MCP se
 
 down: ## Stop exactly what `make up` started
 	@utils/local-stack.sh down
+
+datasets: setup ## List the datasets make populate writes (datasets/*.yaml)
+	@$(PY) -m perfkit dataset list
+
+POPULATE := utils/populate.sh $(if $(filter-out light,$(PROFILE)),--profile $(PROFILE)) $(if $(DRY_RUN),--dry-run)
+POPULATE_ENV := $(if $(DATABASE),PERF_DB_BACKEND=$(DATABASE))
+
+populate: setup ## Write DATASET (tiny, small, medium, large, massive) into the local stack's database, then check it [SEED=N APPEND=1 RESET=1 DRY_RUN=1 DATABASE=postgresql]
+	@$(POPULATE_ENV) $(POPULATE) --dataset $(DATASET) $(if $(SEED),--seed $(SEED)) $(if $(APPEND),--append) $(if $(RESET),--reset)
+
+populate-clean: setup ## Remove what make populate wrote, and only that [DRY_RUN=1]
+	@$(POPULATE_ENV) $(POPULATE) --clean
 
 status: setup ## Show what the local stack runs
 	@utils/local-stack.sh status --profile $(PROFILE)

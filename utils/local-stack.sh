@@ -15,6 +15,8 @@
 #                                                             database (fresh or kept at start)
 #   utils/local-stack.sh build [--url URL]                    the path of the running gateway's
 #                                                             gateway.json (its build and settings)
+#   utils/local-stack.sh python [--url URL] -- ARGS...        the running gateway's Python (its venv,
+#                                                             its settings, the kit's utils/ importable)
 #
 # Settings: service.gateway_version (GATEWAY_VERSION), service.base_url, service.servers_count,
 # service.cache, service.database (PERF_DB_BACKEND: sqlite, or postgresql in a database of the
@@ -586,6 +588,31 @@ stack_build() {
   [[ ! -f "${STACK_DIR}/gateway.json" ]] || printf '%s\n' "${STACK_DIR}/gateway.json"
 }
 
+# stack_python URL ARGS...: ARGS run by the Python of the running gateway's venv, with the
+# gateway's own settings (its database, its secrets: read from the stack's 0600 env file, never
+# a command line) and the kit's utils/ on the path - what works on the gateway's database with
+# the gateway's own models (perfkit.dataset.writer). Exit 3 when the stack does not serve URL.
+stack_python() {
+  local url="${1%/}" served key venv
+  shift
+  served="$(cat "${STACK_DIR}/gateway.url" 2>/dev/null || true)"
+  if ! stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway || [[ -n "${url}" && "${served%/}" != "${url}" ]]; then
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "the kit's local stack does not run${url:+ at ${url}}: its database is reached through it; start it with 'make up'"
+  fi
+  key="$(<"${STACK_DIR}/gateway.key")"
+  venv="${PERF_STATE_DIR}/gateways/${key}/venv"
+  [[ -x "${venv}/bin/python" ]] || perf_die "${PERF_EXIT_ENV_NOT_READY}" "the running gateway's venv ${venv} is gone; restart the stack (make down up)"
+  (
+    cd "${STACK_DIR}"
+    set -a
+    # shellcheck disable=SC1091
+    source "${STACK_DIR}/gateway.env"
+    set +a
+    export PYTHONPATH="${PERF_KIT_ROOT}/utils${PYTHONPATH:+:${PYTHONPATH}}"
+    exec "${venv}/bin/python" "$@"
+  )
+}
+
 # stack_prepare PROFILE: the profile checked, the kit set up (as `make setup` would), the
 # settings loaded.
 stack_prepare() {
@@ -596,13 +623,17 @@ stack_prepare() {
 
 stack_main() {
   local action="${1:-}" servers="" profile="${PERF_PROFILE:-light}" url=""
-  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, install, down, status, running, pids, servers, database or build (see --help)"
+  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, install, down, status, running, pids, servers, database, build or python (see --help)"
   shift
   while (($#)); do
     case "$1" in
       --servers) servers="$(perf_flag_value "$@")"; shift 2 ;;
       --profile) profile="$(perf_flag_value "$@")"; shift 2 ;;
       --url) url="$(perf_flag_value "$@")"; shift 2 ;;
+      --)
+        shift
+        break
+        ;;
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
     esac
   done
@@ -627,8 +658,9 @@ stack_main() {
     servers) stack_servers "${url}" ;;
     database) stack_database "${url}" ;;
     build) stack_build "${url}" ;;
-    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, install, down, status, running, pids, servers, database, build)" ;;
+    python) stack_python "${url}" "$@" ;;
+    -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, install, down, status, running, pids, servers, database, build, python)" ;;
   esac
 }
 

@@ -45,7 +45,7 @@ script() {
 @test "local-stack.sh: unknown or missing action exits 2" {
   script local-stack.sh restart
   [ "${status}" -eq 2 ]
-  [[ "${stderr}" == *"unknown action 'restart' (have: up, install, down, status, running, pids, servers, database, build)"* ]]
+  [[ "${stderr}" == *"unknown action 'restart' (have: up, install, down, status, running, pids, servers, database, build, python)"* ]]
   script local-stack.sh
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"missing action"* ]]
@@ -70,4 +70,25 @@ script() {
   script calibrate-jobs.sh --include "${BATS_TEST_TMPDIR}/earlier.json"
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"--include ${BATS_TEST_TMPDIR}/earlier.json: no such result file"* ]]
+}
+
+@test "populate.sh: bad options exit 2 before anything runs" {
+  script populate.sh --colour red
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"unknown option '--colour'"* ]]
+  script populate.sh --seed x1
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--seed must be a whole number >= 0, got 'x1'"* ]]
+  script populate.sh --batch-size 0
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--batch-size must be a whole number >= 1, got '0'"* ]]
+  script populate.sh --append --reset
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--append, --reset and --clean exclude each other"* ]]
+}
+
+@test "local-stack.sh python: a stack that does not run is exit 3 saying how to start it" {
+  PERF_STACK_NAME=bats-no-such-stack script local-stack.sh python -- -c 'print(1)'
+  [ "${status}" -eq 3 ]
+  [[ "${stderr}" == *"the kit's local stack does not run"*"make up"* ]]
 }

@@ -18,6 +18,7 @@ from perfkit.baseline.promotion import load_pending
 from perfkit.calibration.rates import load_result
 from perfkit.cli import main
 from perfkit.compare.model import load_comparison
+from perfkit.dataset.cli import load_report
 from perfkit.exitcodes import KitError
 from perfkit.gateway.record import load_record
 from perfkit.jsonfile import UnknownVersion
@@ -70,6 +71,10 @@ LOADERS: dict[str, tuple[str, Callable[[Path], Any]]] = {
         "calibration/jobs.json",
         lambda d: load_result(d / "calibration" / "jobs.json"),
     ),
+    "populate report.json": (
+        "populate/report.json",
+        lambda d: load_report(d / "populate" / "report.json"),
+    ),
 }
 
 # files that say what they are before their version
@@ -114,6 +119,7 @@ def test_every_owner_module_is_tested_here() -> None:
         "baseline/jobs.py",
         "calibration/rates.py",
         "compare/model.py",
+        "dataset/cli.py",
         "gateway/record.py",
         "monitor/sampler.py",
         "results/database.py",

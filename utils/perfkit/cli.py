@@ -76,6 +76,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sample CPU, memory, threads and connections into RUN_DIR/resources.jsonl",
     ),
     "report": ("perfkit.report.run_page", "write a run's self-contained report.html"),
+    "dataset": (
+        "perfkit.dataset.cli",
+        "datasets for make populate: list, plan and estimate, check through the API, show",
+    ),
     "database-rows": (
         "perfkit.results.database",
         "count the rows of the gateway's database tables before or after a run",
