@@ -34,7 +34,7 @@ GATEWAY_URL ?=
 GATEWAY_VERSION ?=
 SWEEP ?=
 DATABASE ?=
-DATASET ?= small
+DATASET ?=
 SEED ?=
 APPEND ?=
 RESET ?=
@@ -47,13 +47,13 @@ PY := PYTHONPATH=utils .state/venv/bin/python
 RUNNER := ./run-configurable.sh --profile $(PROFILE) $(if $(BASELINE),--baseline $(BASELINE)) \
 	$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(SEQUENTIAL),--sequential) $(if $(GATEWAY_URL),--url $(GATEWAY_URL)) \
 	$(if $(MCP_SESSIONS),--mcp-sessions $(MCP_SESSIONS)) $(if $(MCP_PEER),--mcp-peer $(MCP_PEER)) \
-	$(if $(TESTS),--tests '$(TESTS)')
+	$(if $(TESTS),--tests '$(TESTS)') $(if $(DATASET),--dataset $(DATASET))
 export GATEWAY_VERSION
 STACK_ARGS := --profile $(PROFILE) $(if $(SERVERS),--servers $(SERVERS))
 SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*.sh utils/lib/*.sh scenarios/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
 
 .PHONY: help setup setup-dev up down status auth check-services test test-all test-tools test-resources \
-	test-prompts test-mixed test-gateway-core test-mcp test-advanced test-scalability test-databases \
+	test-prompts test-mixed test-gateway-core test-mcp test-database test-advanced test-scalability test-databases \
 	test-docker bench-endpoint clean clean-results check lint \
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
 	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
@@ -69,8 +69,8 @@ setup: ## Install what is missing: hey, curl, GNU time (apt, as root) and the Py
 setup-dev: ## setup, plus the test tools (shellcheck, bats, jq, chromium, pytest, ruff, mypy)
 	@utils/setup.sh --dev
 
-up: setup ## Start the local stack: gateway (GATEWAY_VERSION) + benchmark MCP server(s) [MCP_SESSIONS=stateful] [MCP_PEER=bench-peer: a federated peer]
-	@$(if $(MCP_SESSIONS),PERF_MCP_SESSIONS=$(MCP_SESSIONS)) $(if $(MCP_PEER),PERF_MCP_PEER=$(MCP_PEER)) utils/local-stack.sh up $(STACK_ARGS)
+up: setup ## Start the local stack: gateway (GATEWAY_VERSION) + benchmark MCP server(s) [MCP_SESSIONS=stateful] [MCP_PEER=bench-peer: a federated peer] [DATASET=small: populated]
+	@$(if $(MCP_SESSIONS),PERF_MCP_SESSIONS=$(MCP_SESSIONS)) $(if $(MCP_PEER),PERF_MCP_PEER=$(MCP_PEER)) $(if $(DATASET),PERF_DATASET=$(DATASET)) utils/local-stack.sh up $(STACK_ARGS)
 
 down: ## Stop exactly what `make up` started
 	@utils/local-stack.sh down
@@ -81,8 +81,8 @@ datasets: setup ## List the datasets make populate writes (datasets/*.yaml)
 POPULATE := utils/populate.sh $(if $(filter-out light,$(PROFILE)),--profile $(PROFILE)) $(if $(DRY_RUN),--dry-run)
 POPULATE_ENV := $(if $(DATABASE),PERF_DB_BACKEND=$(DATABASE))
 
-populate: setup ## Write DATASET (tiny, small, medium, large, massive) into the local stack's database, then check it [SEED=N APPEND=1 RESET=1 DRY_RUN=1 DATABASE=postgresql]
-	@$(POPULATE_ENV) $(POPULATE) --dataset $(DATASET) $(if $(SEED),--seed $(SEED)) $(if $(APPEND),--append) $(if $(RESET),--reset)
+populate: setup ## Write DATASET (tiny, small - the default -, medium, large, massive) into the local stack's database, then check it [SEED=N APPEND=1 RESET=1 DRY_RUN=1 DATABASE=postgresql]
+	@$(POPULATE_ENV) $(POPULATE) --dataset $(or $(DATASET),small) $(if $(SEED),--seed $(SEED)) $(if $(APPEND),--append) $(if $(RESET),--reset)
 
 populate-clean: setup ## Remove what make populate wrote, and only that [DRY_RUN=1]
 	@$(POPULATE_ENV) $(POPULATE) --clean
@@ -118,6 +118,9 @@ test-gateway-core: setup ## Benchmark health, readiness, version, servers, gatew
 
 test-mcp: setup ## Benchmark the MCP streamable-HTTP path (/servers/<id>/mcp, /mcp) beside /rpc (MCP_SESSIONS=stateful: in sessions; MCP_PEER=NAME: through a federated peer too)
 	@$(RUNNER) --scenarios mcp
+
+test-database: setup ## Benchmark the database apart from the API: the gateway's service layer on the local stack's database (DATASET=small: populated)
+	@$(RUNNER) --scenarios database
 
 test-mixed: setup ## Benchmark the mixed workload (several hey at once)
 	@$(RUNNER) --scenarios mixed

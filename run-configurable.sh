@@ -14,7 +14,7 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--tests GL
                              [--url URL] [--iterations N] [--requests N] [--concurrency N]
                              [--duration D] [--warmup N] [--timeout S] [--sequential]
                              [--mcp-sessions stateless|stateful] [--mcp-peer NAME]
-                             [--skip-checks] [--quiet]
+                             [--dataset NAME] [--skip-checks] [--quiet]
        ./run-configurable.sh --endpoint URL [--method M] [--payload FILE] [--expect EXPR]
                              [--name NAME] [--no-auth] [--skip-checks] [other options above]
 
@@ -39,6 +39,9 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--tests GL
   --mcp-peer NAME     federation: the mcp scenario also calls a tool through the peer gateway
                       registered under NAME (a tool call across two gateways), beside the same
                       call made directly; the local stack starts and registers one (PERF_MCP_PEER)
+  --dataset NAME      measure a populated gateway: the local stack writes datasets/NAME.yaml
+                      (make datasets lists them) into its fresh database when the run starts it;
+                      a stack already running must hold that dataset (PERF_DATASET)
   --skip-checks       skip utils/check-services.sh
   --quiet             no progress on stderr
   --endpoint URL      ad-hoc: benchmark this one URL (GET unless --method) and nothing else
@@ -83,6 +86,7 @@ run_parse_args() {
       --sequential) RUN_SETS+=(--set PERF_SEQUENTIAL=true); shift ;;
       --mcp-sessions) RUN_SETS+=(--set "PERF_MCP_SESSIONS=$(perf_flag_value "$@")"); shift 2 ;;
       --mcp-peer) RUN_SETS+=(--set "PERF_MCP_PEER=$(perf_flag_value "$@")"); shift 2 ;;
+      --dataset) RUN_SETS+=(--set "PERF_DATASET=$(perf_flag_value "$@")"); shift 2 ;;
       --tests) RUN_SETS+=(--set "PERF_TESTS=$(perf_flag_value "$@")"); shift 2 ;;
       --endpoint) RUN_ENDPOINT="$(perf_flag_value "$@")"; shift 2 ;;
       --method) RUN_METHOD="$(perf_flag_value "$@")"; shift 2 ;;
@@ -365,6 +369,7 @@ run_main() {
     run_prepare_side "${RUN_AB_CANDIDATE}" "${RUN_DIR}/candidate" "${RUN_AB_RECORDS[1]}"
   else
     perf_resolve_target "${RUN_URL}" "${RUN_PROFILE}" "${PERF_SERVERS_COUNT}" --endpoint "${RUN_ENDPOINT}"
+    perf_check_dataset
     run_make_dir
     # the local stack's gateway, when it serves the target, says which build it runs
     run_prepare_side "${PERF_TARGET_URL}" "${RUN_DIR}" \

@@ -15,13 +15,15 @@
 #                                                             database (fresh or kept at start)
 #   utils/local-stack.sh build [--url URL]                    the path of the running gateway's
 #                                                             gateway.json (its build and settings)
+#   utils/local-stack.sh dataset [--url URL]                  the dataset its database holds (make populate)
 #   utils/local-stack.sh python [--url URL] -- ARGS...        the running gateway's Python (its venv,
 #                                                             its settings, the kit's utils/ importable)
 #
 # Settings: service.gateway_version (GATEWAY_VERSION), service.base_url, service.servers_count,
 # service.cache, service.database (PERF_DB_BACKEND: sqlite, or postgresql in a database of the
 # kit's own on service.postgres_url's server, created by `up` and dropped by `down`),
-# service.db_state (PERF_DB_STATE: fresh - `up` starts the gateway on an empty database - or keep);
+# service.db_state (PERF_DB_STATE: fresh - `up` starts the gateway on an empty database - or keep),
+# service.dataset (PERF_DATASET: a dataset `up` writes into that database, utils/populate.sh);
 # everything else lives in .state/ (git-ignored): gateway venvs in .state/gateways/, the stack's
 # pids, logs, SQLite data and secrets in .state/stack/.
 # PERF_GATEWAY_SOURCE runs a build instead of that release: a wheel or sdist file, or a source
@@ -203,6 +205,7 @@ stack_reset_data() {
     fi
   else
     rm -rf "${data_dir}"
+    rm -f "${STACK_DIR}/gateway.dataset"
   fi
   printf '%s\n' "${state}" >"${STACK_DIR}/gateway.db_state"
   [[ "${state}" == fresh ]] || perf_log "keeping the gateway's database from earlier runs (service.db_state keep)"
@@ -478,8 +481,35 @@ stack_up() {
     fi
   done
   stack_register "${servers}"
+  stack_populate "${2:-light}"
   stack_peer_up "${servers}" "${2:-light}"
   perf_log "local stack up: gateway ${PERF_BASE_URL} ($(cat "${STACK_DIR}/gateway.version")), ${servers} MCP server(s)$([[ -z "${PERF_MCP_PEER:-}" ]] || echo ", peer gateway ${PERF_MCP_PEER}"); logs in ${STACK_LOGS}"
+}
+
+# stack_populate PROFILE: service.dataset (PERF_DATASET) written into the gateway's database by
+# utils/populate.sh, unless the database holds it already (a running or kept stack);
+# gateway.dataset records what it holds. A database that holds another dataset is exit 3.
+stack_populate() {
+  local held
+  [[ -n "${PERF_DATASET:-}" ]] || return 0
+  held="$(cat "${STACK_DIR}/gateway.dataset" 2>/dev/null || true)"
+  [[ "${held}" != "${PERF_DATASET}" ]] || return 0
+  [[ -z "${held}" ]] ||
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "the local stack's database holds dataset '${held}', not '${PERF_DATASET}'; take the stack down first (utils/local-stack.sh down)"
+  perf_log "writing dataset ${PERF_DATASET} into the gateway's database (utils/populate.sh)"
+  PERF_STACK_NAME="${STACK_NAME}" "${PERF_KIT_ROOT}/utils/populate.sh" --dataset "${PERF_DATASET}" \
+    --profile "$1" --quiet >"${STACK_LOGS}/populate.log" ||
+    perf_die "$?" "dataset ${PERF_DATASET} could not be written (log: ${STACK_LOGS}/populate.log)"
+}
+
+# stack_dataset URL: the dataset the running stack's database holds (nothing: none, or the stack
+# does not serve URL).
+stack_dataset() {
+  local url="${1%/}" served
+  stack_pid_alive "${STACK_DIR}/gateway.pid" mcpgateway || return 0
+  served="$(cat "${STACK_DIR}/gateway.url" 2>/dev/null || true)"
+  [[ -z "${url}" || "${served%/}" == "${url}" ]] || return 0
+  cat "${STACK_DIR}/gateway.dataset" 2>/dev/null || true
 }
 
 stack_stop_pidfile() {
@@ -623,7 +653,7 @@ stack_prepare() {
 
 stack_main() {
   local action="${1:-}" servers="" profile="${PERF_PROFILE:-light}" url=""
-  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, install, down, status, running, pids, servers, database, build or python (see --help)"
+  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, install, down, status, running, pids, servers, database, dataset, build or python (see --help)"
   shift
   while (($#)); do
     case "$1" in
@@ -659,8 +689,9 @@ stack_main() {
     database) stack_database "${url}" ;;
     build) stack_build "${url}" ;;
     python) stack_python "${url}" "$@" ;;
-    -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, install, down, status, running, pids, servers, database, build, python)" ;;
+    dataset) stack_dataset "${url}" ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, install, down, status, running, pids, servers, database, dataset, build, python)" ;;
   esac
 }
 

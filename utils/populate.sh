@@ -97,12 +97,22 @@ pop_clean() {
   ((POP_DRY == 0)) || args+=(--dry-run)
   [[ "${PERF_QUIET}" != 1 ]] || args+=(--quiet)
   pop_writer "${args[@]}"
+  ((POP_DRY == 1)) || rm -f "${POP_STACK_DIR}/gateway.dataset"
   perf_py dataset show "${report}"
+}
+
+# pop_record: what the stack's database holds now, for the runs (utils/local-stack.sh dataset):
+# the dataset's name, or NAME+NAME2 after --append.
+pop_record() {
+  local file="${POP_STACK_DIR}/gateway.dataset" held=""
+  ((POP_APPEND == 0)) || held="$(cat "${file}" 2>/dev/null || true)"
+  printf '%s\n' "${held:+${held}+}${POP_DATASET}" >"${file}"
 }
 
 pop_main() {
   local backend out dataset_json report rc token plan_args=()
   pop_parse_args "$@"
+  POP_STACK_DIR="${PERF_STATE_DIR}/${PERF_STACK_NAME:-stack}"
   perf_ensure_setup
   perf_load_settings "${POP_PROFILE}"
   backend="$(pop_backend)"
@@ -127,13 +137,14 @@ pop_main() {
   report="${out}/report.json"
   perf_py dataset plan "${POP_DATASET}" --backend "${backend}" --output "${dataset_json}" "${plan_args[@]}"
   local args=(populate --dataset-json "${dataset_json}" --seed "${POP_SEED}" --batch-size "${POP_BATCH}"
-    --report "${report}" --credentials "${PERF_STATE_DIR}/${PERF_STACK_NAME:-stack}/dataset-credentials.json")
+    --report "${report}" --credentials "${POP_STACK_DIR}/dataset-credentials.json")
   ((POP_APPEND == 0)) || args+=(--append)
   ((POP_SKIP == 0)) || args+=(--skip-validation)
   [[ "${PERF_QUIET}" != 1 ]] || args+=(--quiet)
   rc=0
   pop_writer "${args[@]}" || rc=$?
   ((rc == 0)) || exit "${rc}"
+  pop_record
   if ((POP_SKIP == 0)); then
     token="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${PERF_BASE_URL}" --print --no-verify 2>/dev/null)" ||
       perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not log in to ${PERF_BASE_URL} to check the data through the API; run utils/setup-auth.sh to see why"

@@ -45,7 +45,7 @@ script() {
 @test "local-stack.sh: unknown or missing action exits 2" {
   script local-stack.sh restart
   [ "${status}" -eq 2 ]
-  [[ "${stderr}" == *"unknown action 'restart' (have: up, install, down, status, running, pids, servers, database, build, python)"* ]]
+  [[ "${stderr}" == *"unknown action 'restart' (have: up, install, down, status, running, pids, servers, database, dataset, build, python)"* ]]
   script local-stack.sh
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"missing action"* ]]

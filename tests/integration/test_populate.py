@@ -164,3 +164,112 @@ def test_ctrl_c_leaves_whole_marked_batches_that_clean_removes(tmp_path: Path) -
     finally:
         run(["utils/local-stack.sh", "down"], env, timeout=120)
     assert stack_processes(KIT_ROOT / ".state" / STACK) == []
+
+
+SCALED = {
+    "PERF_ITERATIONS": "1",
+    "PERF_REQUESTS": "4",
+    "PERF_CONCURRENCY": "2",
+    "PERF_WARMUP": "0",
+    "PERF_GENERATE_REPORT": "false",
+}
+
+
+def test_readme_run_on_a_populated_gateway(tmp_path: Path) -> None:
+    """README's `make test DATASET=small ...`: the run starts the stack, the stack writes the
+    dataset, the run records it; a run without it is not like for like with that baseline."""
+    assert not answers(URL), f"something already answers at {URL}"
+    results = tmp_path / "results"
+    # the lists that grow with the data, and one test that does not
+    env = own_stack(results, PERF_TESTS="rest_list_tools_limit_*,health", **SCALED)
+    command = readme_command("make test DATASET=").split()
+    try:
+        done = run(command, env, timeout=900)
+        assert done.code == 0, done.stderr[-3000:]
+        assert "writing dataset small into the gateway's database" in done.stderr
+        populated = (results / "latest").resolve()
+        summary = json.loads((populated / "summary.json").read_text())
+        assert summary["settings"]["dataset"] == "small"
+        before = summary["database"]["before"]
+        assert before["tools"] >= 1000 and before["email_users"] >= 100
+        assert [t["id"] for t in summary["tests"] if t["status"] != "ok"] == []
+        # the same run on an empty gateway is another environment, not a regression
+        empty = [c for c in command if not c.startswith("DATASET=")]
+        plain = run(empty, env, timeout=900)
+        assert plain.code == 0, plain.stderr[-3000:]
+        bare = (results / "latest").resolve()
+        assert bare != populated
+        compared = run(
+            ["utils/compare_results.py", str(bare), "--against", str(populated)], env
+        )
+        assert compared.code == 0, compared.stderr[-2000:]
+        comparison = json.loads((bare / "comparison.json").read_text())
+        assert "settings.dataset: small -> " in json.dumps(comparison)
+        assert all(t["verdict"] != "regression" for t in comparison["tests"])
+        # a stack that runs without the dataset is not silently measured as if it held it
+        assert run(["utils/local-stack.sh", "up"], env).code == 0
+        refused = run(["./run-configurable.sh", "--profile", "smoke", "--scenarios",
+                       "tools,gateway-core", "--dataset", "tiny"], env)  # fmt: skip
+        assert refused.code == 3
+        assert "holds dataset 'none', not 'tiny'" in refused.stderr
+    finally:
+        run(["utils/local-stack.sh", "down"], env, timeout=120)
+    assert stack_processes(KIT_ROOT / ".state" / STACK) == []
+
+
+def test_readme_database_scenario(tmp_path: Path) -> None:
+    """README's database scenario on a populated local stack of its own: the gateway's service
+    layer timed without HTTP, each round's SQL kept; against a gateway the kit does not run the
+    tests are skipped saying why."""
+    assert not answers(URL), f"something already answers at {URL}"
+    results = tmp_path / "results"
+    chosen = "list_tools_admin_limit_10,list_tools_member_limit_10,get_tool,delete_tool"
+    env = own_stack(results, PERF_TESTS=chosen, **SCALED)
+    command = readme_command("./scenarios/database-benchmark.sh").split()
+    try:
+        done = run(command, env, timeout=900)
+        assert done.code == 0, done.stderr[-3000:]
+        assert "load generator may be the bottleneck" not in done.stderr
+        run_dir = (results / "latest").resolve()
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["settings"]["dataset"] == "tiny"
+        tests = {t["id"]: t for t in summary["tests"]}
+        assert sorted(tests) == sorted(
+            f"database/{n}"
+            for n in (
+                "list_tools_admin_limit_10",
+                "list_tools_member_limit_10",
+                "get_tool",
+                "delete_tool",
+            )
+        )
+        assert all(t["status"] == "ok" for t in tests.values())
+        assert all(t["aggregate"]["p50_ms"] > 0 for t in tests.values())
+        sql = json.loads(
+            (
+                run_dir / "raw/database/list_tools_admin_limit_10/round-1.sql.json"
+            ).read_text()
+        )
+        assert sql["calls"] == int(SCALED["PERF_REQUESTS"])
+        assert sql["statements_per_call"] >= 1
+        assert (
+            "SELECT" in sql["slowest"][0]["sql"] and "tools" in sql["slowest"][0]["sql"]
+        )
+        # the rolled-back writes left the dataset as it was
+        assert (
+            json.loads((run_dir / "database-after.json").read_text())["tables"]["tools"]
+            == summary["database"]["before"]["tools"]
+        )
+        # the same gateway seen as one the kit does not run: no database to reach
+        assert run(["utils/local-stack.sh", "up"], env).code == 0
+        other = kit_env(
+            PERF_STACK_NAME="it-none", PERF_RESULTS_DIR=str(tmp_path / "other"),
+            PERF_TESTS="get_tool", **SCALED,
+        )  # fmt: skip
+        skipped = run(["./scenarios/database-benchmark.sh", "--profile", "smoke", "--url", URL,
+                       "--baseline", "skip"], other)  # fmt: skip
+        assert skipped.code == 0, skipped.stderr[-2000:]
+        assert "skipped" in skipped.stderr and "is not it" in skipped.stderr
+    finally:
+        run(["utils/local-stack.sh", "down"], env, timeout=120)
+    assert stack_processes(KIT_ROOT / ".state" / STACK) == []

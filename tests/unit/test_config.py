@@ -281,8 +281,24 @@ def test_for_run_json(kit: Path) -> None:
         "mcp_sessions": "stateless",
         "mcp_protocol_version": "2025-06-18",
         "mcp_peer": "",
+        "dataset": "",
     }
     assert set(RUN_JSON_KEYS.values()) <= set(settings.to_json())
+
+
+def test_a_dataset_is_a_file_of_datasets(kit: Path) -> None:
+    shutil.copytree(KIT / "datasets", kit / "datasets")
+    assert load(kit).dataset == ""
+    assert load(kit, PERF_DATASET="tiny").dataset == "tiny"
+    edit_yaml(kit, "service.dataset", "small")
+    assert load(kit).dataset == "small"
+    with pytest.raises(KitError) as err:
+        load(kit, PERF_DATASET="smal")
+    assert err.value.code == ExitCode.USAGE
+    assert (
+        "PERF_DATASET 'smal' not found (have: large, massive, medium, small, tiny)"
+        in str(err.value)
+    )
 
 
 # --- the kit's own configuration ---

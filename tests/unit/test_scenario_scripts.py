@@ -10,11 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from perfkit.names import ADVANCED_SCENARIOS, SCENARIOS
+from perfkit.names import ADVANCED_SCENARIOS, NAMED_SCENARIOS, SCENARIOS
 
 KIT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted((KIT / "scenarios").glob("*.sh"))
-NAMES = (*SCENARIOS, *ADVANCED_SCENARIOS)
+NAMES = (*SCENARIOS, *NAMED_SCENARIOS, *ADVANCED_SCENARIOS)
 DEFINITION = re.compile(r"^scenario_([A-Za-z0-9_]+)\s*\(\)", re.MULTILINE)
 
 

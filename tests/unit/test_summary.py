@@ -274,3 +274,20 @@ def test_unknown_run_json_version_is_refused(run_folder: RunFolder) -> None:
     with pytest.raises(KitError, match="schema_version 7 unknown"):
         cli([str(run_folder.path), "--quiet"])
     assert not (run_folder.path / "summary.json").exists()
+
+
+def test_a_db_test_has_no_load_generator_to_warn_about() -> None:
+    """A db test's driver is the gateway's own code (perfkit.dbbench.ops): the CPU its rounds
+    use is what is measured, not a load generator in the way."""
+    from perfkit.results.csvstats import Errors, Generator, Latency, RoundStats
+    from perfkit.results.summarize import round_warnings
+
+    busy = RoundStats(
+        index=1, requests=10, ok=10, duration_s=2.0, rps=5.0, attempted_rps=None,
+        latency_ms=Latency(p50=1.0), status_codes={"200": 10},
+        errors=Errors(non_2xx=0, transport=0), generator=Generator(cpu_s=1.8, cores=0.9),
+        started_at=None, wall_s=2.0, complete=True,
+    )  # fmt: skip
+    [warning] = round_warnings("tools/rpc_ping", [busy], 0.8)
+    assert "hey used 0.90 cores during tools/rpc_ping round 1" in warning
+    assert round_warnings("database/get_tool", [busy], 0.8, generator=False) == []

@@ -132,9 +132,43 @@ perf_sse_test() {
   perf_declare "sse-$2" "${PERF_CURRENT_SCENARIO}/$1" POST "${@:3}"
 }
 
-# perf_driven I: true when test I's rounds are perfkit mcp-setup-cost's instead of hey's.
+# perf_db_test NAME OP [--limit N]: the gateway's database apart from the API - operation OP of
+# perfkit.dbbench.ops (the gateway's own service layer and models, run in the local stack's
+# gateway venv), each request of a round one call, instead of hey; judged like any test.
+perf_db_test() {
+  local name="$1" op="$2" limit=50
+  [[ "${3:-}" != --limit ]] || limit="$4"
+  perf_declare db "${PERF_CURRENT_SCENARIO}/${name}" DB "db:${op}?limit=${limit}" --no-auth
+}
+
+# perf_driven I: true when test I's rounds are a driver's (perfkit mcp-setup-cost, or
+# perfkit.dbbench.ops in the gateway's venv) instead of hey's.
 perf_driven() {
-  [[ "${PERF_T_KIND[$1]}" == sessions || "${PERF_T_KIND[$1]}" == sse-* ]]
+  [[ "${PERF_T_KIND[$1]}" == sessions || "${PERF_T_KIND[$1]}" == sse-* || "${PERF_T_KIND[$1]}" == db ]]
+}
+
+# perf_db_command I: the command a db test's rounds and probe run: the local stack's gateway
+# Python with perfkit.dbbench.ops (utils/local-stack.sh python).
+perf_db_command() {
+  PERF_DB_COMMAND=("${PERF_KIT_ROOT}/utils/local-stack.sh" python --url "${PERF_TARGET_URL}" -- -m perfkit.dbbench.ops)
+  local spec="${PERF_T_PATH[$1]#db:}"
+  PERF_DB_OP="${spec%%\?*}" PERF_DB_LIMIT="${spec##*limit=}"
+}
+
+# perf_db_probe I DIR: run a db test's operation once (DIR/probe.body says what it returned or
+# why it failed); sets PERF_PROBE_REASON, or PERF_PROBE_SKIP when the target's database cannot
+# be reached (a gateway the kit does not run).
+perf_db_probe() {
+  local i="$1" dir="$2" out rc=0
+  if [[ -z "$("${PERF_KIT_ROOT}/utils/local-stack.sh" database --url "${PERF_TARGET_URL}" 2>/dev/null)" ]]; then
+    PERF_PROBE_SKIP="the database scenario calls the gateway's own service layer on its database, which the kit reaches on its local stack only, and ${PERF_TARGET_URL} is not it"
+    return 0
+  fi
+  perf_db_command "${i}"
+  out="$("${PERF_DB_COMMAND[@]}" probe --op "${PERF_DB_OP}" --limit "${PERF_DB_LIMIT}" 2>"${dir}/probe.err")" || rc=$?
+  printf '%s\n' "${out}" >"${dir}/probe.body"
+  printf '%s\n' "$( ((rc == 0)) && echo 200 || echo 500)" >"${dir}/probe.status"
+  ((rc == 0)) || PERF_PROBE_REASON="${out:-$(tail -n 3 "${dir}/probe.err" | tr '\n' ' ')}"
 }
 
 # perf_list_tests NOUN PATH EXPECT: GET PATH?limit=N for every limit in PERF_LIST_LIMITS, as
@@ -287,6 +321,11 @@ perf_prepare() {
 # perf_probe I DIR: send test I once with curl, keep the answer, judge it; sets PERF_PROBE_REASON.
 perf_probe() {
   local i="$1" dir="$2" status args=(-sS -o "$2/probe.body" -w '%{http_code}' --max-time "${PERF_TIMEOUT}")
+  PERF_PROBE_REASON="" PERF_PROBE_SKIP=""
+  if [[ "${PERF_T_KIND[i]}" == db ]]; then
+    perf_db_probe "${i}" "${dir}"
+    return 0
+  fi
   perf_prepare "${i}" "${dir}" || return 0
   perf_mcp_headers "${i}"
   args+=(-X "${PERF_T_METHOD[i]}" "${PERF_MCP_HEADERS[@]}" -D "${dir}/probe.headers")
@@ -369,7 +408,12 @@ perf_close_sessions() {
 perf_hey() {
   local i="$1" base="$2" requests="$3" conc="$4" sessions=() command
   read -ra sessions <<<"${PERF_T_SESSION["${PERF_SIDE}:${i}"]:-}"
-  if perf_driven "${i}"; then
+  if [[ "${PERF_T_KIND[i]}" == db ]]; then
+    ((requests > 0)) || requests=$((20 * conc)) # duration mode: a fixed count of calls
+    perf_db_command "${i}"
+    command=("${PERF_DB_COMMAND[@]}" run)
+    PERF_HEY_ARGS=(--op "${PERF_DB_OP}" --limit "${PERF_DB_LIMIT}" -n "${requests}" -c "${conc}" --stats "${base}.sql.json")
+  elif perf_driven "${i}"; then
     ((requests > 0)) || requests=$((20 * conc)) # duration mode: a fixed count of sessions
     PERF_HEY_ARGS=(--url "$(perf_url "${i}")" --request "$(perf_payload_file "${i}")" -n "${requests}"
       -c "${conc}" -t "${PERF_TIMEOUT}")
@@ -494,6 +538,11 @@ perf_run_test() {
     perf_use_side "${s}"
     mkdir -p "${PERF_RUN_DIR}/raw/${id}"
     perf_probe_all "${i}" "${PERF_RUN_DIR}/raw/${id}"
+    if [[ -n "${PERF_PROBE_SKIP:-}" ]]; then
+      perf_warn "${id}: skipped at ${PERF_TARGET_URL}: ${PERF_PROBE_SKIP}"
+      perf_record "${id}" skipped "${PERF_PROBE_SKIP}" "${PERF_RUN_DIR}/raw/${id}"
+      continue
+    fi
     if [[ -n "${PERF_PROBE_REASON}" ]]; then
       perf_warn "${id}: probe failed at ${PERF_TARGET_URL}, not benchmarked: ${PERF_PROBE_REASON}"
       perf_close_sessions "${i}" "${PERF_RUN_DIR}/raw/${id}"

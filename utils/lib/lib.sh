@@ -262,6 +262,19 @@ perf_resolve_target() {
   esac
 }
 
+# perf_check_dataset: with service.dataset (PERF_DATASET), the target must be the kit's local
+# stack holding that dataset (written by its `up`, or by make populate): exit 2 for another
+# gateway, 3 for a running stack that holds another (or none).
+perf_check_dataset() {
+  local held
+  [[ -n "${PERF_DATASET:-}" ]] || return 0
+  [[ -n "$("${PERF_KIT_ROOT}/utils/local-stack.sh" database --url "${PERF_TARGET_URL}" 2>/dev/null)" ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--dataset ${PERF_DATASET} is written into the kit's local stack, and ${PERF_TARGET_URL} is not it; drop --dataset, or stop that gateway so the run starts the local stack"
+  held="$("${PERF_KIT_ROOT}/utils/local-stack.sh" dataset --url "${PERF_TARGET_URL}")"
+  [[ "${held}" == "${PERF_DATASET}" ]] ||
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "the running local stack holds dataset '${held:-none}', not '${PERF_DATASET}'; take it down (make down) and the run starts it with ${PERF_DATASET}, or write it: make populate DATASET=${PERF_DATASET}"
+}
+
 # perf_start_stack PROFILE SERVERS: bring up the local stack (a no-op for what already runs);
 # PERF_STARTED_STACK=1 unless its gateway was running before.
 perf_start_stack() {

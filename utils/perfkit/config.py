@@ -26,6 +26,7 @@ from perfkit.config_checks import (
     PARSERS,
     Raw,
     check_cache,
+    check_dataset,
     check_payloads,
     expand_scenarios,
     load_notes,
@@ -57,6 +58,7 @@ RUN_JSON_KEYS = {  # run.json "settings" key -> settings name (used by perfkit.r
     "mcp_sessions": "PERF_MCP_SESSIONS",
     "mcp_protocol_version": "PERF_MCP_PROTOCOL_VERSION",
     "mcp_peer": "PERF_MCP_PEER",
+    "dataset": "PERF_DATASET",
 }
 
 # name, config.yaml key ("-": none), built-in default ("-": empty), parser
@@ -68,6 +70,7 @@ PERF_GATEWAY_VERSION        service.gateway_version            1.0.7       name
 PERF_SERVERS_COUNT          service.servers_count              1           int1
 PERF_DB_BACKEND             service.database                   sqlite      db
 PERF_DB_STATE               service.db_state                   fresh       db_state
+PERF_DATASET                service.dataset                    -           name?
 PERF_CACHE                  service.cache                      memory      cache
 PERF_DB_POOL_SIZE           service.db_pool_size               20          int1
 PERF_DB_MAX_OVERFLOW        service.db_max_overflow            10          int0
@@ -161,6 +164,8 @@ class Settings:
     servers_count: int
     db_backend: str
     db_state: str  # fresh | keep
+    # datasets/NAME.yaml written into the local stack's database when `up` starts it ("": none)
+    dataset: str
     cache: str
     db_pool_size: int
     db_max_overflow: int
@@ -455,6 +460,7 @@ def load_settings(
     values["PERF_SCENARIOS"] = expand_scenarios(raws["PERF_SCENARIOS"], all_names)
     make_absolute(values, root)
     check_cache(values)
+    check_dataset(values, root)
     notes = load_notes(values) + warmup_notes(values)
     check_payloads(values, raws)
     fields = {field_name(n): value for n, value in values.items()}

@@ -20,6 +20,7 @@ from perfkit.exitcodes import ExitCode, KitError
 from perfkit.names import (
     ADVANCED_SCENARIOS,
     JUDGED_METRICS,
+    NAMED_SCENARIOS,
     PAYLOAD_VARS,
     REPORTED_METRICS,
     SCENARIOS,
@@ -265,7 +266,7 @@ def expand_scenarios(raw: Raw, all_names: tuple[str, ...]) -> tuple[str, ...]:
     items = parse_raw(
         "PERF_SCENARIOS",
         raw,
-        lambda t: words(t, ("all", *SCENARIOS, *ADVANCED_SCENARIOS)),
+        lambda t: words(t, ("all", *SCENARIOS, *NAMED_SCENARIOS, *ADVANCED_SCENARIOS)),
     )
     return tuple(
         dict.fromkeys(n for i in items for n in (all_names if i == "all" else [i]))
@@ -276,6 +277,17 @@ def check_cache(values: Mapping[str, Any]) -> None:
     if values["PERF_CACHE"] == "redis" and not values["PERF_REDIS_URL"]:
         raise usage(
             "PERF_CACHE=redis needs PERF_REDIS_URL: set e.g. redis://127.0.0.1:6379/0"
+        )
+
+
+def check_dataset(values: Mapping[str, Any], root: Path) -> None:
+    """service.dataset names a file datasets/NAME.yaml (make datasets lists them)."""
+    name = values["PERF_DATASET"]
+    if name and not (root / "datasets" / f"{name}.yaml").is_file():
+        have = ", ".join(sorted(p.stem for p in (root / "datasets").glob("*.yaml")))
+        raise usage(
+            f"PERF_DATASET '{name}' not found (have: {have or 'none'}); "
+            "a dataset is a file datasets/<NAME>.yaml"
         )
 
 

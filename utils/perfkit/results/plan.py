@@ -20,10 +20,19 @@ PLAN_COLUMNS = (
 # sessions: a single test whose rounds perfkit mcp-setup-cost runs instead of hey (each
 # request a new MCP session, timed from initialize to its first call's answer); sse-connect and
 # sse-call: the same driver over the legacy SSE transport, timing the connection's set-up (to
-# the endpoint event) or the first call alone
-PLAN_KINDS = ("single", "group", "component", "sessions", "sse-connect", "sse-call")
-# the kinds perfkit mcp-setup-cost runs, each request a new session
-DRIVER_KINDS = ("sessions", "sse-connect", "sse-call")
+# the endpoint event) or the first call alone; db: perfkit.dbbench.ops in the gateway's venv,
+# each request a call of the gateway's service layer (method DB, path db:OP?limit=N)
+PLAN_KINDS = (
+    "single",
+    "group",
+    "component",
+    "sessions",
+    "sse-connect",
+    "sse-call",
+    "db",
+)
+# the kinds a driver runs instead of hey
+DRIVER_KINDS = ("sessions", "sse-connect", "sse-call", "db")
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,10 @@ SETTINGS_KEYS = (
     "cache",
     "mcp_sessions",
     "mcp_peer",
+    "dataset",
 )
 # what a run recorded before the kit had the setting meant (a baseline saved earlier)
-SETTINGS_BEFORE = {"mcp_sessions": "stateless", "mcp_peer": ""}
+SETTINGS_BEFORE = {"mcp_sessions": "stateless", "mcp_peer": "", "dataset": ""}
 ENVIRONMENT_KEYS = ("cpu_model", "logical_cores", "hey_version")
 # database states a run did not choose (perfkit.results.database): the gateway's database was
 # as the run found it, whether or not the kit could count its rows

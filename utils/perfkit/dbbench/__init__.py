@@ -1,0 +1,8 @@
+"""The database apart from the API: the gateway's own service layer and models called directly
+in the gateway's venv, timed like a hey round (scenario `database`).
+
+- ops.py: the operations (service-layer lists as admin, team member and public; a server's
+  tools; lookups; writes rolled back), the driver that times N calls C at a time in hey's CSV
+  layout, and the SQL each call sent (statements counted and timed through SQLAlchemy's
+  engine events)
+"""
