@@ -177,7 +177,8 @@ SCALED = {
 
 def test_readme_run_on_a_populated_gateway(tmp_path: Path) -> None:
     """README's `make test DATASET=small ...`: the run starts the stack, the stack writes the
-    dataset, the run records it; a run without it is not like for like with that baseline."""
+    dataset, the run records it (settings.dataset, part of the fingerprint: test_database.py);
+    a stack running without that dataset is refused."""
     assert not answers(URL), f"something already answers at {URL}"
     results = tmp_path / "results"
     # the lists that grow with the data, and one test that does not
@@ -193,19 +194,6 @@ def test_readme_run_on_a_populated_gateway(tmp_path: Path) -> None:
         before = summary["database"]["before"]
         assert before["tools"] >= 1000 and before["email_users"] >= 100
         assert [t["id"] for t in summary["tests"] if t["status"] != "ok"] == []
-        # the same run on an empty gateway is another environment, not a regression
-        empty = [c for c in command if not c.startswith("DATASET=")]
-        plain = run(empty, env, timeout=900)
-        assert plain.code == 0, plain.stderr[-3000:]
-        bare = (results / "latest").resolve()
-        assert bare != populated
-        compared = run(
-            ["utils/compare_results.py", str(bare), "--against", str(populated)], env
-        )
-        assert compared.code == 0, compared.stderr[-2000:]
-        comparison = json.loads((bare / "comparison.json").read_text())
-        assert "settings.dataset: small -> " in json.dumps(comparison)
-        assert all(t["verdict"] != "regression" for t in comparison["tests"])
         # a stack that runs without the dataset is not silently measured as if it held it
         assert run(["utils/local-stack.sh", "up"], env).code == 0
         refused = run(["./run-configurable.sh", "--profile", "smoke", "--scenarios",
@@ -223,7 +211,7 @@ def test_readme_database_scenario(tmp_path: Path) -> None:
     tests are skipped saying why."""
     assert not answers(URL), f"something already answers at {URL}"
     results = tmp_path / "results"
-    chosen = "list_tools_admin_limit_10,list_tools_member_limit_10,get_tool,delete_tool"
+    chosen = "list_tools_member_limit_10,delete_tool"
     env = own_stack(results, PERF_TESTS=chosen, **SCALED)
     command = readme_command("./scenarios/database-benchmark.sh").split()
     try:
@@ -237,9 +225,7 @@ def test_readme_database_scenario(tmp_path: Path) -> None:
         assert sorted(tests) == sorted(
             f"database/{n}"
             for n in (
-                "list_tools_admin_limit_10",
                 "list_tools_member_limit_10",
-                "get_tool",
                 "delete_tool",
             )
         )
@@ -247,7 +233,7 @@ def test_readme_database_scenario(tmp_path: Path) -> None:
         assert all(t["aggregate"]["p50_ms"] > 0 for t in tests.values())
         sql = json.loads(
             (
-                run_dir / "raw/database/list_tools_admin_limit_10/round-1.sql.json"
+                run_dir / "raw/database/list_tools_member_limit_10/round-1.sql.json"
             ).read_text()
         )
         assert sql["calls"] == int(SCALED["PERF_REQUESTS"])

@@ -135,3 +135,16 @@ def test_mcp_sessions_are_part_of_the_fingerprint_and_a_baseline_without_them_wa
     assert fingerprint_differences(stateful, stateless) == [
         "settings.mcp_sessions: stateful -> stateless"
     ]
+
+
+def test_the_dataset_is_part_of_the_fingerprint_and_a_baseline_without_it_was_empty() -> (
+    None
+):
+    from perfkit.results.samples import fingerprint_differences
+
+    older = {"profile": "smoke", "settings": {"requests": 20}}
+    empty = {"profile": "smoke", "settings": {"requests": 20, "dataset": ""}}
+    small = {"profile": "smoke", "settings": {"requests": 20, "dataset": "small"}}
+    assert fingerprint_differences(older, empty) == []
+    assert fingerprint_differences(small, empty) == ["settings.dataset: small -> "]
+    assert fingerprint_differences(older, small) == ["settings.dataset:  -> small"]
