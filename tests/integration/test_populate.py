@@ -157,6 +157,10 @@ def test_ctrl_c_leaves_whole_marked_batches_that_clean_removes(tmp_path: Path) -
         rest = proc.stderr.read()
         assert proc.wait(timeout=60) == 130
         assert "make populate-clean" in rest
+        # the report says what went in before the interrupt, labelled partial
+        partial = newest_report(results)
+        assert partial["state"] == "partial"
+        assert 0 < sum(partial["written"].values()) < sum(partial["planned"].values())
         clean = run(["make", "populate-clean"], env)
         assert clean.code == 0, clean.stderr
         assert "removed" in clean.stdout

@@ -5,7 +5,6 @@ gateway's own tables, finds and removes what the kit made, and validates the res
   python -m perfkit.dataset.writer populate --dataset-json FILE --seed N --batch-size N
       [--append] --report FILE --credentials FILE [--quiet]
   python -m perfkit.dataset.writer reset [--dry-run] --report FILE [--quiet]
-  python -m perfkit.dataset.writer status --report FILE
 
 Rows go in with SQLAlchemy Core, a batch per transaction, parents before children: an
 interrupted populate leaves whole batches whose every row is marked (perfkit.dataset.plan), and
@@ -26,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import secrets
 import signal
 import string
@@ -41,7 +41,7 @@ from perfkit.dataset.spec import Dataset
 
 PROG = "populate"
 # report.json / reset.json (results/populate_<stamp>/), read by perfkit.dataset.cli.load_report:
-#   1 - action (populate | reset | status); populate: dataset, seed, batch_id, generation,
+#   1 - action (populate | reset); populate: dataset, seed, batch_id, generation,
 #       planned, written, seconds, rows_per_s, state, login_users, credentials, validation,
 #       visible_to_admin (and `api`, added by `perfkit dataset check-api`); reset: deleted,
 #       nulled, dry_run
@@ -104,11 +104,6 @@ class Gateway:
         self.tags = validate_tags_field
 
 
-def gateway_modules() -> tuple[Any, Any, Any]:
-    gw = Gateway()
-    return gw.db, gw.settings, gw.slugify
-
-
 def live_tables(engine: Any) -> set[str]:
     from sqlalchemy import inspect
 
@@ -164,23 +159,28 @@ def kit_batches(conn: Any, gdb: Any) -> dict[str, int]:
     return found
 
 
-def kit_users(conn: Any, gdb: Any) -> int:
-    from sqlalchemy import func, select
+def kit_users(conn: Any, gdb: Any) -> list[str]:
+    """The addresses of the kit's users (a dataset may hold users and nothing marked else)."""
+    from sqlalchemy import select
 
     users = gdb.Base.metadata.tables["email_users"]
-    return int(
-        conn.execute(
-            select(func.count()).where(users.c.email.like(f"%@{planning.MARK_DOMAIN}"))
-        ).scalar_one()
+    found = conn.execute(
+        select(users.c.email).where(users.c.email.like(f"%@{planning.MARK_DOMAIN}"))
     )
+    return [str(email) for email in found.scalars()]
 
 
-def next_generation(batches: Iterable[str]) -> int:
+def next_generation(batches: Iterable[str], emails: Iterable[str]) -> int:
+    """One more than the newest batch's: from the batch ids (...-gN) and the users (...gN...@)."""
     generations = [0]
     for batch in batches:
         tail = batch.rsplit("-g", 1)[-1]
         if tail.isdigit():
             generations.append(int(tail))
+    for email in emails:
+        found = re.search(r"\.g(\d+)\.", email)
+        if found:
+            generations.append(int(found.group(1)))
     return max(generations) + 1
 
 
@@ -347,13 +347,17 @@ class Progress:
 
 
 def write_plan(
-    engine: Any, gdb: Any, plan: planning.Plan, batch_size: int, quiet: bool
-) -> dict[str, int]:
+    engine: Any,
+    gdb: Any,
+    plan: planning.Plan,
+    batch_size: int,
+    quiet: bool,
+    written: dict[str, int],
+) -> None:
+    """The plan's rows, parents first, a transaction a batch; `written` counts what went in."""
     from sqlalchemy import insert
 
-    sizes = plan.rows()
-    progress = Progress(sum(sizes.values()), quiet)
-    written: dict[str, int] = {}
+    progress = Progress(sum(plan.rows().values()), quiet)
     for name in ORDER:
         rows: Iterable[dict[str, Any]] = (
             plan.tables.get(name) or plan.lazy.get(name) or []
@@ -364,7 +368,6 @@ def write_plan(
                 conn.execute(insert(table), batch)
             written[name] = written.get(name, 0) + len(batch)
             progress.add(name, len(batch))
-    return written
 
 
 def populate(args: argparse.Namespace) -> dict[str, Any]:
@@ -381,7 +384,7 @@ def populate(args: argparse.Namespace) -> dict[str, Any]:
             f"the database already holds the kit's data ({', '.join(sorted(before)) or 'users'}"
             f"): add --append to add another batch, or remove it first (make populate-clean)"
         )
-    generation = next_generation(before)
+    generation = next_generation(before, users_before)
     plan = planning.build(dataset, args.seed, generation)
     password = login_password() if plan.login_emails else ""
     password_hash = hash_password(password) if password else "!disabled"
@@ -407,13 +410,18 @@ def populate(args: argparse.Namespace) -> dict[str, Any]:
         "login_users": plan.login_emails,
         "credentials": str(args.credentials) if password else None,
         "state": "partial",
+        "written": {},
     }
     try:
-        report["written"] = write_plan(
-            gdb.engine, gdb, plan, args.batch_size, args.quiet
+        write_plan(
+            gdb.engine, gdb, plan, args.batch_size, args.quiet, report["written"]
         )
-    finally:
+    except BaseException:
+        # interrupted or refused: what went in is said, labelled partial
         report["seconds"] = round(time.monotonic() - started, 3)
+        write_report(Path(args.report), report)
+        raise
+    report["seconds"] = round(time.monotonic() - started, 3)
     report["state"] = "complete"
     total = sum(report["written"].values())
     report["rows_per_s"] = round(total / max(report["seconds"], 1e-9), 1)
@@ -552,9 +560,9 @@ def reset(args: argparse.Namespace) -> dict[str, Any]:
     them through a NOT NULL or cascading key: memberships, roles, metrics, a kit user's login
     events); a row of anyone else that points to one through a nullable key is kept, the key
     set to NULL as the database itself does (ON DELETE SET NULL)."""
-    from sqlalchemy import delete, func, select, update
+    from sqlalchemy import delete, func, or_, select, update
 
-    gdb, _settings, _slugify = gateway_modules()
+    gdb = Gateway().db
     if "tools" not in live_tables(gdb.engine):
         return {
             "schema_version": SCHEMA_VERSION,
@@ -580,8 +588,6 @@ def reset(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 conds.append(pointing)
         if conds:
-            from sqlalchemy import or_
-
             gone[table.name] = or_(*conds)
     deleted: dict[str, int] = {}
     nulled: dict[str, int] = {}
@@ -622,25 +628,10 @@ def reset(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def status(_args: argparse.Namespace) -> dict[str, Any]:
-    gdb, settings, _slugify = gateway_modules()
-    if "tools" not in live_tables(gdb.engine):
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "action": "status",
-            "batches": {},
-            "users": 0,
-            "schema": False,
-        }
-    with gdb.engine.connect() as conn:
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "action": "status",
-            "schema": True,
-            "batches": kit_batches(conn, gdb),
-            "users": kit_users(conn, gdb),
-            "visible_to_admin": admin_visible(gdb, settings),
-        }
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    tmp = path.with_name(f"{path.name}.tmp")
+    tmp.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 # -- the command -----------------------------------------------------------------------------
@@ -658,8 +649,7 @@ def build_parser() -> argparse.ArgumentParser:
     pop.add_argument("--credentials", required=True)
     rst = sub.add_parser("reset")
     rst.add_argument("--dry-run", action="store_true")
-    sub.add_parser("status")
-    for p in (pop, rst, sub.choices["status"]):
+    for p in (pop, rst):
         p.add_argument("--report", required=True)
         p.add_argument("--quiet", action="store_true")
     return parser
@@ -668,7 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    action = {"populate": populate, "reset": reset, "status": status}[args.action]
+    action = {"populate": populate, "reset": reset}[args.action]
     try:
         report = action(args)
     except Refused as exc:
@@ -677,7 +667,8 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print(
             f"{PROG}: interrupted: the batches written so far stay, every row marked as the "
-            "kit's; `make populate-clean` removes them",
+            f"kit's ({args.report} says how many, state partial); `make populate-clean` "
+            "removes them",
             file=sys.stderr,
         )
         return 130
@@ -698,9 +689,7 @@ def main(argv: list[str]) -> int:
             )
             return 3
         raise
-    tmp = Path(f"{args.report}.tmp")
-    tmp.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-    tmp.replace(args.report)
+    write_report(Path(args.report), report)
     return 0
 
 
