@@ -14,7 +14,7 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--tests GL
                              [--url URL] [--iterations N] [--requests N] [--concurrency N]
                              [--duration D] [--warmup N] [--timeout S] [--sequential]
                              [--mcp-sessions stateless|stateful] [--mcp-peer NAME]
-                             [--dataset NAME] [--skip-checks] [--quiet]
+                             [--dataset NAME] [--slow-ms MS] [--skip-checks] [--quiet]
        ./run-configurable.sh --endpoint URL [--method M] [--payload FILE] [--expect EXPR]
                              [--name NAME] [--no-auth] [--skip-checks] [other options above]
 
@@ -42,6 +42,9 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--tests GL
   --dataset NAME      measure a populated gateway: the local stack writes datasets/NAME.yaml
                       (make datasets lists them) into its fresh database when the run starts it;
                       a stack already running must hold that dataset (PERF_DATASET)
+  --slow-ms MS        the database scenario: a statement at least this slow, run alone, is a
+                      slow query - explained, and the index its scan suggests measured
+                      (default 100; PERF_DB_SLOW_MS)
   --skip-checks       skip utils/check-services.sh
   --quiet             no progress on stderr
   --endpoint URL      ad-hoc: benchmark this one URL (GET unless --method) and nothing else
@@ -87,6 +90,7 @@ run_parse_args() {
       --mcp-sessions) RUN_SETS+=(--set "PERF_MCP_SESSIONS=$(perf_flag_value "$@")"); shift 2 ;;
       --mcp-peer) RUN_SETS+=(--set "PERF_MCP_PEER=$(perf_flag_value "$@")"); shift 2 ;;
       --dataset) RUN_SETS+=(--set "PERF_DATASET=$(perf_flag_value "$@")"); shift 2 ;;
+      --slow-ms) RUN_SETS+=(--set "PERF_DB_SLOW_MS=$(perf_flag_value "$@")"); shift 2 ;;
       --tests) RUN_SETS+=(--set "PERF_TESTS=$(perf_flag_value "$@")"); shift 2 ;;
       --endpoint) RUN_ENDPOINT="$(perf_flag_value "$@")"; shift 2 ;;
       --method) RUN_METHOD="$(perf_flag_value "$@")"; shift 2 ;;
@@ -386,6 +390,7 @@ run_main() {
   if ((${#PERF_SIDE_DIRS[@]} == 1)); then
     perf_servers_snapshot after
     perf_database_snapshot after
+    perf_database_plans
   fi
   perf_monitor_stop
   run_judge || rc=$?

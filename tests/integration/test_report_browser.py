@@ -1,5 +1,6 @@
 """The report as a user sees it (STYLE.md rule 15): the report of a recorded real smoke run
-(tests/fixtures/runs/; smoke_mcp with the MCP protocol paths' comparison, smoke_mcp_stateful also with where its calls' time went) loaded in headless Debian chromium, driven over the DevTools protocol
+(tests/fixtures/runs/; smoke_mcp with the MCP protocol paths' comparison, smoke_mcp_stateful also with where its calls' time went,
+smoke_database with its Database section) loaded in headless Debian chromium, driven over the DevTools protocol
 on a pipe (`--remote-debugging-pipe`: JSON messages ending in NUL on fds 3 and 4, so no
 websocket package is needed). Checks: no console error or exception, no network request but
 the file itself, every chart present and drawn; writes report.png next to the report and
@@ -191,7 +192,14 @@ def requested(events: list[dict[str, Any]]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "name", ["smoke_tools_regression", "smoke_all", "smoke_mcp", "smoke_mcp_stateful"]
+    "name",
+    [
+        "smoke_tools_regression",
+        "smoke_all",
+        "smoke_mcp",
+        "smoke_mcp_stateful",
+        "smoke_database",
+    ],
 )
 def test_report_in_headless_chromium(name: str, tmp_path: Path) -> None:
     run = tmp_path / name
@@ -217,6 +225,9 @@ def test_report_in_headless_chromium(name: str, tmp_path: Path) -> None:
     # the run recorded the MCP servers' own account: where its calls' time went
     html = report.read_text()
     assert html.count('data-table="upstream"') == (name == "smoke_mcp_stateful")
+    # the database scenario's SQL: statements per test, slow queries with plans, the index
+    assert html.count('data-table="database-tests"') == (name == "smoke_database")
+    assert html.count("data-recommendations") == (name == "smoke_database")
     assert all(
         c["width"] > 200 and c["height"] > 80 and c["shapes"] > 10 for c in charts
     )

@@ -23,6 +23,7 @@ PERF_CURRENT_GROUP="-"
 PERF_GROUP_SELECTED=1     # whether the current mixed workload is one --tests selected
 PERF_T_UNSELECTED=()      # the tests --tests left out
 PERF_CURRENT_TEST=""  # read by run-configurable.sh on interrupt
+PERF_DB_PLAN_TESTS=() # `ID=OP:LIMIT` of the db tests that ran: perf_database_plans explains them
 # What an --mcp test's endpoint and request became on each side ("SIDE:I" -> path / file),
 # read from the gateway when the test is probed (perf_prepare).
 declare -gA PERF_T_RESOLVED_PATH=()
@@ -590,6 +591,10 @@ perf_run_test() {
       perf_record "${id}" failed "answers went bad during the run: ${PERF_PROBE_REASON}" "${PERF_RUN_DIR}/raw/${id}"
     else
       perf_record "${id}" ok "${PERF_SETTLED_TEXT}" "${PERF_RUN_DIR}/raw/${id}"
+      if [[ "${PERF_T_KIND[i]}" == db ]]; then
+        perf_db_command "${i}"
+        PERF_DB_PLAN_TESTS+=("${id}=${PERF_DB_OP}:${PERF_DB_LIMIT}")
+      fi
     fi
   done
   # shellcheck disable=SC2034 # read by run_on_signal in run-configurable.sh
@@ -759,7 +764,8 @@ perf_servers_snapshot() {
 # nor for a run without upstreams.txt (A/B sides share their servers; another gateway's).
 perf_upstream_snapshot() {
   local i="$1" phase="$2" file name url
-  [[ "${PERF_T_KIND[i]}" != group && -s "${PERF_RUN_DIR}/upstreams.txt" ]] || return 0
+  # a db test's calls never leave the gateway's venv: no MCP server is asked for them
+  [[ "${PERF_T_KIND[i]}" != group && "${PERF_T_KIND[i]}" != db && -s "${PERF_RUN_DIR}/upstreams.txt" ]] || return 0
   file="${PERF_RUN_DIR}/raw/${PERF_T_ID[i]}/upstream-${phase}.txt"
   : >"${file}"
   while read -r name url; do
@@ -783,6 +789,22 @@ perf_database_snapshot() {
   fi
   perf_py database-rows "${PERF_RUN_DIR}" --phase "${phase}" --state "${state}" "${args[@]}" ||
     perf_warn "could not record the gateway's database rows (${phase} the run)"
+}
+
+# perf_database_plans: the database scenario's slow queries - each db test that ran has its
+# operation called alone, the statements at or over PERF_DB_SLOW_MS explained and the index a
+# scan suggests measured (perfkit.dbbench.plans, in the local stack's gateway venv) into
+# database-plans.json of the run folder. A failure costs a warning, never the run.
+perf_database_plans() {
+  local spec args=() rc=0 log="${PERF_RUN_DIR}/database-plans.log"
+  ((${#PERF_DB_PLAN_TESTS[@]})) || return 0
+  for spec in "${PERF_DB_PLAN_TESTS[@]}"; do
+    args+=(--test "${spec}")
+  done
+  perf_log "database: the statements of ${#PERF_DB_PLAN_TESTS[@]} operation(s), each called alone; explaining those at or over ${PERF_DB_SLOW_MS} ms"
+  "${PERF_KIT_ROOT}/utils/local-stack.sh" python --url "${PERF_TARGET_URL}" -- -m perfkit.dbbench.plans \
+    "${args[@]}" --slow-ms "${PERF_DB_SLOW_MS}" --out "${PERF_RUN_DIR}/database-plans.json" >"${log}" 2>&1 || rc=$?
+  ((rc == 0)) || perf_warn "database: the slow-query analysis failed (exit ${rc}): $(tail -n 2 "${log}" | tr '\n' ' ')(${log})"
 }
 
 # --- run-advanced.sh's workloads: tool calls spread over the stack's MCP servers ---------------

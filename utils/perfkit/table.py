@@ -155,6 +155,7 @@ def render_summary(summary: Summary) -> str:
     from perfkit.protocol.federation import federation
     from perfkit.protocol.overhead import overhead, render
     from perfkit.protocol.sizes import payload_sizes
+    from perfkit.results.dbqueries import render as render_queries
 
     paths = render(overhead(summary))
     if paths:
@@ -168,6 +169,9 @@ def render_summary(summary: Summary) -> str:
     upstream = render_upstream(summary.tests)
     if upstream:
         lines += ["", upstream]
+    queries = render_queries((summary.database or {}).get("queries"))
+    if queries:
+        lines += ["", queries]
     if summary.warnings:
         lines += ["", *(f"warning: {text}" for text in summary.warnings)]
     return "\n".join(lines)

@@ -43,8 +43,8 @@ PROG = "populate"
 # report.json / reset.json (results/populate_<stamp>/), read by perfkit.dataset.cli.load_report:
 #   1 - action (populate | reset); populate: dataset, seed, batch_id, generation,
 #       planned, written, seconds, rows_per_s, state, login_users, credentials, validation,
-#       visible_to_admin (and `api`, added by `perfkit dataset check-api`); reset: deleted,
-#       nulled, dry_run
+#       visible_to_admin, analyzed (PostgreSQL: the tables ANALYZEd; optional, 2026-12-04) (and
+#       `api`, added by `perfkit dataset check-api`); reset: deleted, nulled, dry_run
 SCHEMA_VERSION = 1
 MARKED = ("gateways", "tools", "prompts", "resources", "servers")
 ASSOCIATIONS = {
@@ -370,6 +370,19 @@ def write_plan(
             progress.add(name, len(batch))
 
 
+def refresh_statistics(engine: Any, tables: list[str]) -> list[str]:
+    """PostgreSQL: ANALYZE the tables written, as autovacuum would soon after such a write -
+    without it the planner of a benchmark run right away estimates a handful of rows where
+    thousands are, and picks plans no production gateway runs. SQLite keeps no statistics
+    unless asked (the gateway never runs ANALYZE): nothing to do. The tables analysed."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.begin() as conn:
+        for name in tables:
+            conn.exec_driver_sql(f'ANALYZE "{name}"')
+    return tables
+
+
 def populate(args: argparse.Namespace) -> dict[str, Any]:
     gw = Gateway()
     gdb, settings = gw.db, gw.settings
@@ -425,6 +438,7 @@ def populate(args: argparse.Namespace) -> dict[str, Any]:
     report["state"] = "complete"
     total = sum(report["written"].values())
     report["rows_per_s"] = round(total / max(report["seconds"], 1e-9), 1)
+    report["analyzed"] = refresh_statistics(gdb.engine, sorted(report["written"]))
     if not args.skip_validation:
         report["validation"] = validate(gdb, plan)
     report["visible_to_admin"] = admin_visible(gdb, settings)

@@ -5,4 +5,7 @@ in the gateway's venv, timed like a hey round (scenario `database`).
   tools; lookups; writes rolled back), the driver that times N calls C at a time in hey's CSV
   layout, and the SQL each call sent (statements counted and timed through SQLAlchemy's
   engine events)
+- plans.py: after the rounds, each operation called alone: its statements timed, the slow ones
+  explained (EXPLAIN QUERY PLAN / EXPLAIN (ANALYZE, BUFFERS)) and the index a scan suggests
+  measured on a scratch copy or in a transaction rolled back (database-plans.json)
 """

@@ -37,6 +37,9 @@ from typing import Any
 PROG = "dbbench"
 HEADER = "response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset"
 SLOWEST = 5
+SQL_KEEP = (
+    4000  # characters of a statement kept (a tools SELECT lists ~50 columns first)
+)
 
 
 # -- the gateway's side ----------------------------------------------------------------------
@@ -248,7 +251,7 @@ class SqlLog:
     def after(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         took = time.perf_counter() - getattr(self.local, "started", time.perf_counter())
         with self.lock:
-            self.slowest.append((took, " ".join(statement.split())[:500]))
+            self.slowest.append((took, " ".join(statement.split())[:SQL_KEEP]))
             self.slowest.sort(reverse=True)
             del self.slowest[SLOWEST:]
 

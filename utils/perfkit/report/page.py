@@ -68,9 +68,12 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    from perfkit.results.dbqueries import short
+
     env.filters.update(
-        plain=fmt_plain, num=fmt_number, rate=fmt_rate, signed=fmt_signed, anchor=anchor
-    )
+        plain=fmt_plain, num=fmt_number, rate=fmt_rate, signed=fmt_signed, anchor=anchor,
+        sql_short=short,
+    )  # fmt: skip
     env.globals["verdict_class"] = lambda v: VERDICT_CLASS.get(str(v), "neutral")
     return env
 

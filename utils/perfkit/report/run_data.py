@@ -127,6 +127,9 @@ class Report:
     # (perfkit.results.upstream), and the tests whose breakdown could not be taken
     upstream: list[UpstreamRow] = field(default_factory=list)
     upstream_unknown: list[str] = field(default_factory=list)
+    # the database scenario's SQL: statements per test, slow queries with plans and index trials
+    # (perfkit.results.dbqueries; summary.json's database.queries)
+    database_queries: dict[str, Any] | None = None
 
 
 def _change(m: MetricResult) -> Change:
@@ -284,4 +287,5 @@ def build_report(run_dir: Path) -> Report:
         federation=federation(summary),
         upstream=upstream_rows,
         upstream_unknown=upstream_unknown,
+        database_queries=(summary.database or {}).get("queries"),
     )

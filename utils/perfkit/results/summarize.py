@@ -30,6 +30,7 @@ from perfkit.results.csvstats import (
 )
 from perfkit.results.database import for_summary as for_database
 from perfkit.results.database import warnings as database_warnings
+from perfkit.results.dbqueries import for_summary as for_queries
 from perfkit.results.events import Event, load_events
 from perfkit.results.plan import PlanRow, read_plan
 from perfkit.results.run import load_run
@@ -272,6 +273,9 @@ def summarize(run_dir: Path, partial: bool) -> Summary:
     warnings += resource_warnings
     database = for_database(run_dir)
     warnings += database_warnings(database)
+    queries = for_queries(run_dir, [t.id for t in tests])
+    if database is not None and queries is not None:
+        database["queries"] = queries  # the database scenario's SQL (one target only)
     totals = Totals(tests=len(tests))
     for test in tests:
         setattr(totals, test.status, getattr(totals, test.status) + 1)

@@ -7,7 +7,9 @@ Schema versions of summary.json:
       status, reason, error_rate, rounds, aggregate, probe; components for a group; resources),
       totals, warnings; resources and servers when the run recorded them; database (its
       starting state and rows before and after) when the run took those snapshots (added
-      2026-12-02 as an optional key: a summary without it still reads)
+      2026-12-02 as an optional key: a summary without it still reads); database.queries,
+      the database scenario's SQL and slow queries (perfkit.results.dbqueries; optional, added
+      2026-12-04)
 """
 
 from __future__ import annotations
