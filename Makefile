@@ -119,8 +119,10 @@ test-gateway-core: setup ## Benchmark health, readiness, version, servers, gatew
 test-mcp: setup ## Benchmark the MCP streamable-HTTP path (/servers/<id>/mcp, /mcp) beside /rpc (MCP_SESSIONS=stateful: in sessions; MCP_PEER=NAME: through a federated peer too)
 	@$(RUNNER) --scenarios mcp
 
-test-database: setup ## Benchmark the database apart from the API: the gateway's service layer on the local stack's database (DATASET=small: populated)
-	@$(RUNNER) --scenarios database
+test-database: setup ## Benchmark the database apart from the API: the gateway's service layer on the local stack's database (DATASET=small: populated; DATABASE=postgresql, or both: side by side)
+	@$(if $(filter both,$(DATABASE)),./scenarios/database-benchmark.sh --database both --profile $(PROFILE) \
+		$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(TESTS),--tests '$(TESTS)') $(if $(DATASET),--dataset $(DATASET)),$\
+		$(if $(DATABASE),PERF_DB_BACKEND=$(DATABASE)) $(RUNNER) --scenarios database)
 
 test-mixed: setup ## Benchmark the mixed workload (several hey at once)
 	@$(RUNNER) --scenarios mixed

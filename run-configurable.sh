@@ -203,7 +203,9 @@ run_make_dir() {
 # run_prepare_side URL DIR [RECORD]: log in, check the services, write run.json (with RECORD,
 # the gateway.json of the local stack serving URL: its build and settings) and the plan in DIR.
 run_prepare_side() {
-  local url="$1" dir="$2" record="${3:-}" token=""
+  local url="$1" dir="$2" record="${3:-}" token="" stack=""
+  # a gateway record lies in its local stack's folder: .state/<stack>/gateway.json
+  [[ -z "${record}" ]] || stack="$(basename "$(dirname "${record}")")"
   if [[ "${RUN_AUTH}" == yes ]]; then
     token="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${url}" --profile "${RUN_PROFILE}" --print)"
   fi
@@ -211,16 +213,22 @@ run_prepare_side() {
     "${PERF_KIT_ROOT}/utils/check-services.sh" --url "${url}" --profile "${RUN_PROFILE}" >&2
   fi
   mkdir -p "${dir}/raw"
-  run_init "${url}" "${dir}" "${token}" "${record}"
+  run_init "${url}" "${dir}" "${token}" "${record}" "${stack}"
   run_check_baseline
   perf_monitor_start "${url}" "${dir}"
-  perf_add_side "${url}" "${token}" "${dir}"
+  perf_add_side "${url}" "${token}" "${dir}" "${stack}"
 }
 
-# run_init URL DIR TOKEN [RECORD]: run.json (settings, environment, the gateway's version and,
+# run_init URL DIR TOKEN [RECORD] [STACK]: run.json (settings, environment, the gateway's version and,
 # from RECORD when it exists, its build and settings overrides) and plan.tsv.
 run_init() {
-  local url="$1" dir="$2" token="$3" record="${4:-}" settings args=() rc=0
+  local url="$1" dir="$2" token="$3" record="${4:-}" stack="${5:-}" settings args=() rc=0 backend="${PERF_DB_BACKEND}" line
+  # a local stack says which database it runs on (an A/B's sides may differ: --base-database)
+  line="$(PERF_STACK_NAME="${stack:-${PERF_STACK_NAME:-}}" "${PERF_KIT_ROOT}/utils/local-stack.sh" database --url "${url}" 2>/dev/null || true)"
+  case "${line}" in
+    *" postgresql"*) backend=postgresql ;;
+    *" sqlite"*) backend=sqlite ;;
+  esac
   # the resolved settings hold the password: keep them out of the run folder
   settings="$(mktemp)"
   perf_py config --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" "${RUN_SETS[@]}" --format json >"${settings}"
@@ -230,7 +238,7 @@ run_init() {
   [[ -z "${record}" || ! -f "${record}" ]] || args+=(--gateway-record "${record}")
   perf_py run-init "${dir}" --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" \
     --settings-json "${settings}" --target-url "${url}" --hey-bin "$(command -v "${PERF_HEY_BIN}")" \
-    --db-backend "${PERF_DB_BACKEND}" "${args[@]}" || rc=$?
+    --db-backend "${backend}" "${args[@]}" || rc=$?
   rm -f "${settings}"
   ((rc == 0)) || exit "${rc}"
   perf_write_plan "${dir}/plan.tsv"
@@ -352,7 +360,7 @@ run_on_signal() {
 }
 
 run_main() {
-  local rc=0
+  local rc=0 side
   run_parse_args "$@"
   perf_ensure_setup
   perf_load_settings "${RUN_PROFILE}" "${RUN_SETS[@]}"
@@ -390,8 +398,11 @@ run_main() {
   if ((${#PERF_SIDE_DIRS[@]} == 1)); then
     perf_servers_snapshot after
     perf_database_snapshot after
-    perf_database_plans
   fi
+  for side in "${!PERF_SIDE_DIRS[@]}"; do
+    perf_use_side "${side}"
+    perf_database_plans
+  done
   perf_monitor_stop
   run_judge || rc=$?
   run_report

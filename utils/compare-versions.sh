@@ -13,11 +13,15 @@
 #   utils/compare-versions.sh --base BUILD [--candidate BUILD] [--base-env FILE]
 #                             [--candidate-env FILE] [--base-set NAME=VALUE]...
 #                             [--candidate-set NAME=VALUE]... [--profile NAME]
-#                             [--scenarios LIST] [--iterations N] [--sequential]
+#                             [--scenarios LIST] [--tests GLOBS] [--iterations N] [--sequential]
+#                             [--base-database DB] [--candidate-database DB] [--dataset NAME]
 #
 # BUILD: a release version, a .whl / .tar.gz / .zip file, or a source folder. Without
-# --candidate, the candidate is the base build (an A/B of settings only). Secrets belong in the
-# files, not in --*-set (a command line is visible to every local user).
+# --candidate, the candidate is the base build (an A/B of settings, or of databases - then
+# --base may go too: both sides run service.gateway_version. DB is
+# sqlite or postgresql, default service.database; each side's database is made fresh, and
+# --dataset writes the same dataset into both). Secrets belong in the files, not in --*-set
+# (a command line is visible to every local user).
 set -euo pipefail
 
 PERF_PROG="compare-versions.sh"
@@ -29,12 +33,13 @@ readonly AB_SIDES=(base candidate)
 declare -A AB_PORT=([base]=4481 [candidate]=4482)
 
 ab_usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 }
 
 # ab_parse_args ARGS...: AB_SPEC, AB_FILES_<side>, AB_SETS_<side>, AB_PROFILE and AB_RUN_ARGS
 # from the flags; exit 2 on a bad flag, a missing value or no base. No Python needed.
 ab_parse_args() {
+  local side
   declare -gA AB_SPEC=([base]="" [candidate]="")
   AB_FILES_base=()
   AB_FILES_candidate=()
@@ -42,6 +47,8 @@ ab_parse_args() {
   AB_SETS_candidate=()
   AB_PROFILE="${PERF_PROFILE:-light}"
   AB_RUN_ARGS=()
+  AB_DATASET="${PERF_DATASET:-}"
+  declare -gA AB_DB=([base]="" [candidate]="")
   while (($#)); do
     case "$1" in
       --base | --candidate) AB_SPEC[${1#--}]="$(perf_flag_value "$@")"; shift 2 ;;
@@ -49,19 +56,27 @@ ab_parse_args() {
       --candidate-env) AB_FILES_candidate+=("$(perf_flag_value "$@")"); shift 2 ;;
       --base-set) AB_SETS_base+=("$(perf_flag_value "$@")"); shift 2 ;;
       --candidate-set) AB_SETS_candidate+=("$(perf_flag_value "$@")"); shift 2 ;;
+      --base-database | --candidate-database)
+        side="${1#--}"
+        AB_DB[${side%-database}]="$(perf_flag_value "$@")"
+        [[ "${AB_DB[${side%-database}]}" == sqlite || "${AB_DB[${side%-database}]}" == postgresql ]] ||
+          perf_die "${PERF_EXIT_USAGE}" "$1 '${AB_DB[${side%-database}]}': expected sqlite or postgresql"
+        shift 2 ;;
+      --dataset) AB_DATASET="$(perf_flag_value "$@")"; AB_RUN_ARGS+=("$1" "${AB_DATASET}"); shift 2 ;;
       --profile) AB_PROFILE="$(perf_flag_value "$@")"; shift 2 ;;
-      --scenarios | --iterations) AB_RUN_ARGS+=("$1" "$(perf_flag_value "$@")"); shift 2 ;;
+      --scenarios | --iterations | --tests) AB_RUN_ARGS+=("$1" "$(perf_flag_value "$@")"); shift 2 ;;
       --sequential) AB_RUN_ARGS+=("$1"); shift ;;
       -h | --help) ab_usage; exit 0 ;;
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
     esac
   done
-  [[ -n "${AB_SPEC[base]}" ]] ||
+  [[ -n "${AB_SPEC[base]}" || "${AB_DB[base]}" != "${AB_DB[candidate]}" ]] ||
     perf_die "${PERF_EXIT_USAGE}" "name the base: --base BUILD (a release such as 1.0.7.post20260921, a wheel or sdist, or a source folder; make compare-versions BASE=...)"
   if [[ -z "${AB_SPEC[candidate]}" ]]; then
     ((${#AB_FILES_base[@]} + ${#AB_FILES_candidate[@]} + ${#AB_SETS_base[@]} + ${#AB_SETS_candidate[@]})) ||
-      perf_die "${PERF_EXIT_USAGE}" "name the candidate (--candidate BUILD), or give the sides different settings (--base-env/--candidate-env FILE, --base-set/--candidate-set NAME=VALUE) to compare the base build with itself"
-    AB_SPEC[candidate]="${AB_SPEC[base]}"
+      [[ "${AB_DB[base]}" != "${AB_DB[candidate]}" ]] ||
+      perf_die "${PERF_EXIT_USAGE}" "name the candidate (--candidate BUILD), or give the sides different settings (--base-env/--candidate-env FILE, --base-set/--candidate-set NAME=VALUE) or databases (--base-database/--candidate-database) to compare the base build with itself"
+    AB_SPEC[candidate]="${AB_SPEC[base]}" # "" when only the databases differ: filled in by ab_main
   fi
   perf_check_profile "${AB_PROFILE}"
 }
@@ -139,6 +154,7 @@ ab_stack() {
   PERF_STACK_NAME="ab-${side}" GATEWAY_VERSION="${version}" PERF_GATEWAY_VERSION="${version}" \
     PERF_GATEWAY_SOURCE="${source}" PERF_GATEWAY_ENV_FILE="${AB_SETTINGS[${side}]:-}" \
     PERF_BASE_URL="http://127.0.0.1:${AB_PORT[${side}]}" PERF_SERVER_BASE_PORT="${AB_SERVER_BASE_PORT}" \
+    PERF_DB_BACKEND="${AB_DB[${side}]:-${PERF_DB_BACKEND}}" PERF_DB_STATE=fresh PERF_DATASET="${AB_DATASET}" \
     PERF_STACK_SHARED_SERVERS="${shared}" "${PERF_KIT_ROOT}/utils/local-stack.sh" "${action}" --profile "${AB_PROFILE}"
 }
 
@@ -151,7 +167,8 @@ ab_down() {
 
 # ab_side_text SIDE: how the progress lines name a side.
 ab_side_text() {
-  printf '%s %s at :%s%s\n' "$1" "${AB_LABEL[$1]}" "${AB_PORT[$1]}" "${AB_SHOWN[$1]:+ with ${AB_SHOWN[$1]}}"
+  printf '%s %s at :%s on %s%s\n' "$1" "${AB_LABEL[$1]}" "${AB_PORT[$1]}" "${AB_DB[$1]:-${PERF_DB_BACKEND}}" \
+    "${AB_SHOWN[$1]:+ with ${AB_SHOWN[$1]}}"
 }
 
 ab_main() {
@@ -160,6 +177,9 @@ ab_main() {
   ab_parse_args "$@"
   perf_ensure_setup
   perf_load_settings "${AB_PROFILE}"
+  # an A/B of databases alone runs the configured release on both sides
+  AB_SPEC[base]="${AB_SPEC[base]:-${PERF_GATEWAY_VERSION}}"
+  AB_SPEC[candidate]="${AB_SPEC[candidate]:-${AB_SPEC[base]}}"
   # what the arguments alone decide, before anything is installed: the builds, the settings' lines
   for side in "${AB_SIDES[@]}"; do
     ab_describe "${side}"
@@ -177,7 +197,7 @@ ab_main() {
   for side in "${AB_SIDES[@]}"; do
     ab_check_settings "${side}"
   done
-  if [[ "${AB_KEY[base]}" == "${AB_KEY[candidate]}" ]] && ab_same_settings; then
+  if [[ "${AB_KEY[base]}" == "${AB_KEY[candidate]}" && "${AB_DB[base]:-${PERF_DB_BACKEND}}" == "${AB_DB[candidate]:-${PERF_DB_BACKEND}}" ]] && ab_same_settings; then
     perf_warn "both sides run ${AB_LABEL[base]} with the same settings: an A/A run"
   fi
   # fresh databases: both gateways start from the same (empty) state

@@ -27,7 +27,9 @@ parse() {
     printf "base sets=%s\n" "${AB_SETS_base[*]}"
     printf "candidate sets=%s\n" "${AB_SETS_candidate[*]}"
     printf "profile=%s\n" "${AB_PROFILE}"
-    printf "run args=%s\n" "${AB_RUN_ARGS[*]}"' _ "${KIT}/utils/compare-versions.sh" "$@"
+    printf "run args=%s\n" "${AB_RUN_ARGS[*]}"
+    printf "databases=%s %s\n" "${AB_DB[base]}" "${AB_DB[candidate]}"
+    printf "dataset=%s\n" "${AB_DATASET}"' _ "${KIT}/utils/compare-versions.sh" "$@"
 }
 
 # decided NAME: the value parse printed for NAME.
@@ -63,6 +65,18 @@ decided() {
   [ "$(decided "base files")" = a.env ]
   [ "$(decided "candidate files")" = b.env ]
   [ "$(decided "base sets")" = X=1 ]
+}
+
+@test "databases only: no build needed, each side its database, the dataset for both" {
+  parse --base-database sqlite --candidate-database postgresql --dataset small --tests 'get_*'
+  [ "${status}" -eq 0 ]
+  [ -z "$(decided base)" ] && [ -z "$(decided candidate)" ] # the configured release, later
+  [ "$(decided databases)" = "sqlite postgresql" ]
+  [ "$(decided dataset)" = small ]
+  [ "$(decided "run args")" = "--dataset small --tests get_*" ]
+  parse --base 1.0.7 --candidate-database mysql
+  [ "${status}" -eq 2 ]
+  [ "${stderr}" = "compare-versions.sh: error: --candidate-database 'mysql': expected sqlite or postgresql" ]
 }
 
 @test "a named candidate is kept when settings are given too" {

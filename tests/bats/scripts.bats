@@ -88,7 +88,17 @@ script() {
 }
 
 @test "local-stack.sh python: a stack that does not run is exit 3 saying how to start it" {
-  PERF_STACK_NAME=bats-no-such-stack script local-stack.sh python -- -c 'print(1)'
+  # (a URL no stack serves: the session's own stack may be up beside these tests)
+  script local-stack.sh python --url http://127.0.0.1:9 -- -c 'print(1)'
   [ "${status}" -eq 3 ]
-  [[ "${stderr}" == *"the kit's local stack does not run"*"make up"* ]]
+  [[ "${stderr}" == *"the kit's local stack does not run at http://127.0.0.1:9"*"make up"* ]]
+}
+
+@test "database-benchmark.sh --database: a value it does not know, or none, is exit 2" {
+  run --separate-stderr env -i PATH="${STUBS}:/usr/bin:/bin" HOME="${HOME}" "${KIT}/scenarios/database-benchmark.sh" --database mysql
+  [ "${status}" -eq 2 ]
+  [ "${stderr}" = "database-benchmark.sh: error: --database 'mysql': expected sqlite, postgresql or both" ]
+  run --separate-stderr env -i PATH="${STUBS}:/usr/bin:/bin" HOME="${HOME}" "${KIT}/scenarios/database-benchmark.sh" --profile smoke --database
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"option --database needs a value (sqlite, postgresql or both)" ]]
 }

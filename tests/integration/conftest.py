@@ -43,7 +43,10 @@ RUN_BY_OTHER_TESTS = {
     "make populate DATASET=tiny": "test_populate.py::test_readme_populate_then_append_then_clean",
     "make populate-clean": "test_populate.py::test_readme_populate_then_append_then_clean",
     "make test DATASET=": "test_populate.py::test_readme_run_on_a_populated_gateway",
-    "./scenarios/database-benchmark.sh": "test_populate.py::test_readme_database_scenario",
+    "./scenarios/database-benchmark.sh --profile": "test_populate.py::test_readme_database_scenario",
+    "./scenarios/database-benchmark.sh --database both": (
+        "test_populate.py::test_sqlite_against_postgresql_side_by_side"
+    ),
     ".state/venv/bin/pip download": "test_ab_builds.py (the wheel's A/A)",
     "make compare-versions BASE=1.0.7.post20260921 CANDIDATE=.state/builds/": (
         "test_ab_builds.py::test_a_wheel_of_the_release_against_the_release_is_no_regression"

@@ -222,7 +222,7 @@ def test_readme_database_scenario(tmp_path: Path) -> None:
     results = tmp_path / "results"
     chosen = "list_tools_member_limit_10,delete_tool,tool_by_name"
     env = own_stack(results, PERF_TESTS=chosen, PERF_DB_SLOW_MS="0.05", **SCALED)
-    command = readme_command("./scenarios/database-benchmark.sh").split()
+    command = readme_command("./scenarios/database-benchmark.sh --profile").split()
     try:
         done = run(command, env, timeout=900)
         assert done.code == 0, done.stderr[-3000:]
@@ -290,3 +290,48 @@ def test_readme_database_scenario(tmp_path: Path) -> None:
     finally:
         run(["utils/local-stack.sh", "down"], env, timeout=120)
     assert stack_processes(KIT_ROOT / ".state" / STACK) == []
+
+
+def test_sqlite_against_postgresql_side_by_side(tmp_path: Path) -> None:
+    """--database both: the configured release on two stacks (the A/B ports), SQLite and
+    PostgreSQL, each written the same dataset; the rounds alternate and PostgreSQL is judged
+    against SQLite. Each side's run names its database and has its slow-query analysis; both
+    stacks stop, the PostgreSQL database the kit made is dropped."""
+    from test_ab_builds import assert_nothing_left_running
+
+    results = tmp_path / "results"
+    env = kit_env(
+        PERF_RESULTS_DIR=str(results), PERF_TOKEN_CACHE=str(tmp_path / "token.json"),
+        **SCALED,
+    )  # fmt: skip
+    command = readme_command("./scenarios/database-benchmark.sh --database both")
+    done = run(["bash", "-c", command], env, timeout=900)
+    assert done.code == 0, done.stderr[-3000:]
+    assert (
+        "on sqlite; candidate" in done.stderr
+        and "on postgresql; rounds alternate" in done.stderr
+    )
+    [run_dir] = sorted(results.glob("smoke_ab_*"))
+    for side, backend in (("base", "sqlite"), ("candidate", "postgresql")):
+        info = json.loads((run_dir / side / "run.json").read_text())
+        assert info["settings"]["db_backend"] == backend
+        summary = json.loads((run_dir / side / "summary.json").read_text())
+        assert summary["settings"]["dataset"] == "tiny"
+        assert [t["status"] for t in summary["tests"]] == ["ok", "ok"]
+        plans = json.loads((run_dir / side / "database-plans.json").read_text())
+        assert plans["backend"] == backend and plans["leftover"] == []
+        assert set(summary["database"]["queries"]["tests"]) == {
+            "database/get_tool",
+            "database/tool_by_name",
+        }
+    comparison = json.loads((run_dir / "candidate" / "comparison.json").read_text())
+    assert {t["id"] for t in comparison["tests"]} == {
+        "database/get_tool",
+        "database/tool_by_name",
+    }
+    assert_nothing_left_running()
+    listed = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SELECT datname FROM pg_database"],
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout.split()  # fmt: skip
+    assert "perfkit_ab_candidate" not in listed

@@ -151,7 +151,8 @@ perf_driven() {
 # perf_db_command I: the command a db test's rounds and probe run: the local stack's gateway
 # Python with perfkit.dbbench.ops (utils/local-stack.sh python).
 perf_db_command() {
-  PERF_DB_COMMAND=("${PERF_KIT_ROOT}/utils/local-stack.sh" python --url "${PERF_TARGET_URL}" -- -m perfkit.dbbench.ops)
+  PERF_DB_COMMAND=(env "PERF_STACK_NAME=${PERF_SIDE_STACKS[PERF_SIDE]:-${PERF_STACK_NAME:-}}"
+    "${PERF_KIT_ROOT}/utils/local-stack.sh" python --url "${PERF_TARGET_URL}" -- -m perfkit.dbbench.ops)
   local spec="${PERF_T_PATH[$1]#db:}"
   PERF_DB_OP="${spec%%\?*}" PERF_DB_LIMIT="${spec##*limit=}"
 }
@@ -161,7 +162,7 @@ perf_db_command() {
 # be reached (a gateway the kit does not run).
 perf_db_probe() {
   local i="$1" dir="$2" out rc=0
-  if [[ -z "$("${PERF_KIT_ROOT}/utils/local-stack.sh" database --url "${PERF_TARGET_URL}" 2>/dev/null)" ]]; then
+  if [[ -z "$(perf_local_stack database --url "${PERF_TARGET_URL}" 2>/dev/null)" ]]; then
     PERF_PROBE_SKIP="the database scenario calls the gateway's own service layer on its database, which the kit reaches on its local stack only, and ${PERF_TARGET_URL} is not it"
     return 0
   fi
@@ -501,12 +502,26 @@ perf_record() {
 PERF_SIDE_URLS=()
 PERF_SIDE_TOKENS=()
 PERF_SIDE_DIRS=()
+PERF_SIDE_STACKS=() # the local stack serving each side ("": the configured one)
 
-# perf_add_side URL TOKEN RUN_DIR: one more target, with its token and its own run folder.
+# perf_add_side URL TOKEN RUN_DIR [STACK]: one more target, with its token, its own run folder
+# and the name of the kit's local stack serving it, when one does.
 perf_add_side() {
   PERF_SIDE_URLS+=("$1")
   PERF_SIDE_TOKENS+=("$2")
   PERF_SIDE_DIRS+=("$3")
+  PERF_SIDE_STACKS+=("${4:-}")
+}
+
+# perf_local_stack ARGS...: utils/local-stack.sh ARGS on the current side's stack - an A/B
+# side's own (ab-base, ab-candidate: named by its gateway record), else the configured one.
+perf_local_stack() {
+  local stack="${PERF_SIDE_STACKS[PERF_SIDE]:-}"
+  if [[ -n "${stack}" ]]; then
+    PERF_STACK_NAME="${stack}" "${PERF_KIT_ROOT}/utils/local-stack.sh" "$@"
+  else
+    "${PERF_KIT_ROOT}/utils/local-stack.sh" "$@"
+  fi
 }
 
 # perf_use_side S: point PERF_TARGET_URL / PERF_TOKEN / PERF_RUN_DIR at side S.
@@ -591,7 +606,7 @@ perf_run_test() {
       perf_record "${id}" failed "answers went bad during the run: ${PERF_PROBE_REASON}" "${PERF_RUN_DIR}/raw/${id}"
     else
       perf_record "${id}" ok "${PERF_SETTLED_TEXT}" "${PERF_RUN_DIR}/raw/${id}"
-      if [[ "${PERF_T_KIND[i]}" == db ]]; then
+      if [[ "${PERF_T_KIND[i]}" == db && " ${PERF_DB_PLAN_TESTS[*]} " != *" ${id}="* ]]; then
         perf_db_command "${i}"
         PERF_DB_PLAN_TESTS+=("${id}=${PERF_DB_OP}:${PERF_DB_LIMIT}")
       fi
@@ -794,7 +809,8 @@ perf_database_snapshot() {
 # perf_database_plans: the database scenario's slow queries - each db test that ran has its
 # operation called alone, the statements at or over PERF_DB_SLOW_MS explained and the index a
 # scan suggests measured (perfkit.dbbench.plans, in the local stack's gateway venv) into
-# database-plans.json of the run folder. A failure costs a warning, never the run.
+# database-plans.json of the run folder (the current side's, in an A/B). A failure costs a
+# warning, never the run.
 perf_database_plans() {
   local spec args=() rc=0 log="${PERF_RUN_DIR}/database-plans.log"
   ((${#PERF_DB_PLAN_TESTS[@]})) || return 0
@@ -802,7 +818,7 @@ perf_database_plans() {
     args+=(--test "${spec}")
   done
   perf_log "database: the statements of ${#PERF_DB_PLAN_TESTS[@]} operation(s), each called alone; explaining those at or over ${PERF_DB_SLOW_MS} ms"
-  "${PERF_KIT_ROOT}/utils/local-stack.sh" python --url "${PERF_TARGET_URL}" -- -m perfkit.dbbench.plans \
+  perf_local_stack python --url "${PERF_TARGET_URL}" -- -m perfkit.dbbench.plans \
     "${args[@]}" --slow-ms "${PERF_DB_SLOW_MS}" --out "${PERF_RUN_DIR}/database-plans.json" >"${log}" 2>&1 || rc=$?
   ((rc == 0)) || perf_warn "database: the slow-query analysis failed (exit ${rc}): $(tail -n 2 "${log}" | tr '\n' ' ')(${log})"
 }

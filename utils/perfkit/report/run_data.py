@@ -252,7 +252,7 @@ def configuration(summary: Summary) -> dict[str, Any]:
         found["gateway build"] = build
     if (overrides := overrides_text(target.get("env_overrides"))) is not None:
         found["gateway settings overrides"] = overrides
-    if summary.database is not None:
+    if summary.database is not None and "state" in summary.database:
         found["gateway database"] = describe_database(summary.database)
     return found
 

@@ -274,8 +274,8 @@ def summarize(run_dir: Path, partial: bool) -> Summary:
     database = for_database(run_dir)
     warnings += database_warnings(database)
     queries = for_queries(run_dir, [t.id for t in tests])
-    if database is not None and queries is not None:
-        database["queries"] = queries  # the database scenario's SQL (one target only)
+    if queries is not None:  # the database scenario's SQL (an A/B side has no snapshots)
+        database = (database or {}) | {"queries": queries}
     totals = Totals(tests=len(tests))
     for test in tests:
         setattr(totals, test.status, getattr(totals, test.status) + 1)
