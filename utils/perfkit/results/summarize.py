@@ -274,7 +274,9 @@ def summarize(run_dir: Path, partial: bool) -> Summary:
     database = for_database(run_dir)
     warnings += database_warnings(database)
     queries = for_queries(run_dir, [t.id for t in tests])
-    if queries is not None:  # the database scenario's SQL (an A/B side has no snapshots)
+    if (
+        queries is not None
+    ):  # the database scenario's SQL (an A/B side has no snapshots)
         database = (database or {}) | {"queries": queries}
     totals = Totals(tests=len(tests))
     for test in tests:
