@@ -18,13 +18,15 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perfkit.baseline.file import Baseline, aggregates_of
 from perfkit.clock import now_iso
-from perfkit.compare.drift import History
 from perfkit.jsonfile import check_version
 from perfkit.results.samples import SampleSet, fingerprint_differences
+
+if TYPE_CHECKING:  # perfkit.compare.drift loads scipy: only the verdicts need it
+    from perfkit.compare.drift import History
 
 JOBS_FILE = "jobs.jsonl"
 SCHEMA_VERSION = 1
@@ -138,6 +140,8 @@ def history_jobs(jobs: list[Job], baseline: Baseline, window: int) -> list[Job]:
 
 def drift_history(jobs: list[Job], epoch: str) -> History:
     """The history as perfkit.compare.drift reads it: test -> metric -> (epoch, median)."""
+    from perfkit.compare.drift import History
+
     medians: dict[str, dict[str, list[tuple[str, float]]]] = {}
     for job in jobs:
         for test_id, metrics in job.medians.items():

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
-from scipy import stats  # type: ignore[import-untyped]
+# numpy and scipy are imported where they are used: a command that only reads or names files
+# (perfkit baseline name, record, ...) imports this module for its dataclasses, and scipy.stats
+# alone takes ~1 s to load
 
 CONFIDENCE = 0.95
 MAD_TO_SIGMA = 1.4826  # robust CV = 1.4826 x MAD / median (= CV for normal noise)
@@ -74,6 +75,8 @@ def mann_whitney(x: Sequence[float], y: Sequence[float], alternative: str) -> fl
     Exact when there are no ties; with ties, the exact permutation distribution (scipy's
     "exact" ignores ties); the normal approximation only for large samples.
     """
+    from scipy import stats  # type: ignore[import-untyped]
+
     arrangements = math.comb(len(x) + len(y), len(x))
     tied = len(set(x) | set(y)) < len(x) + len(y)
     method: str | stats.PermutationMethod = "asymptotic"
@@ -88,6 +91,8 @@ def mann_whitney(x: Sequence[float], y: Sequence[float], alternative: str) -> fl
 @lru_cache(maxsize=256)
 def u_null_cdf(m: int, n: int) -> tuple[float, ...]:
     """P(U <= u) for u = 0..m*n under the null, exact (no ties), by counting arrangements."""
+    import numpy as np
+
     # counts[j][u]: arrangements of i values of one side and j of the other with U = u;
     # f(i, j, u) = f(i-1, j, u-j) + f(i, j-1, u) (is the largest value from the first side?)
     counts = [[1] + [0] * (m * n) for _ in range(n + 1)]
@@ -107,6 +112,8 @@ def interval_rank(
     """k for the interval [d_(k), d_(N+1-k)] of the N = m x n pairwise differences, and its
     exact coverage 1 - 2 P(U <= k-1): the largest k whose error on each side is at most
     `tail` (95% coverage by default), else k = 1."""
+    from scipy import stats  # type: ignore[import-untyped]
+
     if m * n > EXACT_CELLS:  # normal approximation of U, slightly conservative
         sd = math.sqrt(m * n * (m + n + 1) / 12)
         rank = max(1, math.floor(m * n / 2 - stats.norm.ppf(1 - tail) * sd))
@@ -126,6 +133,8 @@ def shift_interval(
     0 exactly when the two-sided test rejects at 5%. With too few rounds for 95% (3 vs 3 allows
     at most 90%), the widest interval is returned with its real, lower level.
     """
+    import numpy as np
+
     if not base or not cand or min(*base, *cand) <= 0:
         return None
     diffs = np.sort(np.subtract.outer(np.log(cand), np.log(base)).ravel())
@@ -178,6 +187,8 @@ def metric_stats(
 
 def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
     """BH-adjusted p-values (q-values), same order; reject where adjusted <= alpha."""
+    from scipy import stats  # type: ignore[import-untyped]
+
     if not p_values:
         return []
     return [
