@@ -257,12 +257,9 @@ def test_readme_database_scenario(tmp_path: Path) -> None:
         assert rec["index"] == trial["index"] and rec["gain"] >= queries["min_gain"]
         assert "recommendations:\n    CREATE INDEX ON tools (name)" in done.stdout
         # ... and the trial's index is nowhere in the gateway's database
-        _state, url = run(
-            ["utils/local-stack.sh", "database", "--url", URL], env
-        ).stdout.split()
-        with closing(
-            sqlite3.connect(f"file:{url.split('sqlite:///', 1)[1]}?mode=ro", uri=True)
-        ) as db:
+        # (the run took the stack it started down again; its database file stays)
+        [db_file] = (KIT_ROOT / ".state" / STACK / "data").glob("*/mcp.db")
+        with closing(sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)) as db:
             indexes = [
                 r[0]
                 for r in db.execute(
