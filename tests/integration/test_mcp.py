@@ -5,7 +5,7 @@ A run on the shared local stack becomes the baseline; the same scenario on a sec
 benchmark MCP server takes 150 ms longer a call must be a regression of the calls that reach
 the server, on every path (at concurrency 2 a call takes ~100 ms, so +150 ms is far beyond the
 35% drift bound a baseline without run-to-run history needs). Then that stack loses its virtual
-server: the tests on its endpoint fail naming it, the others still run. Rounds are tiny (10
+server: the tests on its endpoint fail naming it, the others still run. Rounds are tiny (6
 requests, 5 rounds: the fewest a per-round test can find significant).
 """
 
@@ -83,7 +83,7 @@ def test_mcp_path_is_measured_judged_and_fails_plainly(
         "PERF_RESULTS_DIR": str(tmp_path / "results"),
         "PERF_BASELINES_DIR": str(tmp_path / "baselines"),
         "PERF_ITERATIONS": "5",
-        "PERF_REQUESTS": "10",
+        "PERF_REQUESTS": "6",
         "PERF_GENERATE_REPORT": "false",  # the summary and verdicts are read, not the report
     }
     first = mcp_run(stack_url, dirs)
@@ -113,8 +113,8 @@ def test_mcp_path_is_measured_judged_and_fails_plainly(
     upstream = {t["id"]: t.get("upstream") for t in summary["tests"]}
     for test in CALLS:
         data = upstream[test]
-        assert data and data["requests"] == 50, (test, data)
-        assert sum(data["received"].get(m, 0) for m in WORK) == 50, (test, data)
+        assert data and data["requests"] == 30, (test, data)  # 6 requests x 5 rounds
+        assert sum(data["received"].get(m, 0) for m in WORK) == 30, (test, data)
     listing = upstream["mcp/server_tools_list"]
     assert listing and not any(listing["received"].get(m) for m in WORK), listing
 
@@ -195,6 +195,10 @@ def test_mcp_path_is_measured_judged_and_fails_plainly(
 
 
 STATEFUL_URL = "http://127.0.0.1:4465"
+STATEFUL_TESTS = (
+    "server_tools_list,server_tools_call_get_system_time,global_tools_call_get_system_time,"
+    "server_session_setup,server_sse_connect,server_sse_tools_call_get_system_time,rpc_tools_list"
+)
 
 
 def test_stateful_sessions_serve_the_rounds_and_are_ended(tmp_path: Path) -> None:
@@ -233,7 +237,9 @@ def test_stateful_sessions_serve_the_rounds_and_are_ended(tmp_path: Path) -> Non
                 "skip",
                 "--quiet",
             ],
-            kit_env(**env),
+            # CI time: each kind of MCP test once (the session set-up, the legacy SSE pair,
+            # each endpoint), and one on /rpc, which has no sessions
+            kit_env(**env, PERF_TESTS=STATEFUL_TESTS),
             timeout=600,
         )
         assert done.code == 0, done.stdout[-3000:] + done.stderr[-2000:]
@@ -280,7 +286,9 @@ def test_stateful_sessions_serve_the_rounds_and_are_ended(tmp_path: Path) -> Non
                 except urllib.error.HTTPError as exc:
                     assert exc.code == 404, exc.read()
             checked += 1
-        assert checked == 18  # every test but the 4 on /rpc
+        assert (
+            checked == len(STATEFUL_TESTS.split(",")) - 1
+        )  # every test but the /rpc one
         # MANUAL_TESTING.md's stateful curl recipe, as written, on this stateful gateway
         check_recipe(recipe("mcp-sessions-a-stateful-gateway"), STATEFUL_URL)
     finally:

@@ -26,13 +26,17 @@ SCALED = {
 
 # CI time: the whole suite is run as written by `make test` in test_flows.py and by
 # README's second `make test`, which makes the light baseline the commands after it read; the
-# other commands that run every scenario measure one or two tests of each (PERF_TESTS, which
-# they leave to the environment) - their flags and flow are what is checked here
+# other commands that run every scenario (and the releases' A/B) measure one or two tests of
+# each (PERF_TESTS, which they leave to the environment) - their flags and flow are checked here
 SOME_OF_EACH = "rest_list_*_limit_10,health,rpc_ping,concurrent_mix,server_tools_call_get_system_time"
-EVERY_SCENARIO = (
-    "make test PROFILE=smoke",
-    "./run-configurable.sh --profile heavy --scenarios all",
-)
+TRIMMED = {  # command -> the tests it measures here
+    "make test PROFILE=smoke": SOME_OF_EACH,
+    "./run-configurable.sh --profile heavy --scenarios all": SOME_OF_EACH,
+    # an A/B of two releases: what is checked is the install and the two sides, not the suite
+    "make compare-versions BASE=1.0.6 CANDIDATE=1.0.7.post20260921 PROFILE=smoke SCENARIOS=tools": (
+        "rest_list_tools_limit_10,rpc_tools_call_get_system_time"
+    ),
+}
 
 
 def run_here(command: str) -> bool:
@@ -60,24 +64,31 @@ def readme_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
 
 
-def trimmed(commands: list[str]) -> list[bool]:
-    """Per command: whether it runs only SOME_OF_EACH (the first `make test`, EVERY_SCENARIO)."""
+def trimmed(commands: list[str]) -> list[str]:
+    """Per command: the tests it measures here (PERF_TESTS; "": all of them) - TRIMMED's, and
+    SOME_OF_EACH for the first `make test`."""
     first = commands.index("make test") if "make test" in commands else -1
-    return [i == first or c in EVERY_SCENARIO for i, c in enumerate(commands)]
+    return [
+        SOME_OF_EACH if i == first else TRIMMED.get(c, "")
+        for i, c in enumerate(commands)
+    ]
 
 
 COMMANDS = [c for c in readme_commands() if run_here(c)]
 
 
 @pytest.mark.parametrize(
-    ("command", "some"), list(zip(COMMANDS, trimmed(COMMANDS), strict=True))
+    ("command", "tests"),
+    list(zip(COMMANDS, trimmed(COMMANDS), strict=True)),
+    ids=[
+        f"{c}{' (some tests)' if t else ''}"
+        for c, t in zip(COMMANDS, trimmed(COMMANDS), strict=True)
+    ],
 )
 def test_readme_command_works(
-    command: str, some: bool, stack_url: str, readme_dirs: dict[str, str]
+    command: str, tests: str, stack_url: str, readme_dirs: dict[str, str]
 ) -> None:
-    env = kit_env(
-        **readme_dirs, **SCALED, **({"PERF_TESTS": SOME_OF_EACH} if some else {})
-    )
+    env = kit_env(**readme_dirs, **SCALED, **({"PERF_TESTS": tests} if tests else {}))
     was_up = answers(stack_url)
     result = run(["bash", "-c", command], env, timeout=900)
     assert result.code == 0, (

@@ -26,8 +26,8 @@ SCALED = {
 }
 HREF = re.compile(r'href="([^"]+)"')
 PROFILES = ["smoke", "light"]
-# every scenario of `--scenarios all`, as run-configurable.sh --help lists them
-ALL_SCENARIOS = {"tools", "resources", "prompts", "gateway-core", "mcp", "mixed"}
+# the scenarios README's command names (every scenario runs in test_flows' `make test`)
+SCENARIOS = {"tools", "gateway-core"}
 
 
 def env_for(results: Path, stack_url: str) -> dict[str, str]:
@@ -45,7 +45,7 @@ def all_dir_of(result: Result) -> Path:
 def smoke_run(
     stack_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Result, Path]:
-    """README's `./run-all.sh --profiles smoke,light`, as written: the first run of each
+    """README's `./run-all.sh --profiles smoke,light ...`, as written: the first run of each
     profile, which becomes its baseline."""
     results = tmp_path_factory.mktemp("run_all") / "results"
     command = readme_command("./run-all.sh --profiles smoke,light")
@@ -76,20 +76,20 @@ def test_profiles_exit_0_with_runs_json(smoke_run: tuple[Result, Path]) -> None:
         summary = json.loads((run_dir / "summary.json").read_text())
         assert summary["profile"] == entry["profile"]
         assert summary["status"] == "complete" and summary["totals"]["failed"] == 0
-        assert {t["scenario"] for t in summary["tests"]} == ALL_SCENARIOS
+        assert {t["scenario"] for t in summary["tests"]} == SCENARIOS
         count, ok = len(summary["tests"]), summary["totals"]["ok"]
+        assert count == ok
         assert (
-            count - ok == summary["totals"]["skipped"] == 1
-        )  # SSE call, CACHE_TYPE=memory
-        assert (
-            f"{count} tests: {ok} ok, 0 failed, 1 skipped"
+            f"{count} tests: {ok} ok, 0 failed, 0 skipped"
             in (all_dir / entry["log"]).read_text()
         )
         assert run_processes(run_dir) == []
     baselines = results.parent / "baselines"
-    assert sorted(p.name for p in baselines.glob("baseline_*.json")) == [
-        f"baseline_{profile}.json" for profile in sorted(PROFILES)
-    ]
+    # one baseline per profile, named after its scenarios too
+    names = sorted(p.name for p in baselines.glob("baseline_*.json"))
+    assert len(names) == len(PROFILES), names
+    for name, profile in zip(names, sorted(PROFILES), strict=True):
+        assert name.startswith(f"baseline_{profile}_") and "gateway-core" in name, names
 
 
 def test_master_report_sections_and_links(smoke_run: tuple[Result, Path]) -> None:
