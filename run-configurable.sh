@@ -402,6 +402,7 @@ run_main() {
   for side in "${!PERF_SIDE_DIRS[@]}"; do
     perf_use_side "${side}"
     perf_database_plans
+    perf_database_pool
   done
   perf_monitor_stop
   run_judge || rc=$?

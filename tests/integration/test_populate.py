@@ -221,7 +221,10 @@ def test_readme_database_scenario(tmp_path: Path) -> None:
     assert not answers(URL), f"something already answers at {URL}"
     results = tmp_path / "results"
     chosen = "list_tools_member_limit_10,delete_tool,tool_by_name"
-    env = own_stack(results, PERF_TESTS=chosen, PERF_DB_SLOW_MS="0.05", **SCALED)
+    env = own_stack(
+        results, PERF_TESTS=chosen, PERF_DB_SLOW_MS="0.05", PERF_DB_POOL_SECONDS="0.3",
+        **SCALED,
+    )  # fmt: skip
     command = readme_command("./scenarios/database-benchmark.sh --profile").split()
     try:
         done = run(command, env, timeout=900)
@@ -256,6 +259,21 @@ def test_readme_database_scenario(tmp_path: Path) -> None:
         [rec] = queries["recommendations"]
         assert rec["index"] == trial["index"] and rec["gain"] >= queries["min_gain"]
         assert "recommendations:\n    CREATE INDEX ON tools (name)" in done.stdout
+        # the connection pool: levels auto go past the gateway's pool (the kit's 20 + 10),
+        # which fills there and never hands out more
+        pool = summary["database"]["pool"]
+        capacity = pool["pool"]["capacity"]
+        assert capacity == 30 and pool["op"] == "list_tools_member"
+        levels = pool["levels"]
+        assert [lv["concurrency"] for lv in levels] == [1, 2, 4, 8, 16, 30, 45]
+        assert all(lv["calls"] > 0 and lv["errors"] == 0 for lv in levels), levels
+        assert all(lv["checked_out_max"] <= capacity for lv in levels)
+        assert levels[-1]["checked_out_max"] == capacity and pool["full_at"] is not None
+        assert pool["recommendation"] and "Connection pool (sqlite" in done.stdout
+        html = (run_dir / "report.html").read_text()
+        assert (
+            'data-table="database-pool"' in html and "data-pool-recommendation" in html
+        )
         # ... and the trial's index is nowhere in the gateway's database
         # (the run took the stack it started down again; its database file stays)
         [db_file] = (KIT_ROOT / ".state" / STACK / "data").glob("*/mcp.db")
@@ -299,7 +317,7 @@ def test_sqlite_against_postgresql_side_by_side(tmp_path: Path) -> None:
     results = tmp_path / "results"
     env = kit_env(
         PERF_RESULTS_DIR=str(results), PERF_TOKEN_CACHE=str(tmp_path / "token.json"),
-        **SCALED,
+        PERF_DB_POOL_LEVELS="1,4", PERF_DB_POOL_SECONDS="0.3", **SCALED,
     )  # fmt: skip
     command = readme_command("./scenarios/database-benchmark.sh --database both")
     done = run(["bash", "-c", command], env, timeout=900)
@@ -321,6 +339,15 @@ def test_sqlite_against_postgresql_side_by_side(tmp_path: Path) -> None:
             "database/get_tool",
             "database/tool_by_name",
         }
+        # each side's pool, on its own database: PostgreSQL's connections seen as they were
+        pool = summary["database"]["pool"]
+        assert pool["backend"] == backend and pool["op"] == "get_tool"
+        assert [lv["concurrency"] for lv in pool["levels"]] == [1, 4]
+        if backend == "postgresql":
+            assert pool["max_connections"] > 0
+            assert max(lv["db_connections_max"] for lv in pool["levels"]) >= 4
+        else:
+            assert pool["max_connections"] is None
     comparison = json.loads((run_dir / "candidate" / "comparison.json").read_text())
     assert {t["id"] for t in comparison["tests"]} == {
         "database/get_tool",

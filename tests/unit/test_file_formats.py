@@ -24,6 +24,7 @@ from perfkit.gateway.record import load_record
 from perfkit.jsonfile import UnknownVersion
 from perfkit.monitor.sampler import load_samples
 from perfkit.results.database import load_snapshot
+from perfkit.results.dbpool import load as load_pool
 from perfkit.results.dbqueries import load_plans
 from perfkit.results.run import load_run
 from perfkit.results.run_all import read_runs
@@ -75,6 +76,10 @@ LOADERS: dict[str, tuple[str, Callable[[Path], Any]]] = {
     "database-plans.json": (
         "run/database-plans.json",
         lambda d: load_plans(d / "run"),
+    ),
+    "database-pool.json": (
+        "run/database-pool.json",
+        lambda d: load_pool(d / "run"),
     ),
     "populate report.json": (
         "populate/report.json",
@@ -128,6 +133,7 @@ def test_every_owner_module_is_tested_here() -> None:
         "gateway/record.py",
         "monitor/sampler.py",
         "results/database.py",
+        "results/dbpool.py",
         "results/dbqueries.py",
         "results/run.py",
         "results/run_all.py",

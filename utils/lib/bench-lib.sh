@@ -823,6 +823,25 @@ perf_database_plans() {
   ((rc == 0)) || perf_warn "database: the slow-query analysis failed (exit ${rc}): $(tail -n 2 "${log}" | tr '\n' ' ')(${log})"
 }
 
+# perf_database_pool: the database scenario's connection pool analysis - one of the db tests'
+# operations (list_tools_admin when it ran) called by more and more threads at once, each level
+# PERF_DB_POOL_SECONDS, with the gateway's own pool (perfkit.dbbench.pool, in the local stack's
+# gateway venv) into database-pool.json of the run folder (the current side's). Off with
+# PERF_DB_POOL_LEVELS=off; a failure costs a warning, never the run.
+perf_database_pool() {
+  local spec="" candidate rc=0 log="${PERF_RUN_DIR}/database-pool.log"
+  ((${#PERF_DB_PLAN_TESTS[@]})) && [[ "${PERF_DB_POOL_LEVELS}" != off ]] || return 0
+  for candidate in "${PERF_DB_PLAN_TESTS[@]}"; do
+    [[ -n "${spec}" && "${candidate#*=}" != list_tools_admin:* ]] || spec="${candidate#*=}"
+    [[ "${spec}" != list_tools_admin:* ]] || break
+  done
+  perf_log "database: the connection pool under ${spec%%:*} calls at concurrency ${PERF_DB_POOL_LEVELS} (${PERF_DB_POOL_SECONDS} s each)"
+  perf_local_stack python --url "${PERF_TARGET_URL}" -- -m perfkit.dbbench.pool \
+    --op "${spec%%:*}" --limit "${spec##*:}" --levels "${PERF_DB_POOL_LEVELS}" \
+    --seconds "${PERF_DB_POOL_SECONDS}" --out "${PERF_RUN_DIR}/database-pool.json" >"${log}" 2>&1 || rc=$?
+  ((rc == 0)) || perf_warn "database: the connection pool analysis failed (exit ${rc}): $(tail -n 2 "${log}" | tr '\n' ' ')(${log})"
+}
+
 # --- run-advanced.sh's workloads: tool calls spread over the stack's MCP servers ---------------
 
 # perf_server_call_payload I: a tools/call payload for server bench-time-I's get_system_time,

@@ -75,6 +75,8 @@ PERF_CACHE                  service.cache                      memory      cache
 PERF_DB_POOL_SIZE           service.db_pool_size               20          int1
 PERF_DB_MAX_OVERFLOW        service.db_max_overflow            10          int0
 PERF_DB_SLOW_MS             database.slow_query_ms             100         float
+PERF_DB_POOL_LEVELS         database.pool_levels               auto        pool_levels
+PERF_DB_POOL_SECONDS        database.pool_seconds              1           float
 PERF_POSTGRES_URL           service.postgres_url     postgresql://postgres@127.0.0.1:5432/postgres pg_url
 PERF_REDIS_URL              service.redis_url        redis://127.0.0.1:6379/0 redis
 PERF_AUTH_EMAIL             auth.email                         admin@example.com text
@@ -172,6 +174,8 @@ class Settings:
     db_max_overflow: int
     # the database scenario: a statement this slow (ms, run alone) is explained (perfkit.dbbench.plans)
     db_slow_ms: float
+    db_pool_levels: str
+    db_pool_seconds: float
     postgres_url: str
     redis_url: str
     auth_email: str

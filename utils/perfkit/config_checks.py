@@ -188,6 +188,19 @@ def int_list(text: str) -> tuple[int, ...]:
         ) from None
 
 
+def pool_levels(text: str) -> str:
+    """auto (powers of two up to the pool's capacity, then 1.5 times it), off, or levels."""
+    word = text.strip()
+    if word in ("auto", "off"):
+        return word
+    try:
+        return ",".join(str(n) for n in int_list(word))
+    except ValueError:
+        raise ValueError(
+            "is not auto, off or a list of positive integers: use e.g. 1,2,4,8"
+        ) from None
+
+
 def postgres_url(text: str) -> str:
     if not re.fullmatch(r"postgres(ql)?://[^/\s]+/[A-Za-z0-9_]+", text.strip()):
         raise ValueError(
@@ -244,6 +257,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "scale_protocol": lambda t: choice(t, ("mcp", "rpc")),
     "mcp_sessions": lambda t: choice(t, ("stateless", "stateful")),
     "tests": test_globs,
+    "pool_levels": pool_levels,
 }
 
 

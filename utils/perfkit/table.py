@@ -155,6 +155,7 @@ def render_summary(summary: Summary) -> str:
     from perfkit.protocol.federation import federation
     from perfkit.protocol.overhead import overhead, render
     from perfkit.protocol.sizes import payload_sizes
+    from perfkit.results.dbpool import render as render_pool
     from perfkit.results.dbqueries import render as render_queries
 
     paths = render(overhead(summary))
@@ -172,6 +173,9 @@ def render_summary(summary: Summary) -> str:
     queries = render_queries((summary.database or {}).get("queries"))
     if queries:
         lines += ["", queries]
+    pool = render_pool((summary.database or {}).get("pool"))
+    if pool:
+        lines += ["", pool]
     if summary.warnings:
         lines += ["", *(f"warning: {text}" for text in summary.warnings)]
     return "\n".join(lines)

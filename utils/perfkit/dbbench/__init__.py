@@ -8,4 +8,7 @@ in the gateway's venv, timed like a hey round (scenario `database`).
 - plans.py: after the rounds, each operation called alone: its statements timed, the slow ones
   explained (EXPLAIN QUERY PLAN / EXPLAIN (ANALYZE, BUFFERS)) and the index a scan suggests
   measured on a scratch copy or in a transaction rolled back (database-plans.json)
+- pool.py: the gateway's connection pool under one operation called by more and more threads
+  at once: calls/s, latency, checkout wait, connections checked out, CPU, PostgreSQL's
+  pg_stat_activity (database-pool.json)
 """

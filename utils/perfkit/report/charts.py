@@ -195,6 +195,38 @@ def resource_chart(series: list[ResourceSeries], title: str, prefix: str) -> str
         return to_svg(fig, prefix)
 
 
+def pool_chart(levels: list[dict[str, Any]], capacity: int | None, prefix: str) -> str:
+    """The connection pool analysis: calls/s (left) and checkout wait p95 and call p95 (right)
+    against the concurrency (log 2), the pool's capacity marked."""
+    xs = [lv["concurrency"] for lv in levels]
+    with figure(7.6, 2.3, columns=2) as (fig, (rate, wait)):
+        rate.plot(xs, [lv["calls_per_s"] for lv in levels], marker="o", markersize=3,
+                  color="#333333")  # fmt: skip
+        rate.set_ylabel("calls/s")
+        rate.set_ylim(bottom=0)
+        for name, colour, label in (
+            ("wait_p95_ms", "#d62728", "checkout wait p95"),
+            ("p95_ms", "#1f77b4", "call p95"),
+        ):
+            points = [(x, lv[name]) for x, lv in zip(xs, levels) if lv.get(name)]
+            wait.plot([x for x, _ in points], [v for _, v in points], marker="o",
+                      markersize=3, color=colour, label=label)  # fmt: skip
+        wait.set_yscale("log")
+        wait.set_ylabel("ms")
+        for ax in (rate, wait):
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(xs, [str(x) for x in xs])
+            ax.minorticks_off()
+            ax.set_xlabel("calls at once (threads)")
+            if capacity:
+                _mark(
+                    ax, capacity, "#7f7f7f", f"pool capacity {capacity}", vertical=True
+                )
+        wait.legend(loc="upper left", fontsize=6, frameon=False)
+        _fit(fig, titled=False)
+        return to_svg(fig, prefix)
+
+
 def comparison_chart(
     labels: list[str], runs: list[str], values: list[list[float | None]], metric: str,
     prefix: str,

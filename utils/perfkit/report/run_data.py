@@ -130,6 +130,8 @@ class Report:
     # the database scenario's SQL: statements per test, slow queries with plans and index trials
     # (perfkit.results.dbqueries; summary.json's database.queries)
     database_queries: dict[str, Any] | None = None
+    # the connection pool analysis (perfkit.results.dbpool; summary.json's database.pool)
+    database_pool: dict[str, Any] | None = None
 
 
 def _change(m: MetricResult) -> Change:
@@ -288,4 +290,5 @@ def build_report(run_dir: Path) -> Report:
         upstream=upstream_rows,
         upstream_unknown=upstream_unknown,
         database_queries=(summary.database or {}).get("queries"),
+        database_pool=(summary.database or {}).get("pool"),
     )

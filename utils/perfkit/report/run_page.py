@@ -95,6 +95,17 @@ def protocol_chart(report: Report) -> str | None:
     )
 
 
+def pool_chart(report: Report) -> str | None:
+    """The connection pool analysis' levels, or None without them."""
+    pool = report.database_pool or {}
+    levels = [lv for lv in pool.get("levels") or [] if lv.get("calls_per_s")]
+    if not levels:
+        return None
+    from perfkit.report.charts import pool_chart as chart
+
+    return chart(levels, (pool.get("pool") or {}).get("capacity"), "pool")
+
+
 def render(report: Report, generated_at: str | None = None) -> str:
     stamp = generated_at or datetime.now(UTC).isoformat(timespec="seconds")
     return (
@@ -105,6 +116,7 @@ def render(report: Report, generated_at: str | None = None) -> str:
             views=test_views(report),
             resource_charts=resource_charts(report),
             protocol_svg=protocol_chart(report),
+            pool_svg=pool_chart(report),
             generated_at=stamp,
         )
     )

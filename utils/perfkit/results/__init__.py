@@ -9,6 +9,7 @@
 - samples.py: the per-round samples of a summary, the unit every comparison works on
 - database.py: database-*.json - the gateway's database state and rows around a run (`perfkit database-rows`)
 - dbqueries.py: the database scenario's SQL - statements per test from raw/*/round-*.sql.json, and database-plans.json's slow queries, plans and measured indexes - into summary.json's database.queries, the text after a run
+- dbpool.py: the database scenario's connection pool analysis - database-pool.json's levels, where throughput peaks and the pool fills, the sizing it recommends - into summary.json's database.pool, the text after a run
 - servers.py: servers-*.json - the benchmark MCP servers' own call counts (`perfkit servers-stats`)
 - upstream.py: raw/<id>/upstream-*.txt - where a test's time went, by the benchmark MCP servers' own account
 - run_all.py: runs.json - what run-all.sh ran (`perfkit run-all-record`)

@@ -30,6 +30,7 @@ from perfkit.results.csvstats import (
 )
 from perfkit.results.database import for_summary as for_database
 from perfkit.results.database import warnings as database_warnings
+from perfkit.results.dbpool import for_summary as for_pool
 from perfkit.results.dbqueries import for_summary as for_queries
 from perfkit.results.events import Event, load_events
 from perfkit.results.plan import PlanRow, read_plan
@@ -278,6 +279,9 @@ def summarize(run_dir: Path, partial: bool) -> Summary:
         queries is not None
     ):  # the database scenario's SQL (an A/B side has no snapshots)
         database = (database or {}) | {"queries": queries}
+    pool = for_pool(run_dir)  # the database scenario's connection pool analysis
+    if pool is not None:
+        database = (database or {}) | {"pool": pool}
     totals = Totals(tests=len(tests))
     for test in tests:
         setattr(totals, test.status, getattr(totals, test.status) + 1)

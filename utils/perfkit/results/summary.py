@@ -9,7 +9,8 @@ Schema versions of summary.json:
       starting state and rows before and after) when the run took those snapshots (added
       2026-12-02 as an optional key: a summary without it still reads); database.queries,
       the database scenario's SQL and slow queries (perfkit.results.dbqueries; optional, added
-      2026-12-04)
+      2026-12-04); database.pool, its connection pool analysis (perfkit.results.dbpool;
+      optional, added 2026-12-04)
 """
 
 from __future__ import annotations
