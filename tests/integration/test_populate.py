@@ -353,6 +353,12 @@ def test_sqlite_against_postgresql_side_by_side(tmp_path: Path) -> None:
         "database/get_tool",
         "database/tool_by_name",
     }
+    # which database to use at this size, with the figures behind it
+    [note] = [
+        n for n in comparison["notes"] if n.startswith("postgresql against sqlite")
+    ]
+    assert "on the `tiny` dataset: p50" in note and "Recommendation:" in note
+    assert "note: postgresql against sqlite" in done.stdout
     assert_nothing_left_running()
     listed = subprocess.run(
         ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SELECT datname FROM pg_database"],

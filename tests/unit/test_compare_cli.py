@@ -323,3 +323,54 @@ def test_comparison_json_is_written_atomically(
     write_outputs(tmp_path, comparison)
     assert json.loads(target.read_text())["verdict"] == "failed"
     ET.parse(tmp_path / "comparison.junit.xml")
+
+
+def backends_runs(
+    tmp_path: Path, factor: float, dataset: str = ""
+) -> tuple[Path, Path]:
+    tests = {f"database/op_{i}": scaled(BASE_P50, 1 + i / 10) for i in range(4)}
+    base_doc, cand_doc = (
+        summary_doc(tests),
+        summary_doc({k: scaled(v, factor) for k, v in tests.items()}),
+    )
+    for doc, backend in ((base_doc, "sqlite"), (cand_doc, "postgresql")):
+        doc["settings"] |= {"db_backend": backend, "dataset": dataset}
+    return write_run(tmp_path / "base", base_doc), write_run(
+        tmp_path / "cand", cand_doc
+    )
+
+
+@pytest.mark.parametrize(
+    ("factor", "advice"),
+    [
+        (2.0, "sqlite serves one gateway process faster at this data size"),
+        (0.5, "postgresql is faster already at this data size: use it"),
+        (1.0, "no clear winner at this data size"),
+    ],
+)
+def test_an_ab_of_two_databases_says_which_to_use(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, factor: float, advice: str
+) -> None:
+    base, cand = backends_runs(tmp_path, factor, "small")
+    # as run-configurable.sh judges an A/B: past the difference it was made to measure
+    run_cli(capsys, str(cand), "--against", str(base), "--force")
+    [note] = json.loads((cand / "comparison.json").read_text())["notes"]
+    assert note.startswith(
+        f"postgresql against sqlite on the `small` dataset: p50 {factor:.2f}x sqlite's "
+        "(median of 4 tests"
+    )
+    assert f"Recommendation: {advice}" in note
+    assert (
+        "several gateway workers or hosts sharing one database need PostgreSQL" in note
+    )
+
+
+def test_an_ab_on_one_database_has_no_backend_note(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    base, cand = two_runs(tmp_path, 2.0)
+    run_cli(capsys, str(cand), "--against", str(base))
+    assert json.loads((cand / "comparison.json").read_text())["notes"] == []
+    base, cand = backends_runs(tmp_path / "empty", 2.0)
+    rc, out, _ = run_cli(capsys, str(cand), "--against", str(base), "--force")
+    assert rc == 1 and "note: postgresql against sqlite on an empty database" in out

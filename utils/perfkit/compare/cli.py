@@ -134,11 +134,11 @@ def cli(argv: list[str]) -> int:
         args.kit_root, profile, parse_overrides(args.set), os.environ, args.config
     )
     options = options_from_settings(settings, args.force, args.strict)
-    baseline, history = None, None
+    baseline, history, base_summary = None, None, None
     if args.baseline:
         baseline, history = stored_baseline(args.baseline, options.history_jobs)
     elif args.against:
-        baseline = run_samples(args.against)[0]
+        baseline, base_summary = run_samples(args.against)
     # a run of some tests (--tests) is held against the baseline's same tests only
     globs = [str(g) for g in summary.settings.get("tests") or []]
     left_out = 0
@@ -153,6 +153,11 @@ def cli(argv: list[str]) -> int:
         )
     if summary.status != "complete":
         comparison.notes.append(f"the candidate run is {summary.status!r}")
+    if base_summary is not None:  # an A/B of two databases says which to use
+        from perfkit.compare.backends import backends_note
+
+        note = backends_note(base_summary, summary, comparison)
+        comparison.notes += [note] if note else []
     write_outputs(args.run_dir, comparison)
     print(render_text(comparison, table=not args.quiet))
     report_to_github(comparison, os.environ)
