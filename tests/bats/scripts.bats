@@ -102,3 +102,27 @@ script() {
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"option --database needs a value (sqlite, postgresql or both)" ]]
 }
+
+@test "growth.sh: bad datasets, one dataset, an unknown database or flag are exit 2 before any setup" {
+  script growth.sh --datasets empty,huge
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--datasets: 'huge' is neither empty nor a dataset (have: empty, "*"tiny"* ]]
+  script growth.sh --datasets tiny
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"name at least two, smallest first"* ]]
+  script growth.sh --datasets empty,tiny,empty
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"'empty' named twice"* ]]
+  script growth.sh --database mysql
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--database 'mysql': expected sqlite or postgresql"* ]]
+  script growth.sh --profile nope
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"profile 'nope' not found"* ]]
+  script growth.sh --sizes 3
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"unknown option '--sizes'"* ]]
+  script growth.sh --help
+  [ "${status}" -eq 0 ]
+  [[ "${output}" == *"make growth DATASETS=empty,tiny,small"* ]]
+}

@@ -365,3 +365,41 @@ def test_sqlite_against_postgresql_side_by_side(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=30, check=True,
     ).stdout.split()  # fmt: skip
     assert "perfkit_ab_candidate" not in listed
+
+
+def test_readme_growth_command(tmp_path: Path) -> None:
+    """make growth: the same tests on a fresh stack of its own per dataset (empty, then tiny),
+    side by side against the database's rows, each test's growth fitted and said in words; the
+    stack is down afterwards."""
+    results = tmp_path / "results"
+    growth_url = "http://127.0.0.1:4477"
+    assert not answers(growth_url), f"something already answers at {growth_url}"
+    env = kit_env(
+        PERF_RESULTS_DIR=str(results), PERF_TOKEN_CACHE=str(tmp_path / "token.json")
+    )
+    done = run(
+        ["bash", "-c", readme_command("make growth DATASETS=")], env, timeout=900
+    )
+    assert done.code == 0, done.stderr[-3000:]
+    [out] = results.glob("growth_*")
+    data = json.loads((out / "growth.json").read_text())
+    runs = data["runs"]
+    assert [r["dataset"] for r in runs] == ["empty", "tiny"]
+    assert runs[0]["rows"] < runs[1]["rows"] and runs[0]["tools"] < runs[1]["tools"]
+    for r in runs:  # each run on its own fresh stack, holding what it says
+        summary = json.loads((Path(r["run"]) / "summary.json").read_text())
+        assert summary["database"]["state"] == "fresh"
+        assert summary["settings"]["dataset"] == (
+            "" if r["dataset"] == "empty" else "tiny"
+        )
+    assert [t["id"] for t in data["tests"]] == [
+        "tools/rest_list_tools_limit_100",
+        "tools/rpc_tools_call_get_system_time",
+        "database/list_tools_admin_limit_100",
+    ]
+    words = {"flat", "sublinear", "about linear", "worse than linear"}
+    assert all(len(t["points"]) == 2 and t["growth"] in words for t in data["tests"])
+    assert "Growth with data: empty (" in done.stdout
+    assert (out / "growth.html").read_text().count('data-chart="growth"') == 3
+    assert not answers(growth_url)
+    assert stack_processes(KIT_ROOT / ".state" / "growth") == []

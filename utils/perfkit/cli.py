@@ -59,6 +59,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.calibration.jobs",
         "record and report utils/calibrate-jobs.sh's whole jobs on the real gateway",
     ),
+    "growth": (
+        "perfkit.growth",
+        "how each test's cost grows with the data: utils/growth.sh's runs side by side",
+    ),
     "trend": (
         "perfkit.trend",
         "per-test series of run medians over results/ and their change points",

@@ -12,7 +12,9 @@ shows (at most MAX_LEVEL threads).
 Each call is its own session, as each of the API's requests is. Per level: calls/s, the call's
 p50/p95, the checkout wait (the time the session took to get its connection: a free one from
 the pool, a new one opened, or - the pool full - waiting for one to come back; pre-ping
-included) p50/p95/max, the most connections checked out at once, connections opened, calls
+included, and the wait for the CPU the process's threads share) p50/p95/max, the share of
+calls that found every connection checked out (`queued`: they waited for the pool itself),
+the most connections checked out at once, connections opened, calls
 that failed (a pool timeout is one), and the CPU the process used in cores (one Python process
 and its GIL, as one gateway worker has). On PostgreSQL the database's connections are sampled
 from pg_stat_activity every SAMPLE_S through a connection of its own (all of them, and those
@@ -21,7 +23,7 @@ active), with max_connections.
 FILE (schema 1): {"schema_version", "backend", "op", "limit", "seconds",
   "pool": {"class", "size", "max_overflow", "capacity", "timeout_s"},
   "max_connections", "levels": [{"concurrency", "calls", "errors", "error", "calls_per_s",
-  "p50_ms", "p95_ms", "wait_p50_ms", "wait_p95_ms", "wait_max_ms", "checked_out_max",
+  "p50_ms", "p95_ms", "wait_p50_ms", "wait_p95_ms", "wait_max_ms", "queued", "checked_out_max",
   "opened", "cpu_cores", "db_connections_max", "db_active_max"}]}
 Standard library, SQLAlchemy and mcpgateway.
 """
@@ -140,24 +142,29 @@ class Activity:
 class Call:
     seconds: float
     wait: float
+    queued: bool = False  # every connection the pool can hand out was checked out
     error: str | None = None
 
 
-def one_call(gw: Gateway, op: Op, limit: int) -> Call:
+def one_call(gw: Gateway, op: Op, limit: int, capacity: int | None = None) -> Call:
     begun = time.perf_counter()
     wait = 0.0
+    pool = gw.db.engine.pool
+    queued = bool(capacity) and pool.checkedout() >= capacity
     try:
         with gw.session() as db:
             db.connection()  # the checkout: a pooled connection, a new one, or a wait
             wait = time.perf_counter() - begun
             op.call(gw, db, limit)
-        return Call(time.perf_counter() - begun, wait)
+        return Call(time.perf_counter() - begun, wait, queued)
     except Exception as exc:  # noqa: BLE001 - the call's own failure (a pool timeout too), counted
-        return Call(time.perf_counter() - begun, wait, f"{type(exc).__name__}: {exc}")
+        return Call(
+            time.perf_counter() - begun, wait, queued, f"{type(exc).__name__}: {exc}"
+        )
 
 
 def level(
-    gw: Gateway, op: Op, limit: int, clients: int, seconds: float
+    gw: Gateway, op: Op, limit: int, clients: int, seconds: float, capacity: int | None
 ) -> tuple[list[Call], float, float]:
     """`clients` threads calling `op` until `seconds` have passed: the calls, the wall time
     from the start to the last call's end, and the process CPU time over it."""
@@ -170,7 +177,7 @@ def level(
         mine: list[Call] = []
         start_barrier.wait()
         while time.perf_counter() < deadline and len(mine) < MAX_CALLS // clients + 1:
-            mine.append(one_call(gw, op, limit))
+            mine.append(one_call(gw, op, limit, capacity))
         with lock:
             calls.extend(mine)
 
@@ -209,10 +216,10 @@ def measure(
         watch.reset()
         if activity is not None:
             with activity:
-                calls, wall, cpu = level(gw, op, limit, clients, seconds)
+                calls, wall, cpu = level(gw, op, limit, clients, seconds, capacity)
             db_most: tuple[int | None, int | None] = activity.most
         else:
-            calls, wall, cpu = level(gw, op, limit, clients, seconds)
+            calls, wall, cpu = level(gw, op, limit, clients, seconds, capacity)
             db_most = (None, None)
         ok = [c for c in calls if c.error is None]
         errors = [c.error for c in calls if c.error is not None]
@@ -230,6 +237,9 @@ def measure(
                 "wait_p50_ms": ms(percentile(waits, 0.5)),
                 "wait_p95_ms": ms(percentile(waits, 0.95)),
                 "wait_max_ms": ms(max(waits, default=None)),
+                "queued": round(sum(c.queued for c in calls) / len(calls), 3)
+                if calls
+                else None,
                 "checked_out_max": watch.most,
                 "opened": watch.opened,
                 "cpu_cores": round(cpu / wall, 2) if wall > 0 else None,

@@ -7,7 +7,9 @@ summary.json's `database.pool` (optional; None when the analysis did not run):
   {"peak", "knee", "full_at", "findings": [text], "recommendation": text}, or {"error"}.
 `peak`: the level with the most calls/s; `knee`: the lowest concurrency reaching KNEE of the
 peak (past it, more concurrent calls add little); `full_at`: the lowest concurrency at which
-every connection the pool can hand out (size + overflow) was checked out at once.
+calls found every connection the pool can hand out (size + overflow) checked out and waited
+for the pool itself (`queued`). Below it the checkout wait is the wait for the CPU the
+process's threads share.
 """
 
 from __future__ import annotations
@@ -63,9 +65,7 @@ def analyse(data: dict[str, Any], levels: list[dict[str, Any]]) -> dict[str, Any
     peak = max(levels, key=lambda lv: lv["calls_per_s"])
     knee = next(lv for lv in levels if lv["calls_per_s"] >= KNEE * peak["calls_per_s"])
     last = levels[-1]
-    full = next(
-        (lv for lv in levels if capacity and lv["checked_out_max"] >= capacity), None
-    )
+    full = next((lv for lv in levels if capacity and (lv.get("queued") or 0) > 0), None)
     before_full = (
         None
         if full is None
@@ -101,14 +101,16 @@ def analyse(data: dict[str, Any], levels: list[dict[str, Any]]) -> dict[str, Any
             )
         findings.append(
             f"the pool ({_cap(pool)}) was full from concurrency {full['concurrency']}: "
-            f"calls queued for a connection - {waits}"
+            f"{full['queued']:.0%} of its calls found every connection checked out and "
+            f"waited for one; {waits}"
         )
     else:
         most = max(lv["checked_out_max"] for lv in levels)
         findings.append(
             f"the pool ({_cap(pool)}) was never full up to concurrency {last['concurrency']} "
-            f"(at most {most} checked out at once); checkout wait p95 at most "
-            f"{max(lv['wait_p95_ms'] or 0 for lv in levels):g} ms"
+            f"(at most {most} checked out at once, no call found them all out): the checkout "
+            f"wait (p95 at most {max(lv['wait_p95_ms'] or 0 for lv in levels):g} ms) is the "
+            "wait for the CPU the threads share"
         )
     for lv in levels:
         if lv.get("errors"):
@@ -154,10 +156,13 @@ def recommend(
             f"{data['max_connections'] // capacity} worker(s) of this pool (workers x "
             f"(DB_POOL_SIZE + DB_MAX_OVERFLOW) must stay under it)"
         )
-    if full is not None and knee["concurrency"] >= full["concurrency"]:
+    before = [
+        lv for lv in data["levels"] if full and lv["concurrency"] < full["concurrency"]
+    ]
+    if full is not None and before and knee["concurrency"] >= before[-1]["concurrency"]:
         return (
             f"the pool limits throughput: calls/s still grew up to concurrency "
-            f"{knee['concurrency']}, past the {capacity} connections the pool hands out "
+            f"{knee['concurrency']}, where the {capacity} connections the pool hands out ran out "
             f"(checkout wait p95 {full['wait_p95_ms']:g} ms from concurrency "
             f"{full['concurrency']}): raise DB_POOL_SIZE{room}"
         )
@@ -190,13 +195,13 @@ def render(block: dict[str, Any] | None) -> str:
             f"{block.get('limit')}, {block.get('seconds'):g} s a level; pool "
             f"{_cap(block.get('pool') or {})}):"
         ),
-        "  concurrency  calls/s  p50 ms  p95 ms  wait p95 ms  checked out  cores",
+        "  concurrency  calls/s  p50 ms  p95 ms  wait p95 ms  queued  checked out  cores",
     ]
     for lv in block.get("levels") or []:
         lines.append(
             f"  {lv['concurrency']:>11}  {_num(lv['calls_per_s']):>7}  {_num(lv['p50_ms']):>6}"
             f"  {_num(lv['p95_ms']):>6}  {_num(lv['wait_p95_ms']):>11}"
-            f"  {lv['checked_out_max']:>11}  {_num(lv['cpu_cores']):>5}"
+            f"  {_share(lv.get('queued')):>6}  {lv['checked_out_max']:>11}  {_num(lv['cpu_cores']):>5}"
         )
     if block.get("error"):
         lines.append(f"  {block['error']}")
@@ -208,3 +213,7 @@ def render(block: dict[str, Any] | None) -> str:
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
