@@ -86,7 +86,8 @@ def analyse(runs: list[tuple[Path, Summary]]) -> dict[str, Any]:
                 "by side on one database and profile, so nothing else may change",
                 ExitCode.USAGE,
             )
-    runs_out, per_run = [], []
+    runs_out: list[dict[str, Any]] = []
+    per_run = []
     for run_dir, summary in runs:
         rows, tools = rows_of(summary, run_dir)
         runs_out.append(
@@ -103,12 +104,13 @@ def analyse(runs: list[tuple[Path, Summary]]) -> dict[str, Any]:
     for test_id in ids:
         if not all(test_id in found for found in per_run):
             continue
-        points, failed = [], []
+        points: list[dict[str, Any]] = []
+        failed: list[str] = []
         for run, found in zip(runs_out, per_run, strict=True):
             test = found[test_id]
             agg = test.aggregate or {}
             if test.status != "ok" or not agg.get("p50_ms"):
-                failed.append(run["dataset"])
+                failed.append(str(run["dataset"]))
                 continue
             points.append(
                 {
@@ -118,7 +120,7 @@ def analyse(runs: list[tuple[Path, Summary]]) -> dict[str, Any]:
                     "rps": agg.get("rps"),
                 }
             )
-        b = slope([(p["rows"], p["p50_ms"]) for p in points])
+        b = slope([(float(p["rows"]), float(p["p50_ms"])) for p in points])
         tests.append(
             {
                 "id": test_id,
