@@ -121,8 +121,8 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path: Path) -> None
     unknown = run(["make", "populate", "DATASET=smal"], env)
     assert unknown.code == 2
     assert (
-        "dataset 'smal' not found (have: large, massive, medium, small, tiny)"
-        in unknown.stderr
+        "dataset 'smal' not found (have: history-100k, history-10k, history-1m, large, "
+        "massive, medium, small, tiny)" in unknown.stderr
     )
     too_big = run(["utils/populate.sh", "--dataset", "large"], env)
     assert too_big.code == 2 and "too large for sqlite" in too_big.stderr

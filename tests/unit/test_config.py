@@ -296,8 +296,8 @@ def test_a_dataset_is_a_file_of_datasets(kit: Path) -> None:
         load(kit, PERF_DATASET="smal")
     assert err.value.code == ExitCode.USAGE
     assert (
-        "PERF_DATASET 'smal' not found (have: large, massive, medium, small, tiny)"
-        in str(err.value)
+        "PERF_DATASET 'smal' not found (have: history-100k, history-10k, history-1m, "
+        "large, massive, medium, small, tiny)" in str(err.value)
     )
 
 

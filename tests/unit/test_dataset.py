@@ -24,7 +24,14 @@ def load(name: str) -> spec.Dataset:
 
 def test_every_dataset_file_loads_and_grows_tenfold_in_tools() -> None:
     names = spec.available(KIT_ROOT)
-    assert names == ["large", "massive", "medium", "small", "tiny"]
+    assert names == [
+        "history-100k", "history-10k", "history-1m",
+        "large", "massive", "medium", "small", "tiny",
+    ]  # fmt: skip
+    # the call-history datasets: tiny's entities, ten times the metrics rows each
+    history = [load(f"history-{n}").counts for n in ("10k", "100k", "1m")]
+    assert [h["tool_metrics"] for h in history] == [10**4, 10**5, 10**6]
+    assert all(h["tools"] == load("tiny").counts["tools"] for h in history)
     tools = [load(n).counts["tools"] for n in ("small", "medium", "large", "massive")]
     assert [b / a for a, b in itertools.pairwise(tools)] == [10, 10, 10]
     # the small: about 100 users, 10 teams, 1,000 tools, 100 servers, 500 prompts
@@ -49,8 +56,8 @@ def test_unknown_dataset_names_the_ones_there_are() -> None:
         load("smal")
     assert err.value.code == ExitCode.USAGE
     assert (
-        "dataset 'smal' not found (have: large, massive, medium, small, tiny)"
-        in str(err.value)
+        "dataset 'smal' not found (have: history-100k, history-10k, history-1m, large, "
+        "massive, medium, small, tiny)" in str(err.value)
     )
 
 
