@@ -67,8 +67,9 @@ def test_the_recorded_runs_rows_and_each_tests_growth() -> None:
         b = math.log(p1 / p0) / math.log(r1 / r0)
         assert t["slope"] == pytest.approx(b, abs=1e-3)
         assert t["growth"] == growth_word(b)
+        assert t["slope_overall"] == t["slope"]  # two sizes: one line through both
         assert t["text"].startswith(
-            f"{growth_word(b)} (p50 ~ rows^{b:.2f}): p50 {p0:g}"
+            f"{growth_word(b)} (p50 ~ rows^{b:.2f}): {p0:g} -> {p1:g} ms"
         )
 
 
@@ -107,3 +108,21 @@ def test_the_command_writes_the_json_and_the_page(
     html = (out / "growth.html").read_text()
     assert html.count('data-chart="growth"') == 3  # p50, p95, req/s
     assert html.count("<tr data-growth=") == 4
+
+
+def test_the_growth_is_the_largest_sizes_a_fixed_cost_hides_at_small_ones(
+    tmp_path: Path,
+) -> None:
+    """40 ms + 0.004 ms a row: flat-looking from few rows, linear where the data is large
+    (the shape the history datasets showed for GET /servers?include_metrics=true)."""
+    empty, tiny = copies(tmp_path)
+    third = tmp_path / "third"
+    shutil.copytree(tiny, third)
+    runs = [(run, load_summary(run)) for run in (empty, tiny, third)]
+    for (_, summary), rows in zip(runs, [500, 16_000, 160_000], strict=True):
+        summary.database = {"before": {"tools": 24, "tool_metrics": rows - 24}}
+        summary.tests[0].aggregate = {"p50_ms": 40 + 0.004 * rows}
+    [t, *_] = analyse(runs)["tests"]
+    assert t["growth"] == "about linear" and 0.8 < t["slope"] < 1.0
+    assert t["slope_overall"] < t["slope"]
+    assert "; over every size 42 -> 680 ms (16.2x, rows^" in t["text"]

@@ -135,7 +135,12 @@ def listed(result: Any) -> int:
     return len(result)
 
 
-def list_op(service: str, caller: str) -> Callable[[Gateway, Any, int], Any]:
+def list_op(
+    service: str, caller: str, metrics: bool = False
+) -> Callable[[Gateway, Any, int], Any]:
+    """service.list_<service> as `caller`; with `metrics`, include_metrics=True (the REST
+    list's ?include_metrics=true: each row's recorded calls aggregated)."""
+
     def call(gw: Gateway, db: Any, limit: int) -> Any:
         method = getattr(getattr(gw, service), f"list_{service}")
         if caller == "admin":
@@ -144,6 +149,8 @@ def list_op(service: str, caller: str) -> Callable[[Gateway, Any, int], Any]:
             kwargs = {"user_email": gw.member, "token_teams": gw.member_teams}
         else:
             kwargs = {"user_email": None, "token_teams": []}
+        if metrics:
+            kwargs["include_metrics"] = True
         return listed(run_async(method(db, limit=limit, **kwargs)))
 
     return call
@@ -218,6 +225,7 @@ OPS = {
         Op("list_servers_admin", "server_service.list_servers as the admin", list_op("servers", "admin")),
         Op("list_prompts_admin", "prompt_service.list_prompts as the admin", list_op("prompts", "admin")),
         Op("list_resources_admin", "resource_service.list_resources as the admin", list_op("resources", "admin")),
+        Op("list_servers_metrics", "server_service.list_servers as the admin, include_metrics", list_op("servers", "admin", metrics=True)),
         Op("server_tools", "tool_service.list_server_tools of the server with most tools", server_tools, "server"),
         Op("get_tool", "tool_service.get_tool by id", get_tool, "tool"),
         Op("tool_by_name", "a tool by its name (the models' query)", tool_by_name, "tool"),
