@@ -125,7 +125,7 @@ test-database: setup ## Benchmark the database apart from the API: the gateway's
 		$(if $(DATABASE),PERF_DB_BACKEND=$(DATABASE)) $(RUNNER) --scenarios database)
 
 growth: setup ## How cost grows with data: the same tests on a fresh stack per dataset, p50/p95/req/s against rows, fitted growth: DATASETS=empty,tiny,small (default) [SCENARIOS=tools,database TESTS= DATABASE=postgresql]
-	./utils/growth.sh --profile $(PROFILE) $(if $(DATASETS),--datasets $(DATASETS)) $(if $(SCENARIOS),--scenarios $(SCENARIOS)) $(if $(TESTS),--tests '$(TESTS)') $(if $(DATABASE),--database $(DATABASE))
+	./utils/growth.sh --profile $(PROFILE) $(if $(DATASETS),--datasets $(DATASETS)) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(TESTS),--tests '$(TESTS)') $(if $(DATABASE),--database $(DATABASE))
 
 test-mixed: setup ## Benchmark the mixed workload (several hey at once)
 	@$(RUNNER) --scenarios mixed

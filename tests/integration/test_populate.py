@@ -224,7 +224,7 @@ def test_readme_database_scenario(tmp_path: Path) -> None:
     chosen = "list_tools_member_limit_10,delete_tool,tool_by_name"
     env = own_stack(
         results, PERF_TESTS=chosen, PERF_DB_SLOW_MS="0.05", PERF_DB_POOL_SECONDS="0.3",
-        **SCALED,
+        **(SCALED | {"PERF_GENERATE_REPORT": "true"}),  # the Database section is read
     )  # fmt: skip
     command = readme_command("./scenarios/database-benchmark.sh --profile").split()
     try:
