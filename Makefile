@@ -57,7 +57,7 @@ SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*
 	test-docker bench-endpoint clean clean-results check lint \
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
 	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
-	calibrate calibrate-jobs trend report report-compare datasets populate populate-clean growth
+	calibrate calibrate-jobs trend report report-compare datasets populate populate-clean growth migration-cost
 
 help: ## Show this help
 	@printf 'MCP Gateway Performance Kit\n\nusage: make TARGET [PROFILE=light] [GATEWAY_URL=...]\n\n'
@@ -126,6 +126,9 @@ test-database: setup ## Benchmark the database apart from the API: the gateway's
 
 growth: setup ## How cost grows with data: the same tests on a fresh stack per dataset, p50/p95/req/s against rows, fitted growth: DATASETS=empty,tiny,small (default) [SCENARIOS=tools,database TESTS= DATABASE=postgresql]
 	./utils/growth.sh --profile $(PROFILE) $(if $(DATASETS),--datasets $(DATASETS)) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(TESTS),--tests '$(TESTS)') $(if $(DATABASE),--database $(DATABASE))
+
+migration-cost: setup ## The schema migration's time from an older release's database, empty and populated: FROM=1.0.6 (default) DATASET=small (default)
+	./utils/migration-cost.sh --profile $(PROFILE) $(if $(FROM),--from $(FROM)) $(if $(DATASET),--dataset $(DATASET))
 
 test-mixed: setup ## Benchmark the mixed workload (several hey at once)
 	@$(RUNNER) --scenarios mixed

@@ -4,6 +4,7 @@
 #
 #   utils/local-stack.sh up [--servers N] [--profile NAME]   start what is not running (idempotent)
 #   utils/local-stack.sh install [--profile NAME]            install the gateway build, start nothing
+#   utils/local-stack.sh venv                                 the installed build's venv (exit 3 if not)
 #   utils/local-stack.sh down                                 stop exactly what `up` started (by PID)
 #   utils/local-stack.sh status                               show what runs; exit 3 if the gateway is down
 #   utils/local-stack.sh running                              exit 0 when the kit's gateway runs
@@ -653,7 +654,7 @@ stack_prepare() {
 
 stack_main() {
   local action="${1:-}" servers="" profile="${PERF_PROFILE:-light}" url=""
-  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, install, down, status, running, pids, servers, database, dataset, build or python (see --help)"
+  [[ -n "${action}" ]] || perf_die "${PERF_EXIT_USAGE}" "missing action: up, install, venv, down, status, running, pids, servers, database, dataset, build or python (see --help)"
   shift
   while (($#)); do
     case "$1" in
@@ -678,6 +679,13 @@ stack_main() {
       stack_describe
       stack_install_gateway
       ;;
+    venv)
+      stack_prepare "${profile}"
+      stack_describe
+      [[ -x "${GW_VENV}/bin/python" ]] ||
+        perf_die "${PERF_EXIT_ENV_NOT_READY}" "${GW_LABEL} is not installed yet: utils/local-stack.sh install"
+      printf '%s\n' "${GW_VENV}"
+      ;;
     down) stack_down ;;
     status)
       stack_prepare "${profile}"
@@ -691,7 +699,7 @@ stack_main() {
     python) stack_python "${url}" "$@" ;;
     dataset) stack_dataset "${url}" ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
-    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, install, down, status, running, pids, servers, database, dataset, build, python)" ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${action}' (have: up, install, venv, down, status, running, pids, servers, database, dataset, build, python)" ;;
   esac
 }
 

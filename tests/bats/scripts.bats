@@ -45,7 +45,7 @@ script() {
 @test "local-stack.sh: unknown or missing action exits 2" {
   script local-stack.sh restart
   [ "${status}" -eq 2 ]
-  [[ "${stderr}" == *"unknown action 'restart' (have: up, install, down, status, running, pids, servers, database, dataset, build, python)"* ]]
+  [[ "${stderr}" == *"unknown action 'restart' (have: up, install, venv, down, status, running, pids, servers, database, dataset, build, python)"* ]]
   script local-stack.sh
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"missing action"* ]]
@@ -125,4 +125,19 @@ script() {
   script growth.sh --help
   [ "${status}" -eq 0 ]
   [[ "${output}" == *"make growth DATASETS=empty,tiny,small"* ]]
+}
+
+@test "migration-cost.sh: an unknown dataset, a bad release or flag are exit 2 before any setup" {
+  script migration-cost.sh --dataset huge
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--dataset 'huge' not found (make datasets lists them)"* ]]
+  script migration-cost.sh --from 'v1;rm'
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--from 'v1;rm': expected a release such as 1.0.6"* ]]
+  script migration-cost.sh --database postgresql
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"unknown option '--database'"* ]]
+  script migration-cost.sh --help
+  [ "${status}" -eq 0 ]
+  [[ "${output}" == *"make migration-cost FROM=1.0.6 DATASET=small"* ]]
 }

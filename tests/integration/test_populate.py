@@ -448,3 +448,29 @@ def test_readme_history_growth_command(tmp_path: Path) -> None:
         for st in plans["statements"]
     ), plans
     assert not answers("http://127.0.0.1:4477")
+
+
+def test_readme_migration_cost_command(tmp_path: Path) -> None:
+    """make migration-cost: 1.0.6's databases (empty, tiny) migrated by the configured release's
+    bootstrap_db, timed, every row kept; the stack it used is down afterwards."""
+    results = tmp_path / "results"
+    env = kit_env(
+        PERF_RESULTS_DIR=str(results), PERF_TOKEN_CACHE=str(tmp_path / "token.json")
+    )
+    done = run(
+        ["bash", "-c", readme_command("make migration-cost FROM=")], env, timeout=900
+    )
+    assert done.code == 0, done.stderr[-3000:]
+    [out] = results.glob("migration_*")
+    summary = json.loads((out / "migration.json").read_text())
+    assert summary["from"] == "1.0.6"
+    empty, tiny = summary["databases"]
+    assert (empty["dataset"], tiny["dataset"]) == ("empty", "tiny")
+    for measured in (empty, tiny):
+        assert measured["revision_before"] != measured["revision_after"]
+        assert measured["rows_before"] == measured["rows_after"]
+        assert measured["seconds"] > 0 and measured["seconds_at_head"] > 0
+    assert tiny["rows_before"] > empty["rows_before"] + 400  # tiny's ~500 rows went in
+    assert "Schema migration 1.0.6 -> " in done.stdout
+    assert not answers("http://127.0.0.1:4478")
+    assert stack_processes(KIT_ROOT / ".state" / "migration") == []

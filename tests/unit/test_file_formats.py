@@ -22,6 +22,7 @@ from perfkit.dataset.cli import load_report
 from perfkit.exitcodes import KitError
 from perfkit.gateway.record import load_record
 from perfkit.jsonfile import UnknownVersion
+from perfkit.migration import load as load_migration
 from perfkit.monitor.sampler import load_samples
 from perfkit.results.database import load_snapshot
 from perfkit.results.dbpool import load as load_pool
@@ -81,6 +82,10 @@ LOADERS: dict[str, tuple[str, Callable[[Path], Any]]] = {
         "run/database-pool.json",
         lambda d: load_pool(d / "run"),
     ),
+    "migration measurement": (
+        "migration/small.json",
+        lambda d: load_migration(d / "migration" / "small.json"),
+    ),
     "populate report.json": (
         "populate/report.json",
         lambda d: load_report(d / "populate" / "report.json"),
@@ -131,6 +136,7 @@ def test_every_owner_module_is_tested_here() -> None:
         "compare/model.py",
         "dataset/cli.py",
         "gateway/record.py",
+        "migration.py",
         "monitor/sampler.py",
         "results/database.py",
         "results/dbpool.py",

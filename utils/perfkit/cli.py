@@ -63,6 +63,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.growth",
         "how each test's cost grows with the data: utils/growth.sh's runs side by side",
     ),
+    "migration": (
+        "perfkit.migration",
+        "what the schema migration costs with data: utils/migration-cost.sh's measurements",
+    ),
     "trend": (
         "perfkit.trend",
         "per-test series of run medians over results/ and their change points",

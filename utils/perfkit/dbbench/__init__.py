@@ -11,4 +11,6 @@ in the gateway's venv, timed like a hey round (scenario `database`).
 - pool.py: the gateway's connection pool under one operation called by more and more threads
   at once: calls/s, latency, checkout wait, connections checked out, CPU, PostgreSQL's
   pg_stat_activity (database-pool.json)
+- migrate.py: in the newer release's venv, its bootstrap_db timed on an older release's database
+  (utils/migration-cost.sh)
 """
