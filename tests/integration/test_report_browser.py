@@ -228,6 +228,11 @@ def test_report_in_headless_chromium(name: str, tmp_path: Path) -> None:
     # the database scenario's SQL: statements per test, slow queries with plans, the index
     assert html.count('data-table="database-tests"') == (name == "smoke_database")
     assert html.count("data-recommendations") == (name == "smoke_database")
+    # ... and its connection pool: a table and a chart, drawn like the others
+    assert html.count('data-table="database-pool"') == (name == "smoke_database")
+    assert sum(c["kind"] == "database-pool" for c in charts) == (
+        name == "smoke_database"
+    )
     assert all(
         c["width"] > 200 and c["height"] > 80 and c["shapes"] > 10 for c in charts
     )
