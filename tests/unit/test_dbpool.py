@@ -170,3 +170,16 @@ def test_the_report_shows_the_pool_table_chart_and_recommendation(
     assert "pool capacity 30" in section  # the chart marks it
     assert "<strong>Recommendation:</strong> the pool does not limit" in section
     assert 'class="warn"' in section  # the levels past the full pool stand out
+
+
+def test_levels_too_slow_to_drain_are_named() -> None:
+    data = recorded(SQLITE) | {
+        "single_ms": 300.0, "skipped_levels": [45], "max_drain_s": 10.0,
+    }  # fmt: skip
+    levels = [lv for lv in data["levels"] if lv["concurrency"] < 45]
+    block = analyse(data, levels)
+    assert (
+        "not run at concurrency 45: one call alone took 300 ms, so its calls in flight "
+        "would take over 10 s to finish"
+    ) in block["findings"]
+    assert block["full_at"] is None  # the level that filled the pool did not run

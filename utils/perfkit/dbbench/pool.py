@@ -20,9 +20,12 @@ and its GIL, as one gateway worker has). On PostgreSQL the database's connection
 from pg_stat_activity every SAMPLE_S through a connection of its own (all of them, and those
 active), with max_connections.
 
+A level whose calls would take over MAX_DRAIN_S to finish once its time is up (its
+concurrency times one call's time alone: one core serves them) is not run, and listed.
+
 FILE (schema 1): {"schema_version", "backend", "op", "limit", "seconds",
   "pool": {"class", "size", "max_overflow", "capacity", "timeout_s"},
-  "max_connections", "levels": [{"concurrency", "calls", "errors", "error", "calls_per_s",
+  "max_connections", "single_ms", "skipped_levels": [concurrency], "max_drain_s", "levels": [{"concurrency", "calls", "errors", "error", "calls_per_s",
   "p50_ms", "p95_ms", "wait_p50_ms", "wait_p95_ms", "wait_max_ms", "queued", "checked_out_max",
   "opened", "cpu_cores", "db_connections_max", "db_active_max"}]}
 Standard library, SQLAlchemy and mcpgateway.
@@ -48,6 +51,7 @@ MAX_CALLS = 200_000  # a level's calls, however fast they are
 MAX_LEVEL = 400  # threads at one level
 NO_POOL_LEVELS = [1, 2, 4, 8, 16, 32, 64]  # auto, when the pool has no size (NullPool)
 MAX_SECONDS = 60.0
+MAX_DRAIN_S = 10.0  # a level whose calls in flight would take longer than this to finish is not run
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -210,9 +214,14 @@ def measure(
     activity = Activity(engine) if backend == "postgresql" else None
     capacity = None if size is None or overflow is None else size + max(overflow, 0)
     one_call(gw, op, limit)  # the first call's imports and caches are not the pool's
-    rows = []
+    single = one_call(gw, op, limit).seconds  # one call alone, warm
+    rows, skipped = [], []
     levels = auto_levels(capacity) if levels is None else levels
     for clients in levels:
+        # the calls in flight when a level's time is up still finish, one core serving them
+        if clients > 1 and clients * single > MAX_DRAIN_S:
+            skipped.append(clients)
+            continue
         watch.reset()
         if activity is not None:
             with activity:
@@ -266,6 +275,9 @@ def measure(
             "timeout_s": timeout,
         },
         "max_connections": None if activity is None else activity.max_connections,
+        "single_ms": ms(single),
+        "skipped_levels": skipped,
+        "max_drain_s": MAX_DRAIN_S,
         "levels": rows,
     }
 

@@ -112,6 +112,13 @@ def analyse(data: dict[str, Any], levels: list[dict[str, Any]]) -> dict[str, Any
             f"wait (p95 at most {max(lv['wait_p95_ms'] or 0 for lv in levels):g} ms) is the "
             "wait for the CPU the threads share"
         )
+    skipped = data.get("skipped_levels") or []
+    if skipped:
+        findings.append(
+            f"not run at concurrency {', '.join(map(str, skipped))}: one call alone took "
+            f"{data.get('single_ms'):g} ms, so its calls in flight would take over "
+            f"{data.get('max_drain_s'):g} s to finish"
+        )
     for lv in levels:
         if lv.get("errors"):
             findings.append(
