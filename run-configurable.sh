@@ -338,6 +338,7 @@ run_baseline() {
 }
 
 run_teardown() {
+  perf_db_workers_stop
   perf_monitor_stop
   perf_stop_started_stack
 }

@@ -24,6 +24,9 @@ PERF_GROUP_SELECTED=1     # whether the current mixed workload is one --tests se
 PERF_T_UNSELECTED=()      # the tests --tests left out
 PERF_CURRENT_TEST=""  # read by run-configurable.sh on interrupt
 PERF_DB_PLAN_TESTS=() # `ID=OP:LIMIT` of the db tests that ran: perf_database_plans explains them
+# The database workers (perfkit.dbbench.ops serve), one per local stack a db test ran on:
+# stack name -> "PID SOCKET" (perf_db_worker starts them, perf_db_workers_stop ends them)
+declare -gA PERF_DB_WORKERS=()
 # What an --mcp test's endpoint and request became on each side ("SIDE:I" -> path / file),
 # read from the gateway when the test is probed (perf_prepare).
 declare -gA PERF_T_RESOLVED_PATH=()
@@ -148,13 +151,67 @@ perf_driven() {
   [[ "${PERF_T_KIND[$1]}" == sessions || "${PERF_T_KIND[$1]}" == sse-* || "${PERF_T_KIND[$1]}" == db ]]
 }
 
-# perf_db_command I: the command a db test's rounds and probe run: the local stack's gateway
-# Python with perfkit.dbbench.ops (utils/local-stack.sh python).
+# perf_db_command I: the command a db test's rounds and probe run: a request to the side's
+# database worker (perfkit.dbbench.client), or - when none could start - the local stack's
+# gateway Python with perfkit.dbbench.ops itself (utils/local-stack.sh python), seconds a call.
 perf_db_command() {
-  PERF_DB_COMMAND=(env "PERF_STACK_NAME=${PERF_SIDE_STACKS[PERF_SIDE]:-${PERF_STACK_NAME:-}}"
-    "${PERF_KIT_ROOT}/utils/local-stack.sh" python --url "${PERF_TARGET_URL}" -- -m perfkit.dbbench.ops)
   local spec="${PERF_T_PATH[$1]#db:}"
   PERF_DB_OP="${spec%%\?*}" PERF_DB_LIMIT="${spec##*limit=}"
+  if perf_db_worker; then
+    PERF_DB_COMMAND=(env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "${PERF_VENV}/bin/python" -m perfkit.dbbench.client
+      --socket "${PERF_DB_SOCKET}" --)
+  else
+    PERF_DB_COMMAND=(env "PERF_STACK_NAME=${PERF_SIDE_STACKS[PERF_SIDE]:-${PERF_STACK_NAME:-}}"
+      "${PERF_KIT_ROOT}/utils/local-stack.sh" python --url "${PERF_TARGET_URL}" -- -m perfkit.dbbench.ops)
+  fi
+}
+
+# perf_db_worker: PERF_DB_SOCKET of the current side's database worker - the gateway's side of
+# perfkit.dbbench.ops made once in the local stack's venv (`serve`), answering every probe and
+# round of the run over a Unix socket - started on first use (at most 60 s; its log:
+# database-worker.log of the run folder). Returns 1 when it does not start.
+perf_db_worker() {
+  local stack="${PERF_SIDE_STACKS[PERF_SIDE]:-${PERF_STACK_NAME:-}}" key pid sock i
+  key="${stack:-stack}"
+  if [[ -n "${PERF_DB_WORKERS[${key}]:-}" ]]; then
+    read -r pid sock <<<"${PERF_DB_WORKERS[${key}]}"
+    if kill -0 "${pid}" 2>/dev/null && [[ -S "${sock}" ]]; then
+      PERF_DB_SOCKET="${sock}"
+      return 0
+    fi
+    unset "PERF_DB_WORKERS[${key}]"
+  fi
+  sock="${TMPDIR:-/tmp}/perfkit-db.$$.${key//[^A-Za-z0-9_-]/_}.sock"
+  rm -f "${sock}"
+  perf_spawn env "PERF_STACK_NAME=${stack}" "${PERF_KIT_ROOT}/utils/local-stack.sh" python --url "${PERF_TARGET_URL}" \
+    -- -m perfkit.dbbench.ops serve --socket "${sock}" --parent "$$" >>"${PERF_RUN_DIR}/database-worker.log" 2>&1
+  pid="${PERF_LAST_PID}"
+  for ((i = 0; i < 240; i++)); do
+    [[ ! -S "${sock}" ]] || break
+    kill -0 "${pid}" 2>/dev/null || break
+    sleep 0.25
+  done
+  if [[ ! -S "${sock}" ]]; then
+    perf_stop_group "${pid}" 2
+    perf_forget_pid "${pid}"
+    perf_warn "database: no worker started (see ${PERF_RUN_DIR}/database-worker.log); each call starts the gateway's Python"
+    return 1
+  fi
+  PERF_DB_WORKERS[${key}]="${pid} ${sock}"
+  PERF_DB_SOCKET="${sock}"
+}
+
+# perf_db_workers_stop: end every database worker this run started (before its stack stops:
+# a PostgreSQL database is dropped only without connections).
+perf_db_workers_stop() {
+  local key pid sock
+  for key in "${!PERF_DB_WORKERS[@]}"; do
+    read -r pid sock <<<"${PERF_DB_WORKERS[${key}]}"
+    perf_stop_group "${pid}" 3
+    perf_forget_pid "${pid}"
+    rm -f "${sock}"
+  done
+  PERF_DB_WORKERS=()
 }
 
 # perf_db_probe I DIR: run a db test's operation once (DIR/probe.body says what it returned or

@@ -24,8 +24,8 @@ SCENARIOS = ("tools", "resources", "prompts", "gateway-core", "mcp", "mixed")
 EARLIER_ALL = (frozenset({"tools", "resources", "prompts", "gateway-core", "mixed"}),)
 # run-advanced.sh's workloads: chosen by name, never part of "all"
 ADVANCED_SCENARIOS = ("scale", "sweep")
-# scenarios run by name only, not (yet) part of "all": database (each round starts the gateway's
-# Python, seconds a round - too slow for every run until it keeps one process a test); history
+# scenarios run by name only, not (yet) part of "all": database (its rounds, plans and pool
+# analysis add to every run; what they cost make test is not measured yet); history
 # (the lists with their recorded metrics: a question for make growth over the history datasets)
 NAMED_SCENARIOS = ("database", "history")
 PAYLOAD_VARS = {

@@ -5,6 +5,8 @@ in the gateway's venv, timed like a hey round (scenario `database`).
   tools; lookups; writes rolled back), the driver that times N calls C at a time in hey's CSV
   layout, and the SQL each call sent (statements counted and timed through SQLAlchemy's
   engine events)
+- client.py: the kit's side of an ops.py worker (`serve`): a probe or round sent over its Unix
+  socket, so a round costs its calls, not a new gateway Python
 - plans.py: after the rounds, each operation called alone: its statements timed, the slow ones
   explained (EXPLAIN QUERY PLAN / EXPLAIN (ANALYZE, BUFFERS)) and the index a scan suggests
   measured on a scratch copy or in a transaction rolled back (database-plans.json)

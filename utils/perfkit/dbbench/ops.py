@@ -5,6 +5,10 @@ operations on the gateway's database through its own service layer and models, n
       the operations, one `NAME  what it does` a line
   python -m perfkit.dbbench.ops probe --op NAME [--limit N]
       the operation once: exit 0 and what it returned (rows, statements), or exit 4 and why
+  python -m perfkit.dbbench.ops serve --socket PATH [--parent PID] [--idle S]
+      the gateway's side made once (seconds: the gateway's imports), then `probe` and `run`
+      requests one at a time over a Unix socket (perfkit.dbbench.client sends them), so a
+      round costs its calls, not a new Python; ends on `stop`, when PID is gone, or idle
   python -m perfkit.dbbench.ops run --op NAME [--limit N] -n N -c C [--stats FILE]
       N calls, C at a time (threads, each call its own session as the API's requests have):
       one row per call in hey's `-o csv` layout on stdout (response-time in seconds, status
@@ -37,6 +41,7 @@ from typing import Any
 PROG = "dbbench"
 HEADER = "response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset"
 SLOWEST = 5
+IDLE_S = 1800.0  # a worker with no request this long ends (its run is long gone)
 SQL_KEEP = (
     4000  # characters of a statement kept (a tools SELECT lists ~50 columns first)
 )
@@ -252,6 +257,12 @@ class SqlLog:
         event.listen(engine, "before_cursor_execute", self.before)
         event.listen(engine, "after_cursor_execute", self.after)
 
+    def detach(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        event.remove(engine, "before_cursor_execute", self.before)
+        event.remove(engine, "after_cursor_execute", self.after)
+
     def before(self, _conn: Any, _cursor: Any, _statement: str, *_args: Any) -> None:
         self.local.started = time.perf_counter()
         self.local.count = getattr(self.local, "count", 0) + 1
@@ -348,40 +359,44 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-n", type=int, required=True)
     run.add_argument("-c", type=int, required=True)
     run.add_argument("--stats", type=Path)
+    worker = sub.add_parser("serve")
+    worker.add_argument("--socket", type=Path, required=True)
+    worker.add_argument("--parent", type=int, help="end when this process is gone")
+    worker.add_argument(
+        "--idle", type=float, default=IDLE_S, help="end after this long idle"
+    )
     return parser
 
 
-def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    if args.action == "list":
-        for op in OPS.values():
-            print(f"{op.name}  {op.what}")
-        return 0
-    gw = Gateway()
+def act(gw: Gateway, args: argparse.Namespace) -> int:
+    """probe or run with the gateway's side already made (a worker makes it once)."""
     op = OPS[args.op]
     why = missing(gw, op)
     if why is not None:
         print(f"{op.name}: {why}")
         return 4
-    log = SqlLog()
-    log.attach(gw.db.engine)
-    if args.action == "probe":
-        [sample] = drive(gw, op, args.limit, 1, 1, log)
-        if not sample.ok:
-            print(f"{op.name} failed: {sample.error}")
-            return 4
-        stats = log.summary()
-        print(
-            f"{op.name}: {sample.seconds * 1000:.1f} ms, {stats['statements_per_call']} statement(s)"
-        )
-        return 0
-    if args.n < 1 or args.c < 1:
+    if args.action == "run" and (args.n < 1 or args.c < 1):
         print(
             f"{PROG}: error: -n {args.n} -c {args.c}: both must be at least 1",
             file=sys.stderr,
         )
         return 2
-    samples = drive(gw, op, args.limit, args.n, min(args.c, args.n), log)
+    log = SqlLog()
+    log.attach(gw.db.engine)
+    try:
+        if args.action == "probe":
+            [sample] = drive(gw, op, args.limit, 1, 1, log)
+            if not sample.ok:
+                print(f"{op.name} failed: {sample.error}")
+                return 4
+            stats = log.summary()
+            print(
+                f"{op.name}: {sample.seconds * 1000:.1f} ms, {stats['statements_per_call']} statement(s)"
+            )
+            return 0
+        samples = drive(gw, op, args.limit, args.n, min(args.c, args.n), log)
+    finally:
+        log.detach(gw.db.engine)
     print("\n".join(csv_rows(samples)))
     for error in sorted({s.error for s in samples if s.error}):
         print(f"{sum(s.error == error for s in samples)} x {error}", file=sys.stderr)
@@ -390,6 +405,94 @@ def main(argv: list[str]) -> int:
             json.dumps(log.summary(), indent=2) + "\n", encoding="utf-8"
         )
     return 0
+
+
+def serve(socket_path: Path, parent: int | None, idle_s: float) -> int:
+    """The gateway's side made once, then one request at a time over a Unix socket: a JSON line
+    {"argv": [...], "cwd"} answered by {"code", "stdout", "stderr"} - what `probe` or `run`
+    would have printed and returned. Ends on {"argv": ["stop"]}, when `parent` is gone, or
+    after `idle_s` without a request."""
+    import contextlib
+    import io
+    import os
+    import socket
+
+    gw = Gateway()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(socket_path))
+    server.listen(4)
+    server.settimeout(1.0)
+    idle_since = time.monotonic()
+    try:
+        while time.monotonic() - idle_since < idle_s:
+            if parent is not None and not _alive(parent):
+                return 0
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(None)
+                request = json.loads(_read_line(conn) or "{}")
+                argv = [str(a) for a in request.get("argv") or []]
+                if argv == ["stop"]:
+                    conn.sendall(b'{"code": 0, "stdout": "", "stderr": ""}\n')
+                    return 0
+                out, err = io.StringIO(), io.StringIO()
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                    os.chdir(request.get("cwd") or ".")
+                    try:
+                        code = act(gw, build_parser().parse_args(argv))
+                    except (
+                        SystemExit
+                    ) as exc:  # argparse's refusal: its message is in err
+                        code = exc.code if isinstance(exc.code, int) else 2
+                answer = {
+                    "code": code,
+                    "stdout": out.getvalue(),
+                    "stderr": err.getvalue(),
+                }
+                conn.sendall(json.dumps(answer).encode() + b"\n")
+            idle_since = time.monotonic()
+        return 0
+    finally:
+        server.close()
+        socket_path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_line(conn: Any) -> str:
+    chunks = []
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return b"".join(chunks).decode()
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.action == "list":
+        for op in OPS.values():
+            print(f"{op.name}  {op.what}")
+        return 0
+    if args.action == "serve":
+        return serve(args.socket, args.parent, args.idle)
+    return act(Gateway(), args)
 
 
 if __name__ == "__main__":
