@@ -19,9 +19,17 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
-from conftest import KIT_ROOT, answers, kit_env, readme_command, run, stack_processes
+from conftest import (
+    KIT_ROOT,
+    Result,
+    answers,
+    kit_env,
+    readme_command,
+    run,
+    run_processes,
+    stack_processes,
+)
 
 URL = "http://127.0.0.1:4472"
 STACK = "it-populate"
@@ -32,6 +40,21 @@ def own_stack(results: Path, **more: str) -> dict[str, str]:
         PERF_STACK_NAME=STACK, PERF_BASE_URL=URL, PERF_SERVER_BASE_PORT="9572",
         PERF_RESULTS_DIR=str(results), **more,
     )  # fmt: skip
+
+
+def readme_output(
+    tmp_path: Path, start: str, folder: str, name: str
+) -> tuple[Result, Path, dict[str, Any]]:
+    """Run the README command starting with `start` with results of its own; it must exit 0
+    and leave one `folder` (a glob) holding JSON file `name`: the result, the folder, the JSON."""
+    results = tmp_path / "results"
+    env = kit_env(
+        PERF_RESULTS_DIR=str(results), PERF_TOKEN_CACHE=str(tmp_path / "token.json")
+    )
+    done = run(["bash", "-c", readme_command(start)], env, timeout=900)
+    assert done.code == 0, done.stderr[-3000:]
+    [out] = results.glob(folder)
+    return done, out, json.loads((out / name).read_text())
 
 
 def newest_report(results: Path, name: str = "report.json") -> dict[str, Any]:
@@ -234,13 +257,8 @@ def test_readme_database_scenario(tmp_path: Path) -> None:
         assert "load generator may be the bottleneck" not in done.stderr
         # the calls went to the run's database worker, which ended with the run
         assert "no worker started" not in done.stderr
-        assert not [
-            p
-            for p in psutil.process_iter(["cmdline"])
-            if "serve" in (p.info["cmdline"] or [])
-            and "perfkit.dbbench.ops" in (p.info["cmdline"] or [])
-        ]
         run_dir = (results / "latest").resolve()
+        assert run_processes(run_dir) == []
         summary = json.loads((run_dir / "summary.json").read_text())
         assert summary["settings"]["dataset"] == "small"
         tests = {t["id"]: t for t in summary["tests"]}
@@ -384,18 +402,11 @@ def test_readme_growth_command(tmp_path: Path) -> None:
     """make growth: the same tests on a fresh stack of its own per dataset (empty, then tiny),
     side by side against the database's rows, each test's growth fitted and said in words; the
     stack is down afterwards."""
-    results = tmp_path / "results"
     growth_url = "http://127.0.0.1:4477"
     assert not answers(growth_url), f"something already answers at {growth_url}"
-    env = kit_env(
-        PERF_RESULTS_DIR=str(results), PERF_TOKEN_CACHE=str(tmp_path / "token.json")
+    done, out, data = readme_output(
+        tmp_path, "make growth DATASETS=empty", "growth_*", "growth.json"
     )
-    done = run(
-        ["bash", "-c", readme_command("make growth DATASETS=empty")], env, timeout=900
-    )
-    assert done.code == 0, done.stderr[-3000:]
-    [out] = results.glob("growth_*")
-    data = json.loads((out / "growth.json").read_text())
     runs = data["runs"]
     assert [r["dataset"] for r in runs] == ["empty", "tiny"]
     assert runs[0]["rows"] < runs[1]["rows"] and runs[0]["tools"] < runs[1]["tools"]
@@ -423,15 +434,9 @@ def test_readme_history_growth_command(tmp_path: Path) -> None:
     every raw server_metrics row, so it grows with the recorded calls - the README's finding,
     checked where it cannot be noise: from 2,000 to 20,000 server calls the service call got
     several times slower, and its SQL names the table."""
-    results = tmp_path / "results"
-    env = kit_env(
-        PERF_RESULTS_DIR=str(results), PERF_TOKEN_CACHE=str(tmp_path / "token.json")
+    _, _, data = readme_output(
+        tmp_path, "make growth DATASETS=tiny,history", "growth_*", "growth.json"
     )
-    command = readme_command("make growth DATASETS=tiny,history")
-    done = run(["bash", "-c", command], env, timeout=900)
-    assert done.code == 0, done.stderr[-3000:]
-    [out] = results.glob("growth_*")
-    data = json.loads((out / "growth.json").read_text())
     assert [r["dataset"] for r in data["runs"]] == [
         "tiny",
         "history-10k",
@@ -465,16 +470,9 @@ def test_readme_history_growth_command(tmp_path: Path) -> None:
 def test_readme_migration_cost_command(tmp_path: Path) -> None:
     """make migration-cost: 1.0.6's databases (empty, tiny) migrated by the configured release's
     bootstrap_db, timed, every row kept; the stack it used is down afterwards."""
-    results = tmp_path / "results"
-    env = kit_env(
-        PERF_RESULTS_DIR=str(results), PERF_TOKEN_CACHE=str(tmp_path / "token.json")
+    done, _, summary = readme_output(
+        tmp_path, "make migration-cost FROM=", "migration_*", "migration.json"
     )
-    done = run(
-        ["bash", "-c", readme_command("make migration-cost FROM=")], env, timeout=900
-    )
-    assert done.code == 0, done.stderr[-3000:]
-    [out] = results.glob("migration_*")
-    summary = json.loads((out / "migration.json").read_text())
     assert summary["from"] == "1.0.6"
     empty, tiny = summary["databases"]
     assert (empty["dataset"], tiny["dataset"]) == ("empty", "tiny")

@@ -886,11 +886,11 @@ perf_database_plans() {
 # gateway venv) into database-pool.json of the run folder (the current side's). Off with
 # PERF_DB_POOL_LEVELS=off; a failure costs a warning, never the run.
 perf_database_pool() {
-  local spec="" candidate rc=0 log="${PERF_RUN_DIR}/database-pool.log"
+  local spec candidate rc=0 log="${PERF_RUN_DIR}/database-pool.log"
   ((${#PERF_DB_PLAN_TESTS[@]})) && [[ "${PERF_DB_POOL_LEVELS}" != off ]] || return 0
+  spec="${PERF_DB_PLAN_TESTS[0]#*=}"
   for candidate in "${PERF_DB_PLAN_TESTS[@]}"; do
-    [[ -n "${spec}" && "${candidate#*=}" != list_tools_admin:* ]] || spec="${candidate#*=}"
-    [[ "${spec}" != list_tools_admin:* ]] || break
+    [[ "${candidate#*=}" != list_tools_admin:* ]] || { spec="${candidate#*=}"; break; }
   done
   perf_log "database: the connection pool under ${spec%%:*} calls at concurrency ${PERF_DB_POOL_LEVELS} (${PERF_DB_POOL_SECONDS} s each)"
   perf_local_stack python --url "${PERF_TARGET_URL}" -- -m perfkit.dbbench.pool \

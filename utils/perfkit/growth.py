@@ -41,8 +41,7 @@ PAGE_FILE = "growth.html"
 
 def rows_of(summary: Summary, run_dir: Path) -> tuple[int, int]:
     before = (summary.database or {}).get("before") or {}
-    tables = before.get("tables") if isinstance(before.get("tables"), dict) else before
-    counts = {k: v for k, v in (tables or {}).items() if isinstance(v, int)}
+    counts = {k: v for k, v in before.items() if isinstance(v, int)}
     if not counts:
         raise KitError(
             f"{run_dir}: no database rows recorded (summary.json database.before): growth "

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from perfkit.atomic import write_json_atomic
 
 PROG = "dbbench-migrate"
 SCHEMA_VERSION = 1
@@ -100,9 +101,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     report = measure()
-    partial = args.out.with_name(f".{args.out.name}.partial")
-    partial.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    partial.replace(args.out)
+    write_json_atomic(args.out, report)
     print(
         f"{PROG}: {report['revision_before']} -> {report['revision_after']} in "
         f"{report['seconds']:.2f} s ({report['seconds_at_head']:.2f} s at the head)",

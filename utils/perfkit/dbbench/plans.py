@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from perfkit.atomic import write_json_atomic
 from perfkit.dbbench.ops import OPS, SQL_KEEP, Gateway, missing
 
 PROG = "dbbench-plans"
@@ -538,9 +539,7 @@ def main(argv: list[str]) -> int:
         )
         return 2
     report = analyse(Gateway(), args.tests, args.slow_ms, args.calls)
-    partial = args.out.with_name(f".{args.out.name}.partial")
-    partial.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    partial.replace(args.out)
+    write_json_atomic(args.out, report)
     if report["leftover"]:
         print(
             f"{PROG}: error: trial indexes left in the gateway's database: {', '.join(report['leftover'])}; "

@@ -34,7 +34,6 @@ Standard library, SQLAlchemy and mcpgateway.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 import time
@@ -42,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+from perfkit.atomic import write_json_atomic
 from perfkit.dbbench.ops import OPS, Gateway, Op, missing
 
 PROG = "dbbench-pool"
@@ -331,9 +331,7 @@ def main(argv: list[str]) -> int:
         print(f"{PROG}: {op.name}: {why}", file=sys.stderr)
         return 4
     report = measure(gw, op, args.limit, args.levels, args.seconds)
-    partial = args.out.with_name(f".{args.out.name}.partial")
-    partial.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    partial.replace(args.out)
+    write_json_atomic(args.out, report)
     return 0
 
 
