@@ -19,9 +19,10 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--tests GL
                              [--name NAME] [--no-auth] [--skip-checks] [other options above]
 
   --profile NAME      profiles/NAME.env (smoke, light, medium, heavy, spike, soak); default light
-  --scenarios LIST    all, or a comma list of: tools, resources, prompts, gateway-core, mcp, mixed
-                      (run-advanced.sh also uses scale and sweep: tool calls spread over every
-                      MCP server of the stack, and the concurrency sweep)
+  --scenarios LIST    all, or a comma list of: tools, resources, prompts, gateway-core, mcp, mixed,
+                      database (all of these), history (by name only: the recorded call history);
+                      run-advanced.sh also uses scale and sweep: tool calls spread over every
+                      MCP server of the stack, and the concurrency sweep
   --tests GLOBS       only the tests these comma-separated shell globs name, by id or name
                       (e.g. 'mcp/server_tools_*,rpc_ping'; PERF_TESTS): compared with the
                       baseline's same tests; such a run never becomes or replaces a baseline

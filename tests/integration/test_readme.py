@@ -18,6 +18,9 @@ SCALED = {
     "PERF_CONCURRENCY": "2",
     "PERF_ITERATIONS": "1",
     "PERF_WARMUP": "0",
+    # the database scenario's pool analysis at two levels (test_populate checks `auto`)
+    "PERF_DB_POOL_LEVELS": "1,2",
+    "PERF_DB_POOL_SECONDS": "0.3",
     # the runs' reports are tested where they are read (test_flows, test_report_browser, ...);
     # here `make report` writes one on request, as it does whatever the setting
     "PERF_GENERATE_REPORT": "false",
@@ -28,7 +31,10 @@ SCALED = {
 # README's second `make test`, which makes the light baseline the commands after it read; the
 # other commands that run every scenario (and the releases' A/B) measure one or two tests of
 # each (PERF_TESTS, which they leave to the environment) - their flags and flow are checked here
-SOME_OF_EACH = "rest_list_*_limit_10,health,rpc_ping,concurrent_mix,server_tools_call_get_system_time"
+SOME_OF_EACH = (
+    "rest_list_*_limit_10,health,rpc_ping,concurrent_mix,server_tools_call_get_system_time,"
+    "tool_by_name"
+)
 TRIMMED = {  # command -> the tests it measures here
     "make test PROFILE=smoke": SOME_OF_EACH,
     "./run-configurable.sh --profile heavy --scenarios all": SOME_OF_EACH,

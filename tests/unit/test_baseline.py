@@ -619,6 +619,33 @@ def test_a_run_of_some_scenarios_has_a_baseline_of_its_own() -> None:
     assert default_name(naming(summary(SMOKE_27)), profile="light") == "light"
 
 
+@pytest.mark.parametrize(
+    "scenarios",
+    [
+        ["tools", "resources", "prompts", "gateway-core", "mixed"],  # `all` before mcp
+        [
+            "tools",
+            "resources",
+            "prompts",
+            "gateway-core",
+            "mcp",
+            "mixed",
+        ],  # before database
+        ["tools", "resources", "prompts", "gateway-core", "mcp", "mixed", "database"],
+    ],
+)
+def test_what_all_meant_in_each_version_keeps_the_profiles_name(
+    scenarios: list[str],
+) -> None:
+    """a light baseline saved before a scenario joined `all` stays the light baseline (its
+    new scenario's tests are new tests); a set that never was `all` gets a name of its own."""
+    assert default_name(RunNaming("light", scenarios, ["tools/health"])) == "light"
+    assert (
+        default_name(RunNaming("light", scenarios[1:], ["tools/health"]))
+        == f"light_{'-'.join(scenarios[1:])}"
+    )
+
+
 def test_list_shows_every_baseline(
     tmp_path: Path, bdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -337,7 +337,7 @@ def test_shell_output_survives_bash_eval(
     ).stdout.split("\n")
     assert shown[0] == password
     assert shown[1].startswith("PERF_REQUESTS=105 rounded down to 100")
-    assert shown[2] == "tools,resources,prompts,gateway-core,mcp,mixed"
+    assert shown[2] == "tools,resources,prompts,gateway-core,mcp,mixed,database"
 
 
 def test_shell_output_exports_every_name(

@@ -97,3 +97,27 @@ def test_a_worker_whose_parent_is_gone_ends(monkeypatch: pytest.MonkeyPatch) -> 
     sock = Path(f"/tmp/perfkit-test-parent-{os.getpid()}.sock")
     assert ops.serve(sock, 1, 30.0) == 0
     assert not sock.exists()
+
+
+@pytest.mark.parametrize(
+    ("op", "lacking", "why"),
+    [
+        (
+            "list_tools_member",
+            {"member": None},
+            "no user besides the admin is in a team",
+        ),
+        ("get_tool", {"tool_id": None}, "the database holds no tool"),
+    ],
+)
+def test_an_operation_the_database_lacks_rows_for_is_not_applicable(
+    op: str, lacking: dict[str, None], why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """exit 5, not a failure: the run records the test as skipped with this reason (an
+    unpopulated gateway has no team member to list tools as)."""
+    gw = argparse.Namespace(
+        **{"member": "a@example.com", "server_id": "s", "tool_id": "t", **lacking}
+    )
+    args = argparse.Namespace(action="probe", op=op, limit=10)
+    assert ops.act(gw, args) == ops.NOT_APPLICABLE == 5  # type: ignore[arg-type]
+    assert why in capsys.readouterr().out

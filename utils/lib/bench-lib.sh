@@ -216,7 +216,8 @@ perf_db_workers_stop() {
 
 # perf_db_probe I DIR: run a db test's operation once (DIR/probe.body says what it returned or
 # why it failed); sets PERF_PROBE_REASON, or PERF_PROBE_SKIP when the target's database cannot
-# be reached (a gateway the kit does not run).
+# be reached (a gateway the kit does not run) or lacks the rows the operation needs (a team
+# member on an unpopulated database: ops exit 5).
 perf_db_probe() {
   local i="$1" dir="$2" out rc=0
   if [[ -z "$(perf_local_stack database --url "${PERF_TARGET_URL}" 2>/dev/null)" ]]; then
@@ -227,7 +228,11 @@ perf_db_probe() {
   out="$("${PERF_DB_COMMAND[@]}" probe --op "${PERF_DB_OP}" --limit "${PERF_DB_LIMIT}" 2>"${dir}/probe.err")" || rc=$?
   printf '%s\n' "${out}" >"${dir}/probe.body"
   printf '%s\n' "$( ((rc == 0)) && echo 200 || echo 500)" >"${dir}/probe.status"
-  ((rc == 0)) || PERF_PROBE_REASON="${out:-$(tail -n 3 "${dir}/probe.err" | tr '\n' ' ')}"
+  if ((rc == 5)); then # the database lacks what the operation needs: nothing to measure here
+    PERF_PROBE_SKIP="${out}"
+  elif ((rc != 0)); then
+    PERF_PROBE_REASON="${out:-$(tail -n 3 "${dir}/probe.err" | tr '\n' ' ')}"
+  fi
 }
 
 # perf_list_tests NOUN PATH EXPECT: GET PATH?limit=N for every limit in PERF_LIST_LIMITS, as

@@ -4,7 +4,9 @@ operations on the gateway's database through its own service layer and models, n
   python -m perfkit.dbbench.ops list
       the operations, one `NAME  what it does` a line
   python -m perfkit.dbbench.ops probe --op NAME [--limit N]
-      the operation once: exit 0 and what it returned (rows, statements), or exit 4 and why
+      the operation once: exit 0 and what it returned (rows, statements), exit 4 and why it
+      failed, or exit 5 and what the database lacks for it (no team member, no tool: nothing
+      to measure here, not a failure)
   python -m perfkit.dbbench.ops serve --socket PATH [--parent PID] [--idle S]
       the gateway's side made once (seconds: the gateway's imports), then `probe` and `run`
       requests one at a time over a Unix socket (perfkit.dbbench.client sends them), so a
@@ -300,6 +302,10 @@ class Sample:
     error: str | None = None
 
 
+# exit code of an operation the database lacks the rows for (the run records it as skipped)
+NOT_APPLICABLE = 5
+
+
 def missing(gw: Gateway, op: Op) -> str | None:
     """Why the database cannot run `op` (it lacks what the op needs), or None."""
     if op.needs == "member" and gw.member is None:
@@ -374,7 +380,7 @@ def act(gw: Gateway, args: argparse.Namespace) -> int:
     why = missing(gw, op)
     if why is not None:
         print(f"{op.name}: {why}")
-        return 4
+        return NOT_APPLICABLE
     if args.action == "run" and (args.n < 1 or args.c < 1):
         print(
             f"{PROG}: error: -n {args.n} -c {args.c}: both must be at least 1",
