@@ -57,7 +57,8 @@ SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*
 	test-docker bench-endpoint clean clean-results check lint \
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
 	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
-	calibrate calibrate-jobs trend report report-compare datasets populate populate-clean growth migration-cost
+	calibrate calibrate-jobs trend report report-compare datasets populate populate-clean growth migration-cost \
+	workflows-users workflows-clean
 
 help: ## Show this help
 	@printf 'MCP Gateway Performance Kit\n\nusage: make TARGET [PROFILE=light] [GATEWAY_URL=...]\n\n'
@@ -86,6 +87,12 @@ populate: setup ## Write DATASET (tiny, small - the default -, medium, large, ma
 
 populate-clean: setup ## Remove what make populate wrote, and only that [DRY_RUN=1]
 	@$(POPULATE_ENV) $(POPULATE) --clean
+
+workflows-users: setup ## Users in teams for multi-user runs, each logged in once (tokens in .state/workflows/, never printed) [USERS=3 TEAMS=2 PREFIX=loadtest]
+	@utils/workflows.sh people --users $(or $(USERS),3) $(if $(TEAMS),--teams $(TEAMS)) $(if $(PREFIX),--prefix $(PREFIX))
+
+workflows-clean: setup ## Remove the users and teams make workflows-users made, or earlier runs left by prefix [PREFIX=loadtest DRY_RUN=1]
+	@utils/workflows.sh clean $(if $(PREFIX),--prefix $(PREFIX)) $(if $(DRY_RUN),--dry-run)
 
 status: setup ## Show what the local stack runs
 	@utils/local-stack.sh status --profile $(PROFILE)

@@ -141,3 +141,21 @@ script() {
   [ "${status}" -eq 0 ]
   [[ "${output}" == *"make migration-cost FROM=1.0.6 DATASET=small"* ]]
 }
+
+@test "workflows.sh: a bad action, flag or prefix is exit 2 before anything runs" {
+  script workflows.sh
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"utils/workflows.sh people --users N"* ]]
+  script workflows.sh invite --users 2
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"unknown action 'invite': people or clean"* ]]
+  script workflows.sh people
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"people needs --users N"* ]]
+  script workflows.sh clean --prefix 'a b'
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--prefix 'a b': letters, digits and '-' only"* ]]
+  script workflows.sh clean --colour red
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"unknown option '--colour'"* ]]
+}

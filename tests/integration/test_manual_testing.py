@@ -138,6 +138,12 @@ EXPECTED_OUTPUT: dict[str, tuple[str, ...]] = {
         r"^100 answers, mean \d+\.\d ms$",
     ),
     "hey-get-health": (r"Requests/sec:", r"\[200\]\s+200 responses"),
+    "hey-as-a-team-member-what-visibility-costs": (
+        r"made 2 users in 2 teams",
+        r"^ADMIN: [\d.]+ req/s, p50 (?!0\.0 )[\d.]+ ms, 200 x 200$",
+        r"^MEMBER: [\d.]+ req/s, p50 (?!0\.0 )[\d.]+ ms, 200 x 200$",
+        r"removed \d+: ",
+    ),
     "hey-authenticated-get-tools-csv-and-status-codes": (
         r"^response-time,DNS\+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset$",
         r"^HTTP 200: 300$",

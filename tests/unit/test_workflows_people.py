@@ -1,0 +1,199 @@
+"""Users made on demand (perfkit.workflows.people): passwords the gateway's policy accepts, who
+is in which team, the ledger, and removal in the right order with the gateway's refusals - the
+gateway's answers played by a recorder here (tests/integration/test_workflows.py makes and
+removes real users)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from perfkit.exitcodes import ExitCode, KitError
+from perfkit.workflows import people
+from perfkit.workflows.people import Ledger, Made
+
+EMAIL = "loadtest_user_1@perfkit.example.com"
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("Xq7#kRmZ2pWr!sGh9T", None),
+        ("Xq7#kR", "shorter than 12"),
+        ("xq7kmzzpwrsgh9tq", "fewer than 3"),
+        ("Xq7#kLmN2pWr!sGh9T", "sequential"),  # k-l-m
+        ("Xq7#kR3210Wr!sGh9T", "sequential"),  # 3-2-1
+        ("Xq7#CbaZ2pWr!sGh9T", "sequential"),  # c-b-a, any case
+        ("Aa1!Aa1!Aa1!Aa1!", "different characters"),
+        ("Zz9!loadtest_user_1", "user name"),
+    ],
+)
+def test_the_gateways_password_policy(password: str, problem: str | None) -> None:
+    found = people.password_problem(password, EMAIL)
+    assert found == problem if problem is None else problem in (found or "")
+
+
+def test_a_made_password_passes_even_after_a_draw_the_policy_refuses() -> None:
+    # the first draw spells a sequence ("abc..."), the next ones are random
+    scripted = itertools.chain(
+        "abcA1!" + "abc" * 10, iter(lambda: people.secrets.choice("xyzQRT2468#*"), None)
+    )
+    password = people.strong_password(EMAIL, choice=lambda _alphabet: next(scripted))
+    assert people.password_problem(password, EMAIL) is None
+    assert len(password) == people.PASSWORD_LENGTH
+
+
+def test_everyone_is_in_a_team_and_every_third_in_two() -> None:
+    pairs = people.memberships(7, 3)
+    teams_of = {n: [k for m, k in pairs if m == n] for n in range(1, 8)}
+    assert teams_of == {1: [1], 2: [2], 3: [1, 3], 4: [1], 5: [2], 6: [1, 3], 7: [1]}
+    assert people.memberships(4, 1) == [(1, 1), (2, 1), (3, 1), (4, 1)]
+
+
+def test_the_ledger_keeps_what_was_made_and_refuses_a_foreign_file(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger(tmp_path / "l.jsonl")
+    assert ledger.entries() == []
+    ledger.add(Made("team", "t1", "loadtest_team_1_abc"))
+    ledger.add(Made("user", EMAIL))
+    assert ledger.entries() == [
+        Made("team", "t1", "loadtest_team_1_abc"),
+        Made("user", EMAIL),
+    ]
+    (tmp_path / "l.jsonl").write_text('{"kind": "user"}\n')
+    with pytest.raises(KitError, match=r"l.jsonl:1: not a ledger line") as err:
+        ledger.entries()
+    assert err.value.code == ExitCode.USAGE
+
+
+class Gateway:
+    """Answers like 1.0.7: a former team member's delete is a 500, its deactivation a 200."""
+
+    def __init__(self, members: set[str]) -> None:
+        self.members = members
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def __call__(
+        self, method: str, path: str, body: dict[str, Any] | None
+    ) -> tuple[int, Any]:
+        self.calls.append((method, path, body))
+        if method == "DELETE" and "/admin/users/" in path:
+            email = path.rsplit("/", 1)[1].replace("%40", "@")
+            return (
+                (500, {"detail": "Failed to delete user"})
+                if email in self.members
+                else (200, {})
+            )
+        return 200, {}
+
+
+def test_removal_runs_members_teams_users_and_deactivates_whom_it_cannot_delete() -> (
+    None
+):
+    made = [
+        Made("team", "t1", "loadtest_team_1_abc"),
+        Made("user", EMAIL),
+        Made("user", "loadtest_user_2@perfkit.example.com"),
+        Made("member", f"t1 {EMAIL}"),
+        Made("member", f"t1 {EMAIL}"),  # recorded twice: removed once
+    ]
+    gateway = Gateway(members={EMAIL})
+    removal = people.remove(gateway, made)
+    assert [(m, p) for m, p, _ in gateway.calls] == [
+        ("DELETE", f"/v1/teams/t1/members/{EMAIL.replace('@', '%40')}"),
+        ("DELETE", "/v1/teams/t1"),
+        ("DELETE", f"/v1/auth/email/admin/users/{EMAIL.replace('@', '%40')}"),
+        ("PUT", f"/v1/auth/email/admin/users/{EMAIL.replace('@', '%40')}"),
+        ("DELETE", "/v1/auth/email/admin/users/loadtest_user_2%40perfkit.example.com"),
+    ]
+    assert gateway.calls[3][2] == {"is_active": False}
+    assert removal.deactivated == [f"user {EMAIL}"]
+    assert removal.failed == []
+    assert len(removal.removed) == 3
+
+
+def test_a_dry_run_asks_nothing() -> None:
+    gateway = Gateway(members=set())
+    removal = people.remove(gateway, [Made("user", EMAIL)], dry_run=True)
+    assert gateway.calls == [] and removal.removed == [f"user {EMAIL}"]
+
+
+def test_a_refused_make_removes_what_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """the second user exists and is active (not the kit's): exit 3 naming the fix, and the
+    team and first user made before it are removed again."""
+    calls: list[tuple[str, str]] = []
+
+    def send(method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any]:
+        calls.append((method, path))
+        if path == "/v1/teams/":
+            return 201, {"id": "t1"}
+        if method == "POST" and path.endswith("/admin/users"):
+            assert body is not None
+            if body["email"].startswith("loadtest_user_2"):
+                return 409, {"detail": "User already exists"}
+            return 201, {}
+        if method == "GET":
+            return 200, {"is_active": True}
+        return 200, {}
+
+    monkeypatch.setattr(people, "sender", lambda _url, _token: send)
+    monkeypatch.setattr(people, "PARALLEL", 1)
+    monkeypatch.setenv("PERFKIT_TOKEN", "t")
+    ledger = tmp_path / "l.jsonl"
+    with pytest.raises(
+        KitError, match="already exists - an earlier run's leftovers"
+    ) as err:
+        people.cli(
+            [
+                "make",
+                "--url",
+                "u",
+                "--users",
+                "2",
+                "--teams",
+                "1",
+                "--ledger",
+                str(ledger),
+            ]
+        )
+    assert err.value.code == ExitCode.ENV_NOT_READY
+    assert ("DELETE", "/v1/teams/t1") in calls
+    assert (
+        "DELETE",
+        "/v1/auth/email/admin/users/loadtest_user_1%40perfkit.example.com",
+    ) in calls
+    assert "removed 2" in capsys.readouterr().out
+    assert [json.loads(line)["kind"] for line in ledger.read_text().splitlines()] == [
+        "team",
+        "user",
+    ]
+
+
+def test_no_token_no_prefix_no_second_make_on_a_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PERFKIT_TOKEN", raising=False)
+    with pytest.raises(KitError, match="no admin token in PERFKIT_TOKEN"):
+        people.cli(["clean", "--url", "u", "--prefix", "loadtest"])
+    with pytest.raises(SystemExit):
+        people.cli(["clean", "--url", "u", "--prefix", "a_b"])
+    monkeypatch.setenv("PERFKIT_TOKEN", "t")
+    (tmp_path / "l.jsonl").write_text('{"kind": "user", "key": "x"}\n')
+    with pytest.raises(KitError, match="records an earlier run: clean it first"):
+        people.cli(
+            [
+                "make",
+                "--url",
+                "u",
+                "--users",
+                "1",
+                "--ledger",
+                str(tmp_path / "l.jsonl"),
+            ]
+        )

@@ -1,0 +1,484 @@
+"""Users made on demand for multi-user runs, and removed again: `perfkit workflows-people`.
+
+  perfkit workflows-people make --url URL --users N [--teams T] [--prefix P]
+                                --ledger FILE [--tokens FILE]
+      T teams `<P>_team_<k>_<run>` and N users `<P>_user_<n>@perfkit.example.com`, each with a random
+      password the gateway's policy accepts, each in one team and every third in a second one,
+      each logged in once (its token written to FILE, mode 0600, never printed). Every user,
+      team and membership is written to the ledger the moment the gateway made it, so a run cut
+      short still knows what to remove; a make that fails removes what it made. A user of an
+      earlier run that the gateway could only deactivate is made active again, with a new
+      password; an active user of that name is not the kit's to take (exit 3).
+  perfkit workflows-people clean --url URL (--ledger FILE | --prefix P) [--dry-run]
+      removes what a ledger records (memberships, then teams, then users), or what an earlier
+      run left by prefix (users `<P>_user_*`, teams `<P>_team_*`); --dry-run lists it first.
+
+The admin's token comes in the environment (PERFKIT_TOKEN), never on a command line.
+
+What the gateway cannot remove (1.0.7): a user who was ever in a team - the migrated schema's
+email_team_member_history references email_team_members without ON DELETE CASCADE, so the
+gateway's own delete fails (HTTP 500, "Cannot delete user due to existing references") - is
+deactivated instead (it cannot log in), and said so; a team is soft-deleted (its row kept,
+inactive), as the gateway does for every team.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import secrets
+import string
+import sys
+import urllib.parse
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from perfkit.atomic import write_json_atomic
+from perfkit.dataset.cli import http_json
+from perfkit.exitcodes import ExitCode, KitError
+from perfkit.names import TOKEN_ENV
+
+PROG = "perfkit workflows-people"
+DOMAIN = "perfkit.example.com"
+PARALLEL = 4  # requests to the gateway at once while making or removing people
+PASSWORD_LENGTH = 20
+SPECIALS = "!@#%^&*-_=+"
+# the gateway's password policy (1.0.7 password_policy_service), mirrored so a made password is
+# never refused: at least 12 characters, 3 of 4 kinds, no run of 3 ascending or descending
+# letters or digits, not the user name; and at least 10 different characters
+MIN_LENGTH = 12
+MIN_UNIQUE = 10
+SEQUENCE = 3
+
+# (method, path, body) -> (HTTP status, decoded JSON or text)
+Send = Callable[[str, str, "dict[str, Any] | None"], "tuple[int, Any]"]
+
+
+# -- passwords -------------------------------------------------------------------------------
+def _sequential(text: str) -> bool:
+    for i in range(len(text) - SEQUENCE + 1):
+        run = text[i : i + SEQUENCE].lower()
+        if not (run.isdigit() or run.isalpha()):
+            continue
+        steps = {ord(b) - ord(a) for a, b in itertools.pairwise(run)}
+        if steps in ({1}, {-1}):
+            return True
+    return False
+
+
+def password_problem(password: str, email: str) -> str | None:
+    """Why the gateway's policy would refuse `password` for `email`, or None."""
+    kinds = sum(
+        any(c in group for c in password)
+        for group in (
+            string.ascii_lowercase,
+            string.ascii_uppercase,
+            string.digits,
+            SPECIALS,
+        )
+    )
+    name = email.split("@")[0].lower()
+    if len(password) < MIN_LENGTH:
+        return f"shorter than {MIN_LENGTH} characters"
+    if kinds < 3:
+        return "fewer than 3 of lowercase, uppercase, digits, special characters"
+    if len(name) >= 3 and name in password.lower():
+        return "contains the user name"
+    if _sequential(password):
+        return f"{SEQUENCE} sequential letters or digits"
+    if len(set(password)) < MIN_UNIQUE:
+        return f"fewer than {MIN_UNIQUE} different characters"
+    return None
+
+
+def strong_password(email: str, choice: Callable[[str], str] = secrets.choice) -> str:
+    """A random password the gateway accepts for `email` (every kind of character)."""
+    alphabet = string.ascii_letters + string.digits + SPECIALS
+    for _ in range(1000):
+        chars = [
+            choice(string.ascii_lowercase),
+            choice(string.ascii_uppercase),
+            choice(string.digits),
+            choice(SPECIALS),
+        ] + [choice(alphabet) for _ in range(PASSWORD_LENGTH - 4)]
+        password = "".join(chars)
+        if password_problem(password, email) is None:
+            return password
+    raise RuntimeError("no password passed the policy in 1,000 draws")
+
+
+# -- who is in which team --------------------------------------------------------------------
+def user_email(prefix: str, n: int) -> str:
+    return f"{prefix}_user_{n}@{DOMAIN}"
+
+
+def team_name(prefix: str, k: int, run: str) -> str:
+    """A team's name carries its run's id: the gateway keeps a deleted team's name (its slug
+    stays unique), so a name is never made twice."""
+    return f"{prefix}_team_{k}_{run}"
+
+
+def memberships(users: int, teams: int) -> list[tuple[int, int]]:
+    """(user, team) pairs: user n in team n mod T, and every third user in the next team too
+    (some users in several teams, as on a real gateway); users and teams count from 1."""
+    if teams < 1:
+        return []
+    pairs = [(n, (n - 1) % teams + 1) for n in range(1, users + 1)]
+    if teams > 1:
+        pairs += [(n, n % teams + 1) for n in range(3, users + 1, 3)]
+    return sorted(pairs)
+
+
+# -- the ledger ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Made:
+    kind: str  # user | team | member
+    key: str  # the user's email, the team's id, "<team id> <email>"
+    name: str = ""
+
+
+class Ledger:
+    """What a run made, one JSON line each, written (and flushed to disk) as the gateway makes
+    it: an interrupted run leaves a ledger that still names everything to remove."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def add(self, made: Made) -> None:
+        line = json.dumps({"kind": made.kind, "key": made.key, "name": made.name})
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+    def entries(self) -> list[Made]:
+        if not self.path.exists():
+            return []
+        made = []
+        for number, line in enumerate(self.path.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                made.append(Made(data["kind"], data["key"], data.get("name", "")))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise KitError(
+                    f"{self.path}:{number}: not a ledger line ({exc}); the ledger is "
+                    "written by `workflows-people make` only",
+                    ExitCode.USAGE,
+                ) from exc
+        return made
+
+
+# -- making people ---------------------------------------------------------------------------
+def _refused(what: str, status: int, body: Any) -> KitError:
+    detail = body.get("detail") if isinstance(body, dict) else body
+    text = f"{what}: HTTP {status}: {str(detail)[:200]}"
+    if status in (401, 403):
+        return KitError(
+            f"{text} - making users needs a platform admin's token "
+            "(permission admin.user_management); log in as the gateway's admin",
+            ExitCode.ENV_NOT_READY,
+        )
+    if status == 409 or (status == 400 and "already" in str(detail).lower()):
+        return KitError(
+            f"{text} - an earlier run's leftovers? `make workflows-clean` removes them by prefix",
+            ExitCode.ENV_NOT_READY,
+        )
+    if status == 429:
+        return KitError(
+            f"{text} - the gateway rate-limited the kit; wait a minute, or raise its "
+            "rate limits on the local stack",
+            ExitCode.ENV_NOT_READY,
+        )
+    if status == 400 and "password" in str(detail).lower():
+        return KitError(
+            f"{text} - the gateway's password policy refused a made password; its policy "
+            "settings (PASSWORD_*) differ from 1.0.7's defaults",
+            ExitCode.ENV_NOT_READY,
+        )
+    return KitError(text, ExitCode.ENV_NOT_READY)
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    teams: tuple[str, ...]  # team ids
+    token: str
+
+
+def _revive(send: Send, email: str, password: str) -> bool:
+    """An earlier run's user the gateway could only deactivate, active again with a new
+    password (True); False when the user is active (someone uses it: not the kit's to take)."""
+    path = f"/v1/auth/email/admin/users/{urllib.parse.quote(email)}"
+    status, body = send("GET", path, None)
+    if status != 200 or not isinstance(body, dict) or body.get("is_active", True):
+        return False
+    status, _ = send("PUT", path, {"is_active": True, "password": password})
+    return status == 200
+
+
+def make_people(
+    send: Send, ledger: Ledger, prefix: str, users: int, teams: int, run: str = ""
+) -> list[Person]:
+    """Teams, users and memberships on the gateway, each recorded in the ledger as made; then
+    each user's login. `run` names this run's teams (random when empty)."""
+    run = run or secrets.token_hex(3)
+    names = {k: team_name(prefix, k, run) for k in range(1, teams + 1)}
+    team_ids: dict[int, str] = {}
+    for k, name in names.items():
+        status, body = send(
+            "POST", "/v1/teams/", {"name": name, "visibility": "private"}
+        )
+        if status not in (200, 201) or not isinstance(body, dict) or "id" not in body:
+            raise _refused(f"team {name}", status, body)
+        team_ids[k] = str(body["id"])
+        ledger.add(Made("team", team_ids[k], name))
+    passwords = {n: strong_password(user_email(prefix, n)) for n in range(1, users + 1)}
+
+    def make_user(n: int) -> None:
+        email = user_email(prefix, n)
+        status, body = send(
+            "POST",
+            "/v1/auth/email/admin/users",
+            {
+                "email": email,
+                "password": passwords[n],
+                "full_name": f"{prefix} user {n}",
+                "is_admin": False,
+                "is_active": True,
+                "password_change_required": False,
+            },
+        )
+        if status == 409 and not _revive(send, email, passwords[n]):
+            raise _refused(f"user {email}", status, body)
+        if status not in (200, 201, 409):
+            raise _refused(f"user {email}", status, body)
+        ledger.add(Made("user", email))
+
+    def join(pair: tuple[int, int]) -> None:
+        n, k = pair
+        email = user_email(prefix, n)
+        status, body = send(
+            "POST",
+            f"/v1/teams/{team_ids[k]}/members",
+            {"email": email, "role": "member"},
+        )
+        if status not in (200, 201):
+            raise _refused(f"{email} into {names[k]}", status, body)
+        ledger.add(Made("member", f"{team_ids[k]} {email}"))
+
+    def login(n: int) -> str:
+        email = user_email(prefix, n)
+        status, body = send(
+            "POST", "/v1/auth/email/login", {"email": email, "password": passwords[n]}
+        )
+        if status != 200 or not isinstance(body, dict) or not body.get("access_token"):
+            raise _refused(f"login of {email}", status, body)
+        return str(body["access_token"])
+
+    pairs = memberships(users, teams)
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        list(pool.map(make_user, range(1, users + 1)))
+        list(pool.map(join, pairs))
+        tokens = list(pool.map(login, range(1, users + 1)))
+    return [
+        Person(
+            user_email(prefix, n),
+            tuple(team_ids[k] for m, k in pairs if m == n),
+            tokens[n - 1],
+        )
+        for n in range(1, users + 1)
+    ]
+
+
+# -- removing them ---------------------------------------------------------------------------
+@dataclass
+class Removal:
+    removed: list[str]
+    deactivated: list[str]
+    failed: list[str]
+
+
+def _gone(status: int) -> bool:
+    return status in (200, 204, 404)
+
+
+def remove(send: Send, made: list[Made], dry_run: bool = False) -> Removal:
+    """Memberships, then teams, then users - the reverse of making them; a user the gateway
+    cannot delete (a former team member, see the module's text) is deactivated."""
+    result = Removal([], [], [])
+    order = {"member": 0, "team": 1, "user": 2}
+    todo = sorted(
+        {(m.kind, m.key): m for m in made}.values(),
+        key=lambda m: (order.get(m.kind, 3), m.key),
+    )
+    for m in todo:
+        label = f"{m.kind} {m.name or m.key}"
+        if dry_run:
+            result.removed.append(label)
+            continue
+        if m.kind == "member":
+            team, email = m.key.split(" ", 1)
+            status, _ = send(
+                "DELETE",
+                f"/v1/teams/{team}/members/{urllib.parse.quote(email)}",
+                None,
+            )
+        elif m.kind == "team":
+            status, _ = send("DELETE", f"/v1/teams/{m.key}", None)
+        else:
+            path = f"/v1/auth/email/admin/users/{urllib.parse.quote(m.key)}"
+            status, _ = send("DELETE", path, None)
+            if not _gone(status):
+                status, _ = send("PUT", path, {"is_active": False})
+                if status == 200:
+                    result.deactivated.append(label)
+                    continue
+        (result.removed if _gone(status) else result.failed).append(
+            label if _gone(status) else f"{label} (HTTP {status})"
+        )
+    return result
+
+
+def _pages(send: Send, path: str, key: str) -> list[dict[str, Any]]:
+    status, body = send("GET", path, None)
+    if status != 200:
+        raise _refused(f"GET {path}", status, body)
+    rows = body.get(key) if isinstance(body, dict) else body
+    return [r for r in rows or [] if isinstance(r, dict)]
+
+
+def leftovers(send: Send, prefix: str) -> list[Made]:
+    """What earlier runs with this prefix left on the gateway: their users and active teams."""
+    users = _pages(send, "/v1/auth/email/admin/users?limit=0", "users")
+    teams = _pages(send, "/v1/teams/?limit=500", "teams")
+    made = [
+        Made("team", str(t["id"]), str(t.get("name", "")))
+        for t in teams
+        if str(t.get("name", "")).startswith(f"{prefix}_team_")
+    ]
+    made += [
+        Made("user", str(u["email"]))
+        for u in users
+        if str(u.get("email", "")).startswith(f"{prefix}_user_")
+        and str(u.get("email", "")).endswith(f"@{DOMAIN}")
+        and u.get("is_active", True)
+    ]
+    return made
+
+
+# -- the command -----------------------------------------------------------------------------
+def sender(url: str, token: str) -> Send:
+    base = url.rstrip("/")
+
+    def send(method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any]:
+        return http_json(method, f"{base}{path}", token, body)
+
+    return send
+
+
+def _token() -> str:
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token:
+        raise KitError(
+            f"no admin token in {TOKEN_ENV} (utils/setup-auth.sh --print gives one)",
+            ExitCode.USAGE,
+        )
+    return token
+
+
+def _prefix(text: str) -> str:
+    if not text or not all(c.isalnum() or c in "-" for c in text) or len(text) > 32:
+        raise argparse.ArgumentTypeError(
+            f"'{text}': letters, digits and '-' only, at most 32 characters"
+        )
+    return text
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"{text}: from 1 to 1000")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG)
+    sub = parser.add_subparsers(dest="action", required=True)
+    make = sub.add_parser("make", help="teams and users, logged in")
+    make.add_argument("--url", required=True)
+    make.add_argument("--users", type=_count, required=True)
+    make.add_argument("--teams", type=_count, default=2)
+    make.add_argument("--prefix", type=_prefix, default="loadtest")
+    make.add_argument("--ledger", type=Path, required=True)
+    make.add_argument("--tokens", type=Path, default=None)
+    clean = sub.add_parser(
+        "clean", help="remove what a ledger records or a prefix names"
+    )
+    clean.add_argument("--url", required=True)
+    which = clean.add_mutually_exclusive_group(required=True)
+    which.add_argument("--ledger", type=Path)
+    which.add_argument("--prefix", type=_prefix)
+    clean.add_argument("--dry-run", action="store_true")
+    return parser
+
+
+def _say(removal: Removal, dry_run: bool) -> None:
+    verb = "would remove" if dry_run else "removed"
+    print(f"{verb} {len(removal.removed)}: {', '.join(removal.removed) or 'nothing'}")
+    if removal.deactivated:
+        print(
+            f"deactivated {len(removal.deactivated)} (the gateway cannot delete a user who "
+            f"was in a team; they cannot log in): {', '.join(removal.deactivated)}"
+        )
+    if removal.failed:
+        print(f"not removed {len(removal.failed)}: {', '.join(removal.failed)}")
+
+
+def cli(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    send = sender(args.url, _token())
+    if args.action == "make":
+        if args.ledger.exists() and args.ledger.stat().st_size:
+            raise KitError(
+                f"{args.ledger} records an earlier run: clean it first "
+                f"({PROG} clean --ledger {args.ledger})",
+                ExitCode.USAGE,
+            )
+        ledger = Ledger(args.ledger)
+        try:
+            people = make_people(send, ledger, args.prefix, args.users, args.teams)
+        except (KitError, KeyboardInterrupt) as exc:
+            # whatever was made is removed again before the error is told
+            if isinstance(exc, KeyboardInterrupt):
+                print(f"{PROG}: interrupted: removing what was made", file=sys.stderr)
+            _say(remove(send, ledger.entries()), dry_run=False)
+            raise
+        if args.tokens is not None:
+            write_json_atomic(
+                args.tokens,
+                {p.email: {"token": p.token, "teams": list(p.teams)} for p in people},
+                mode=0o600,
+            )
+        print(
+            f"made {len(people)} users in {args.teams} teams "
+            f"({sum(len(p.teams) for p in people)} memberships); ledger {args.ledger}"
+        )
+        return 0
+    made = (
+        Ledger(args.ledger).entries()
+        if args.ledger is not None
+        else leftovers(send, args.prefix)
+    )
+    removal = remove(send, made, args.dry_run)
+    _say(removal, args.dry_run)
+    if removal.failed:
+        print(f"{PROG}: not everything was removed (above)", file=sys.stderr)
+        return int(ExitCode.ENV_NOT_READY)
+    return 0
