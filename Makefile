@@ -58,7 +58,7 @@ SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
 	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
 	calibrate calibrate-jobs trend report report-compare datasets populate populate-clean growth migration-cost \
-	workflows-users workflows-clean
+	workflows workflows-users workflows-clean
 
 help: ## Show this help
 	@printf 'MCP Gateway Performance Kit\n\nusage: make TARGET [PROFILE=light] [GATEWAY_URL=...]\n\n'
@@ -87,6 +87,10 @@ populate: setup ## Write DATASET (tiny, small - the default -, medium, large, ma
 
 populate-clean: setup ## Remove what make populate wrote, and only that [DRY_RUN=1]
 	@$(POPULATE_ENV) $(POPULATE) --clean
+
+workflows: setup ## Several users at once on Locust: users made, driven, removed [USERS=2 DURATION=30 WARMUP=5 WORKLOAD=baseline TEAMS=2 PREFIX=loadtest]
+	@utils/workflows.sh run $(if $(USERS),--users $(USERS)) $(if $(DURATION),--duration $(DURATION)) $(if $(WARMUP),--warmup $(WARMUP)) \
+		$(if $(WORKLOAD),--workload $(WORKLOAD)) $(if $(TEAMS),--teams $(TEAMS)) $(if $(PREFIX),--prefix $(PREFIX))
 
 workflows-users: setup ## Users in teams for multi-user runs, each logged in once (tokens in .state/workflows/, never printed) [USERS=3 TEAMS=2 PREFIX=loadtest]
 	@utils/workflows.sh people --users $(or $(USERS),3) $(if $(TEAMS),--teams $(TEAMS)) $(if $(PREFIX),--prefix $(PREFIX))

@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Users in teams for multi-user runs, made on demand through the gateway's admin API and
-# removed again (perfkit workflows-people). The multi-user workflows on Locust that will use
-# them are not built yet; today the users serve manual runs (MANUAL_TESTING.md: hey as a team
-# member).
+# Several users at once: users in teams made on demand through the gateway's admin API
+# (perfkit workflows-people), driven by Locust (perfkit.workflows.drive, its own process),
+# removed again afterwards.
 #
+#   utils/workflows.sh run [--users N] [--duration S] [--warmup S] [--workload baseline]
+#                          [--teams T] [--prefix P] [--output FILE] [--no-cleanup] [--url URL]
 #   utils/workflows.sh people --users N [--teams T] [--prefix P] [--url URL]
 #   utils/workflows.sh clean [--prefix P] [--dry-run] [--url URL]
 #
+#   run          N users (default 2) made, then N Locust users, each one of them with its own
+#                token, back to back for S seconds (default 30) after the warm-up (5 s, sent
+#                and left out); per step and per user: requests, failures, req/s, p50/p95/p99
+#                from every request's exact time; the JSON in results/workflows_<stamp>/
+#                (--output FILE elsewhere); the users removed at the end, also after Ctrl+C
+#                (--no-cleanup keeps them: clean removes them later). Workload baseline: each
+#                user's own operations - list tools, servers, prompts, get a tool, call one
+#                (the workflows that share servers, edit prompts together, cycle tokens and
+#                run MCP agents are not built yet)
 #   people       T teams (default 2) and N users <P>_user_<n>@perfkit.example.com, each in a
 #                team (every third in two), each logged in once: their tokens in
 #                .state/workflows/<P>.tokens.json (mode 0600, never printed); what was made in
@@ -18,8 +28,8 @@
 #   --url URL    the gateway (default PERF_BASE_URL); logs in as the configured admin
 #
 # Exit: 0 done, 2 usage, 3 the gateway does not answer, the token is not an admin's, or the
-# gateway refused (its message and the fix are printed), 130 interrupted (what was made is
-# removed again).
+# gateway refused (its message and the fix are printed), 4 a request of the run failed, 130
+# interrupted (what was made is removed again).
 set -euo pipefail
 
 PERF_PROG="workflows.sh"
@@ -34,35 +44,93 @@ wf_parse_args() {
   WF_ACTION="${1:-}"
   [[ -n "${WF_ACTION}" ]] || { wf_usage >&2; exit "${PERF_EXIT_USAGE}"; }
   shift
-  WF_USERS="" WF_TEAMS=2 WF_PREFIX=loadtest WF_DRY_RUN=0 WF_URL=""
+  WF_USERS="" WF_TEAMS=2 WF_PREFIX=loadtest WF_DRY_RUN=0 WF_URL="" WF_DURATION=30 WF_WARMUP=5
+  WF_WORKLOAD=baseline WF_OUTPUT="" WF_CLEANUP=1
   while (($#)); do
     case "$1" in
-      --users | --teams | --prefix | --url)
+      --users | --teams | --prefix | --url | --duration | --warmup | --workload | --output)
         (($# > 1)) || perf_die "${PERF_EXIT_USAGE}" "option $1 needs a value"
         case "$1" in
           --users) WF_USERS="$2" ;;
           --teams) WF_TEAMS="$2" ;;
           --prefix) WF_PREFIX="$2" ;;
           --url) WF_URL="$2" ;;
+          --duration) WF_DURATION="$2" ;;
+          --warmup) WF_WARMUP="$2" ;;
+          --workload) WF_WORKLOAD="$2" ;;
+          --output) WF_OUTPUT="$2" ;;
         esac
         shift 2 ;;
       --dry-run) WF_DRY_RUN=1; shift ;;
+      --no-cleanup) WF_CLEANUP=0; shift ;;
+      --cleanup) WF_CLEANUP=1; shift ;;
       -h | --help) wf_usage; exit 0 ;;
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
     esac
   done
   case "${WF_ACTION}" in
+    run) WF_USERS="${WF_USERS:-2}" ;;
     people) [[ -n "${WF_USERS}" ]] || perf_die "${PERF_EXIT_USAGE}" "people needs --users N" ;;
     clean) ;;
     -h | --help) wf_usage; exit 0 ;;
-    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${WF_ACTION}': people or clean (see --help)" ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${WF_ACTION}': run, people or clean (see --help)" ;;
   esac
   [[ "${WF_PREFIX}" =~ ^[A-Za-z0-9-]{1,32}$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--prefix '${WF_PREFIX}': letters, digits and '-' only, at most 32 characters"
+  [[ -z "${WF_USERS}" || "${WF_USERS}" =~ ^[1-9][0-9]{0,2}$ ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--users '${WF_USERS}': a whole number from 1 to 999"
+  [[ "${WF_DURATION}" =~ ^[0-9]+([.][0-9]+)?$ && "${WF_WARMUP}" =~ ^[0-9]+([.][0-9]+)?$ ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--duration '${WF_DURATION}', --warmup '${WF_WARMUP}': seconds, e.g. 30 or 2.5"
+  [[ "${WF_WORKLOAD}" == baseline ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--workload '${WF_WORKLOAD}': only baseline is built (mixed, sharing, collaboration and agent are not yet)"
+}
+
+# wf_clean TOKEN: remove what this prefix's ledger records (or its leftovers); the ledger and
+# tokens go with a clean that removed everything.
+wf_clean() {
+  local rc=0 which=(--prefix "${WF_PREFIX}")
+  [[ ! -s "${WF_LEDGER}" ]] || which=(--ledger "${WF_LEDGER}")
+  ((!WF_DRY_RUN)) || which+=(--dry-run)
+  PERFKIT_TOKEN="$1" perf_py workflows-people clean --url "${WF_URL}" "${which[@]}" || rc=$?
+  if ((rc == 0 && !WF_DRY_RUN)); then
+    rm -f "${WF_LEDGER}" "${WF_TOKENS}"
+  fi
+  return "${rc}"
+}
+
+wf_make() {
+  PERFKIT_TOKEN="$1" perf_py workflows-people make --url "${WF_URL}" --users "${WF_USERS}" \
+    --teams "${WF_TEAMS}" --prefix "${WF_PREFIX}" --ledger "${WF_LEDGER}" --tokens "${WF_TOKENS}"
+}
+
+# wf_run TOKEN: make the users, drive them, remove them (an EXIT trap removes them whatever
+# ends the run).
+wf_run() {
+  local token="$1" out rc=0
+  if [[ -n "${WF_OUTPUT}" ]]; then
+    out="${WF_OUTPUT}"
+    mkdir -p "$(dirname "${out}")"
+  else
+    out="$(perf_make_fresh_dir "${PERF_RESULTS_DIR}/workflows_$(date -u +%Y%m%d-%H%M%S)")/workflows.json"
+  fi
+  [[ ! -s "${WF_LEDGER}" ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "${WF_LEDGER} records users of an earlier run still there: utils/workflows.sh clean --prefix ${WF_PREFIX} first"
+  if ((WF_CLEANUP)); then
+    WF_CLEAN_TOKEN="${token}"
+    trap 'wf_clean "${WF_CLEAN_TOKEN}" >&2 || true' EXIT
+  fi
+  wf_make "${token}" >&2
+  perf_log "${WF_WORKLOAD}: ${WF_USERS} users for ${WF_DURATION} s after ${WF_WARMUP} s of warm-up"
+  perf_waited env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "${PERF_VENV}/bin/python" -m perfkit.workflows.drive \
+    --url "${WF_URL}" --people "${WF_TOKENS}" --users "${WF_USERS}" --duration "${WF_DURATION}" \
+    --warmup "${WF_WARMUP}" --workload "${WF_WORKLOAD}" --out "${out}" || rc=$?
+  [[ ! -f "${out}" ]] || perf_log "results: ${out}"
+  ((WF_CLEANUP)) || perf_log "users kept (--no-cleanup): utils/workflows.sh clean --prefix ${WF_PREFIX} removes them"
+  return "${rc}"
 }
 
 wf_main() {
-  local token dir ledger tokens rc=0
+  local token
   wf_parse_args "$@"
   perf_ensure_setup
   perf_load_settings "${PERF_PROFILE:-light}"
@@ -71,24 +139,17 @@ wf_main() {
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "no gateway answers at ${WF_URL}; start one (make up) or pass --url"
   token="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${WF_URL}" --print --no-verify)" ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not log in at ${WF_URL} as the admin (above)"
-  dir="${PERF_STATE_DIR}/workflows"
-  ledger="${dir}/${WF_PREFIX}.ledger.jsonl"
-  tokens="${dir}/${WF_PREFIX}.tokens.json"
-  mkdir -p "${dir}"
-  if [[ "${WF_ACTION}" == people ]]; then
-    PERFKIT_TOKEN="${token}" perf_py workflows-people make --url "${WF_URL}" --users "${WF_USERS}" \
-      --teams "${WF_TEAMS}" --prefix "${WF_PREFIX}" --ledger "${ledger}" --tokens "${tokens}" || rc=$?
-    ((rc == 0)) && perf_log "tokens: ${tokens} (readable by you only); remove them all: utils/workflows.sh clean --prefix ${WF_PREFIX}"
-    return "${rc}"
-  fi
-  local which=(--prefix "${WF_PREFIX}")
-  [[ ! -s "${ledger}" ]] || which=(--ledger "${ledger}")
-  ((!WF_DRY_RUN)) || which+=(--dry-run)
-  PERFKIT_TOKEN="${token}" perf_py workflows-people clean --url "${WF_URL}" "${which[@]}" || rc=$?
-  if ((rc == 0 && !WF_DRY_RUN)); then
-    rm -f "${ledger}" "${tokens}"
-  fi
-  return "${rc}"
+  mkdir -p "${PERF_STATE_DIR}/workflows"
+  WF_LEDGER="${PERF_STATE_DIR}/workflows/${WF_PREFIX}.ledger.jsonl"
+  WF_TOKENS="${PERF_STATE_DIR}/workflows/${WF_PREFIX}.tokens.json"
+  trap 'perf_stop_waited; exit "${PERF_EXIT_INTERRUPTED}"' INT TERM
+  case "${WF_ACTION}" in
+    run) wf_run "${token}" ;;
+    people)
+      wf_make "${token}"
+      perf_log "tokens: ${WF_TOKENS} (readable by you only); remove them all: utils/workflows.sh clean --prefix ${WF_PREFIX}" ;;
+    clean) wf_clean "${token}" ;;
+  esac
 }
 
 wf_main "$@"

@@ -148,7 +148,7 @@ script() {
   [[ "${stderr}" == *"utils/workflows.sh people --users N"* ]]
   script workflows.sh invite --users 2
   [ "${status}" -eq 2 ]
-  [[ "${stderr}" == *"unknown action 'invite': people or clean"* ]]
+  [[ "${stderr}" == *"unknown action 'invite': run, people or clean"* ]]
   script workflows.sh people
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"people needs --users N"* ]]
@@ -158,4 +158,13 @@ script() {
   script workflows.sh clean --colour red
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"unknown option '--colour'"* ]]
+  script workflows.sh run --workload mixed
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--workload 'mixed': only baseline is built"* ]]
+  script workflows.sh run --users 0
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--users '0': a whole number from 1 to 999"* ]]
+  script workflows.sh run --duration 1m
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--duration '1m', --warmup '5': seconds"* ]]
 }

@@ -4,13 +4,17 @@ against the real gateway, checked through its own admin API."""
 from __future__ import annotations
 
 import json
+import signal
 import stat
+import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+import psutil
 from conftest import KIT_ROOT, kit_env, run
 
 PREFIX = "it-wf"
@@ -94,3 +98,92 @@ def test_no_gateway_is_exit_3_naming_the_fix() -> None:
         "no gateway answers at http://127.0.0.1:9; start one (make up) or pass --url"
         in (result.stderr)
     )
+
+
+def drivers(out: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = proc.info["cmdline"] or []
+        if "perfkit.workflows.drive" in cmdline and str(out) in cmdline:
+            found.append(proc)
+    return found
+
+
+def test_a_run_measures_each_step_and_user_then_removes_them(
+    stack_url: str, tmp_path: Path
+) -> None:
+    env = kit_env(PERF_BASE_URL=stack_url, PERF_RESULTS_DIR=str(tmp_path / "results"))
+    result = run(
+        ["make", "workflows", "USERS=2", "DURATION=4", "WARMUP=1", "PREFIX=it-wfrun"],
+        env,
+    )
+    assert result.code == 0, result.stderr[-3000:]
+    [out] = (tmp_path / "results").glob("workflows_*/workflows.json")
+    measured = json.loads(out.read_text())
+    assert (measured["workload"], measured["users"], measured["interrupted"]) == (
+        "baseline",
+        2,
+        False,
+    )
+    steps = {s["step"]: s for s in measured["steps"]}
+    assert set(steps) == {
+        f"baseline:{name}"
+        for name in (
+            "list_tools",
+            "list_servers",
+            "list_prompts",
+            "get_tool",
+            "call_tool",
+        )
+    }
+    for step in steps.values():
+        assert step["requests"] > 0 and step["failures"] == 0
+        assert step["min"] <= step["p50"] <= step["p95"] <= step["max"]
+    users = [u["user"] for u in measured["per_user"]]
+    assert users == [f"it-wfrun_user_{n}@perfkit.example.com" for n in (1, 2)]
+    assert (
+        sum(u["requests"] for u in measured["per_user"])
+        == measured["total"]["requests"]
+    )
+    assert "baseline:call_tool" in result.stdout and "it-wfrun_user_2" in result.stdout
+    assert "deactivated 2" in result.stderr  # removed at the end
+    assert not (STATE / "it-wfrun.ledger.jsonl").exists()
+
+
+def test_ctrl_c_writes_what_was_measured_removes_the_users_and_leaves_nothing_running(
+    stack_url: str, tmp_path: Path
+) -> None:
+    env = kit_env(PERF_BASE_URL=stack_url)
+    out = tmp_path / "wf.json"
+    args = [
+        "utils/workflows.sh",
+        "run",
+        "--users",
+        "2",
+        "--duration",
+        "60",
+        "--warmup",
+        "0",
+    ]
+    proc = subprocess.Popen(
+        [*args, "--prefix", "it-wfint", "--output", str(out)],
+        cwd=KIT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not drivers(out) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert drivers(out), "the Locust driver did not start"
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr[-3000:]
+    measured = json.loads(out.read_text())
+    assert measured["interrupted"] is True and measured["total"]["requests"] > 0
+    assert "interrupted, partial" in stdout
+    assert "deactivated 2" in stderr
+    assert not (STATE / "it-wfint.ledger.jsonl").exists()
+    assert drivers(out) == []

@@ -1,5 +1,10 @@
-"""Several users: made on demand through the gateway's admin API, and removed again.
+"""Several users: made on demand through the gateway's admin API, driven by Locust, removed again.
 
 - people.py: `perfkit workflows-people` - users and teams with memberships and logins, a
   ledger of what was made, removal (deactivation where the gateway cannot delete)
+- locustfile.py: the Locust users of each workload (`baseline`: each user's own operations),
+  each request a named step carrying its gateway user
+- drive.py: a run on Locust in a process of its own (gevent), every request's exact time kept,
+  the JSON written and the report printed
+- metrics.py: per step, per user and in total from those times; whether the generator was busy
 """

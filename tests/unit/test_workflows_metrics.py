@@ -1,0 +1,104 @@
+"""What a multi-user run reports (perfkit.workflows.metrics), from request times, and the
+driver's refusal of bad options (its own process: Locust patches whatever imports it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from perfkit.names import KIT_ROOT
+from perfkit.workflows.metrics import Sample, figures, render, summarize
+
+A, B = "a@perfkit.example.com", "b@perfkit.example.com"
+
+
+def samples() -> list[Sample]:
+    made = [Sample(0.5, "baseline:list_tools", A, 999.0, True)]  # warm-up: left out
+    made += [
+        Sample(1 + i / 10, "baseline:list_tools", A, float(i), True)
+        for i in range(1, 101)
+    ]
+    made += [
+        Sample(2.0, "baseline:call_tool", B, 50.0, False, "HTTP 500"),
+        Sample(2.5, "baseline:call_tool", B, 70.0, True),
+    ]
+    return made
+
+
+def result(cpu: float = 1.0) -> dict:
+    return summarize(
+        samples(),
+        workload="baseline",
+        url="http://127.0.0.1:4444",
+        users=2,
+        warmup=1.0,
+        duration=10.0,
+        driver_cpu_s=cpu,
+    )
+
+
+def test_percentiles_are_exact_and_the_warm_up_is_left_out() -> None:
+    steps = {s["step"]: s for s in result()["steps"]}
+    tools = steps["baseline:list_tools"]
+    assert (
+        tools["requests"] == 100 and tools["max"] == 100.0
+    )  # not the 999 ms of warm-up
+    assert (tools["p50"], tools["p95"], tools["p99"], tools["min"]) == (
+        50.5,
+        95.05,
+        99.01,
+        1.0,
+    )
+    assert tools["rps"] == 10.0 and tools["mean"] == 50.5
+    assert figures([], 10.0)["p50"] is None
+
+
+def test_users_errors_and_totals_add_up() -> None:
+    measured = result()
+    per_user = {u["user"]: u for u in measured["per_user"]}
+    assert per_user[A]["requests"] == 100 and per_user[B]["failures"] == 1
+    assert measured["total"]["requests"] == 102 and measured["total"]["failures"] == 1
+    assert measured["errors"] == [
+        {"step": "baseline:call_tool", "error": "HTTP 500", "count": 1}
+    ]
+    text = render(measured)
+    assert "failed: baseline:call_tool: HTTP 500 (1x)" in text
+    assert "load generator" not in text
+
+
+def test_a_busy_generator_is_said() -> None:
+    measured = result(cpu=10.5)  # 10.5 s of CPU over 11 s
+    assert measured["generator"] == {"cpu_cores": 0.955, "busy": True}
+    assert "the load generator used 0.95 of a core" in render(measured)
+
+
+def test_the_driver_refuses_bad_options_before_any_load(tmp_path: Path) -> None:
+    (tmp_path / "people.json").write_text('{"a@x": {"no": "token"}}')
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "perfkit.workflows.drive",
+            "--url",
+            "http://127.0.0.1:9",
+            "--people",
+            str(tmp_path / "people.json"),
+            "--users",
+            "0",
+            "--duration",
+            "0",
+            "--out",
+            str(tmp_path / "out.json"),
+        ],
+        env={"PYTHONPATH": str(KIT_ROOT / "utils"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--users 0: from 1 to 500" in done.stderr
+    assert "--duration 0: over 0" in done.stderr
+    assert "not a tokens file of workflows-people" in done.stderr
+    assert not (tmp_path / "out.json").exists()
