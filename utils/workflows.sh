@@ -3,20 +3,22 @@
 # (perfkit workflows-people), driven by Locust (perfkit.workflows.drive, its own process),
 # removed again afterwards.
 #
-#   utils/workflows.sh run [--users N] [--duration S] [--warmup S] [--workload baseline]
+#   utils/workflows.sh run [--users N] [--duration S] [--warmup S] [--workload NAME]
 #                          [--teams T] [--prefix P] [--output FILE] [--no-cleanup] [--url URL]
 #   utils/workflows.sh people --users N [--teams T] [--prefix P] [--url URL]
 #   utils/workflows.sh clean [--prefix P] [--dry-run] [--url URL]
 #
-#   run          N users (default 2) made, then N Locust users, each one of them with its own
+#   run          N users (default 3) made, then N Locust users, each one of them with its own
 #                token, back to back for S seconds (default 30) after the warm-up (5 s, sent
 #                and left out); per step and per user: requests, failures, req/s, p50/p95/p99
 #                from every request's exact time; the JSON in results/workflows_<stamp>/
-#                (--output FILE elsewhere); the users removed at the end, also after Ctrl+C
-#                (--no-cleanup keeps them: clean removes them later). Workload baseline: each
-#                user's own operations - list tools, servers, prompts, get a tool, call one
-#                (the workflows that share servers, edit prompts together, cycle tokens and
-#                run MCP agents are not built yet)
+#                (--output FILE elsewhere); the users, and the servers and tokens the
+#                workflows made, removed at the end, also after Ctrl+C (--no-cleanup keeps
+#                them: clean removes them later). Workloads (perfkit/workflows/locustfile.py):
+#                baseline (each user's own lists, a tool, a tool call), share (a team server
+#                found and called by a teammate, unseen by another team), token (made, used,
+#                revoked, refused), mixed (the default: 50:25:5 of those); collaboration and
+#                agent are not built yet
 #   people       T teams (default 2) and N users <P>_user_<n>@perfkit.example.com, each in a
 #                team (every third in two), each logged in once: their tokens in
 #                .state/workflows/<P>.tokens.json (mode 0600, never printed); what was made in
@@ -45,7 +47,7 @@ wf_parse_args() {
   [[ -n "${WF_ACTION}" ]] || { wf_usage >&2; exit "${PERF_EXIT_USAGE}"; }
   shift
   WF_USERS="" WF_TEAMS=2 WF_PREFIX=loadtest WF_DRY_RUN=0 WF_URL="" WF_DURATION=30 WF_WARMUP=5
-  WF_WORKLOAD=baseline WF_OUTPUT="" WF_CLEANUP=1
+  WF_WORKLOAD=mixed WF_OUTPUT="" WF_CLEANUP=1
   while (($#)); do
     case "$1" in
       --users | --teams | --prefix | --url | --duration | --warmup | --workload | --output)
@@ -69,7 +71,7 @@ wf_parse_args() {
     esac
   done
   case "${WF_ACTION}" in
-    run) WF_USERS="${WF_USERS:-2}" ;;
+    run) WF_USERS="${WF_USERS:-3}" ;;
     people) [[ -n "${WF_USERS}" ]] || perf_die "${PERF_EXIT_USAGE}" "people needs --users N" ;;
     clean) ;;
     -h | --help) wf_usage; exit 0 ;;
@@ -81,8 +83,10 @@ wf_parse_args() {
     perf_die "${PERF_EXIT_USAGE}" "--users '${WF_USERS}': a whole number from 1 to 999"
   [[ "${WF_DURATION}" =~ ^[0-9]+([.][0-9]+)?$ && "${WF_WARMUP}" =~ ^[0-9]+([.][0-9]+)?$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--duration '${WF_DURATION}', --warmup '${WF_WARMUP}': seconds, e.g. 30 or 2.5"
-  [[ "${WF_WORKLOAD}" == baseline ]] ||
-    perf_die "${PERF_EXIT_USAGE}" "--workload '${WF_WORKLOAD}': only baseline is built (mixed, sharing, collaboration and agent are not yet)"
+  case "${WF_WORKLOAD}" in
+    baseline | share | token | mixed) ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "--workload '${WF_WORKLOAD}': baseline, share, token or mixed (collaboration and agent are not built yet)" ;;
+  esac
 }
 
 # wf_clean TOKEN: remove what this prefix's ledger records (or its leftovers); the ledger and
@@ -123,7 +127,8 @@ wf_run() {
   perf_log "${WF_WORKLOAD}: ${WF_USERS} users for ${WF_DURATION} s after ${WF_WARMUP} s of warm-up"
   perf_waited env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "${PERF_VENV}/bin/python" -m perfkit.workflows.drive \
     --url "${WF_URL}" --people "${WF_TOKENS}" --users "${WF_USERS}" --duration "${WF_DURATION}" \
-    --warmup "${WF_WARMUP}" --workload "${WF_WORKLOAD}" --out "${out}" || rc=$?
+    --warmup "${WF_WARMUP}" --workload "${WF_WORKLOAD}" --out "${out}" \
+    --ledger "${WF_LEDGER}" --prefix "${WF_PREFIX}" || rc=$?
   [[ ! -f "${out}" ]] || perf_log "results: ${out}"
   ((WF_CLEANUP)) || perf_log "users kept (--no-cleanup): utils/workflows.sh clean --prefix ${WF_PREFIX} removes them"
   return "${rc}"

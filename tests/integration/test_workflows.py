@@ -109,45 +109,106 @@ def drivers(out: Path) -> list[psutil.Process]:
     return found
 
 
-def test_a_run_measures_each_step_and_user_then_removes_them(
+def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
     stack_url: str, tmp_path: Path
 ) -> None:
     env = kit_env(PERF_BASE_URL=stack_url, PERF_RESULTS_DIR=str(tmp_path / "results"))
     result = run(
-        ["make", "workflows", "USERS=2", "DURATION=4", "WARMUP=1", "PREFIX=it-wfrun"],
+        ["make", "workflows", "USERS=3", "DURATION=8", "WARMUP=1", "PREFIX=it-wfrun"],
         env,
     )
-    assert result.code == 0, result.stderr[-3000:]
+    assert result.code == 0, result.stdout[-2000:] + result.stderr[-3000:]
     [out] = (tmp_path / "results").glob("workflows_*/workflows.json")
     measured = json.loads(out.read_text())
     assert (measured["workload"], measured["users"], measured["interrupted"]) == (
-        "baseline",
-        2,
+        "mixed",
+        3,
         False,
     )
+    workflows = {w["workflow"]: w for w in measured["workflows"]}
+    assert set(workflows) == {"baseline", "share", "token"}, (
+        "mixed runs every built workflow"
+    )
+    assert all(w["requests"] > 0 and w["failures"] == 0 for w in workflows.values())
     steps = {s["step"]: s for s in measured["steps"]}
-    assert set(steps) == {
-        f"baseline:{name}"
-        for name in (
-            "list_tools",
-            "list_servers",
-            "list_prompts",
-            "get_tool",
-            "call_tool",
-        )
-    }
-    for step in steps.values():
-        assert step["requests"] > 0 and step["failures"] == 0
-        assert step["min"] <= step["p50"] <= step["p95"] <= step["max"]
+    for step in (
+        "baseline:list_tools",
+        "baseline:call_tool",
+        "share:create_server",
+        "share:visible_after",
+        "share:member_calls",
+        "share:outsider_lists",
+        "token:use_revoked",
+    ):
+        assert step in steps, step
+        assert steps[step]["failures"] == 0
+        assert steps[step]["min"] <= steps[step]["p50"] <= steps[step]["max"]
     users = [u["user"] for u in measured["per_user"]]
-    assert users == [f"it-wfrun_user_{n}@perfkit.example.com" for n in (1, 2)]
+    assert users == [f"it-wfrun_user_{n}@perfkit.example.com" for n in (1, 2, 3)]
     assert (
         sum(u["requests"] for u in measured["per_user"])
         == measured["total"]["requests"]
     )
-    assert "baseline:call_tool" in result.stdout and "it-wfrun_user_2" in result.stdout
-    assert "deactivated 2" in result.stderr  # removed at the end
+    assert "share:member_calls" in result.stdout and "it-wfrun_user_3" in result.stdout
+    assert "deactivated 3" in result.stderr  # removed at the end
+    assert "servers" in result.stderr.split("removed", 1)[1].split("\n", 1)[0]
     assert not (STATE / "it-wfrun.ledger.jsonl").exists()
+    admin = run(
+        ["utils/setup-auth.sh", "--url", stack_url, "--print"], env
+    ).stdout.strip()
+    status, servers = ask(f"{stack_url}/v1/servers?limit=0", admin)
+    assert status == 200
+    assert not [s for s in servers if s["name"].startswith("it-wfrun-share-")]
+
+
+def test_the_share_workflow_fails_naming_a_visibility_leak(
+    stack_url: str, tmp_path: Path
+) -> None:
+    """a server made public is seen by the user outside its team: the check must say so."""
+    env = kit_env(PERF_BASE_URL=stack_url)
+    made = run(
+        ["utils/workflows.sh", "people", "--users", "3", "--prefix", "it-wfleak"], env
+    )
+    assert made.code == 0, made.stderr[-2000:]
+    try:
+        done = run(
+            [
+                str(KIT_ROOT / ".state/venv/bin/python"),
+                "-m",
+                "perfkit.workflows.drive",
+                "--url",
+                stack_url,
+                "--people",
+                str(STATE / "it-wfleak.tokens.json"),
+                "--users",
+                "1",
+                "--duration",
+                "3",
+                "--warmup",
+                "0",
+                "--workload",
+                "share",
+                "--share-visibility",
+                "public",
+                "--ledger",
+                str(STATE / "it-wfleak.ledger.jsonl"),
+                "--prefix",
+                "it-wfleak",
+                "--out",
+                str(tmp_path / "leak.json"),
+            ],
+            {**env, "PYTHONPATH": str(KIT_ROOT / "utils")},
+        )
+    finally:
+        cleaned = run(["utils/workflows.sh", "clean", "--prefix", "it-wfleak"], env)
+    assert cleaned.code == 0, cleaned.stdout + cleaned.stderr
+    assert done.code == 4, done.stdout + done.stderr
+    measured = json.loads((tmp_path / "leak.json").read_text())
+    [share] = measured["workflows"]
+    assert share["failures"] == share["requests"] > 0
+    leaks = [e for e in measured["errors"] if e["step"] == "share:outsider_blind"]
+    assert leaks and leaks[0]["error"].startswith("visibility leak: it-wfleak_user_")
+    assert "visibility leak" in done.stdout
 
 
 def test_ctrl_c_writes_what_was_measured_removes_the_users_and_leaves_nothing_running(
@@ -159,7 +220,7 @@ def test_ctrl_c_writes_what_was_measured_removes_the_users_and_leaves_nothing_ru
         "utils/workflows.sh",
         "run",
         "--users",
-        "2",
+        "3",
         "--duration",
         "60",
         "--warmup",
@@ -184,6 +245,6 @@ def test_ctrl_c_writes_what_was_measured_removes_the_users_and_leaves_nothing_ru
     measured = json.loads(out.read_text())
     assert measured["interrupted"] is True and measured["total"]["requests"] > 0
     assert "interrupted, partial" in stdout
-    assert "deactivated 2" in stderr
+    assert "deactivated 3" in stderr
     assert not (STATE / "it-wfint.ledger.jsonl").exists()
     assert drivers(out) == []

@@ -102,3 +102,53 @@ def test_the_driver_refuses_bad_options_before_any_load(tmp_path: Path) -> None:
     assert "--duration 0: over 0" in done.stderr
     assert "not a tokens file of workflows-people" in done.stderr
     assert not (tmp_path / "out.json").exists()
+
+
+def test_workflows_have_their_table_and_waits_are_no_requests() -> None:
+    made = [
+        Sample(1.0, "share", A, 500.0, True, kind="workflow"),
+        Sample(
+            2.0,
+            "share",
+            A,
+            900.0,
+            False,
+            "step share:outsider_blind failed",
+            "workflow",
+        ),
+        Sample(1.0, "share:create_server", A, 60.0, True),
+        Sample(1.1, "share:visible_after", A, 65.0, True, kind="derived"),
+        Sample(
+            2.0,
+            "share:outsider_blind",
+            B,
+            0.0,
+            False,
+            "visibility leak: b sees s",
+            "derived",
+        ),
+    ]
+    measured = summarize(
+        made,
+        workload="share",
+        url="u",
+        users=2,
+        warmup=0.0,
+        duration=2.0,
+        driver_cpu_s=0.1,
+    )
+    assert [
+        (w["workflow"], w["requests"], w["failures"]) for w in measured["workflows"]
+    ] == [("share", 2, 1)]
+    assert [s["step"] for s in measured["steps"]] == [
+        "share:create_server",
+        "share:outsider_blind",
+        "share:visible_after",
+    ]
+    assert (
+        measured["total"]["requests"] == 1
+    )  # the request; not the wait, check or workflow
+    assert [u["user"] for u in measured["per_user"]] == [A]
+    text = render(measured)
+    assert text.index("workflow ") < text.index("step ")
+    assert "failed: share:outsider_blind: visibility leak: b sees s (1x)" in text

@@ -71,7 +71,8 @@ def test_the_ledger_keeps_what_was_made_and_refuses_a_foreign_file(
 
 
 class Gateway:
-    """Answers like 1.0.7: a former team member's delete is a 500, its deactivation a 200."""
+    """Answers like 1.0.7: a former team member's delete is a 500, its deactivation a 200; a
+    revoked token's delete a 409; a server its workflow deleted a 404."""
 
     def __init__(self, members: set[str]) -> None:
         self.members = members
@@ -88,32 +89,45 @@ class Gateway:
                 if email in self.members
                 else (200, {})
             )
+        if method == "DELETE" and "/tokens/" in path:
+            return 409, {"detail": "Token already revoked"}
+        if method == "DELETE" and "/servers/" in path:
+            return 404, {"detail": "Server not found"}
         return 200, {}
 
 
-def test_removal_runs_members_teams_users_and_deactivates_whom_it_cannot_delete() -> (
-    None
-):
+def test_removal_order_and_what_the_gateway_cannot_delete() -> None:
+    """tokens, servers, teams (their memberships end with them), other memberships, users;
+    a former team member is deactivated."""
+    quoted = EMAIL.replace("@", "%40")
     made = [
         Made("team", "t1", "loadtest_team_1_abc"),
         Made("user", EMAIL),
         Made("user", "loadtest_user_2@perfkit.example.com"),
         Made("member", f"t1 {EMAIL}"),
-        Made("member", f"t1 {EMAIL}"),  # recorded twice: removed once
+        Made("member", f"t1 {EMAIL}"),  # recorded twice: counted once
+        Made("member", f"t9 {EMAIL}"),  # a team the kit did not make
+        Made("server", "s1", "loadtest-share-1"),
+        Made("token", "k1"),
     ]
     gateway = Gateway(members={EMAIL})
     removal = people.remove(gateway, made)
     assert [(m, p) for m, p, _ in gateway.calls] == [
-        ("DELETE", f"/v1/teams/t1/members/{EMAIL.replace('@', '%40')}"),
+        ("DELETE", "/v1/tokens/admin/k1"),
+        ("DELETE", "/v1/servers/s1"),
         ("DELETE", "/v1/teams/t1"),
-        ("DELETE", f"/v1/auth/email/admin/users/{EMAIL.replace('@', '%40')}"),
-        ("PUT", f"/v1/auth/email/admin/users/{EMAIL.replace('@', '%40')}"),
+        ("DELETE", f"/v1/teams/t9/members/{quoted}"),
+        ("DELETE", f"/v1/auth/email/admin/users/{quoted}"),
+        ("PUT", f"/v1/auth/email/admin/users/{quoted}"),
         ("DELETE", "/v1/auth/email/admin/users/loadtest_user_2%40perfkit.example.com"),
     ]
-    assert gateway.calls[3][2] == {"is_active": False}
+    assert gateway.calls[5][2] == {"is_active": False}
     assert removal.deactivated == [f"user {EMAIL}"]
     assert removal.failed == []
-    assert len(removal.removed) == 3
+    assert (
+        people._counted(removal.removed)
+        == "2 members, 1 server, 1 team, 1 token, 1 user"
+    )
 
 
 def test_a_dry_run_asks_nothing() -> None:

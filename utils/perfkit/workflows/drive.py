@@ -2,20 +2,22 @@
 process for gevent, so the kit never imports it anywhere else):
 
   python -m perfkit.workflows.drive --url URL --people FILE --users N --duration S
-                                    --warmup S --workload baseline --out FILE
+                                    --warmup S --workload NAME --out FILE
+                                    [--ledger FILE --prefix P]
 
 FILE is `perfkit workflows-people make --tokens`'s: the gateway users the Locust users take in
-turn. All N users start at once; requests in the first S of warm-up are sent and left out.
+turn; --ledger is where the workflows record the servers and tokens they make (--prefix
+names them). All N users start at once; requests in the first S of warm-up are sent and left out.
 Every request's exact time is kept (perfkit.workflows.metrics), the JSON written to --out and
-the report printed. Exit 0, 2 bad options, 4 when any request failed, 130 on Ctrl+C (what was
-measured so far is written, marked interrupted).
+the report printed. Exit 0, 2 bad options, 4 when anything failed (a request, or a check
+such as share's visibility), 130 on Ctrl+C (what was measured so far is written, marked
+interrupted).
 """
 
 # ruff: noqa: I001 - locust first: its gevent monkey-patching must precede other imports
 import locust
 
 import argparse
-import json
 import resource
 import signal
 import sys
@@ -27,10 +29,20 @@ import gevent
 from locust.env import Environment
 
 from perfkit.atomic import write_json_atomic
-from perfkit.workflows.locustfile import WORKLOADS, Roster
+from perfkit.workflows.locustfile import (
+    WORKLOADS,
+    Person,
+    Roster,
+    load_people,
+    needs,
+    sharings,
+)
 from perfkit.workflows.metrics import Sample, render, summarize
+from perfkit.workflows.people import Ledger
 
 PROG = "perfkit.workflows.drive"
+# Locust's request_type of an event -> its kind in perfkit.workflows.metrics (HTTP methods: step)
+KINDS = {"WORKFLOW": "workflow", "WAIT": "derived", "CHECK": "derived"}
 MAX_USERS = 500
 MAX_SECONDS = 3600.0
 
@@ -49,10 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="baseline")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--ledger", type=Path, default=None)
+    parser.add_argument("--prefix", default="loadtest")
+    # the share workflow's server visibility: public makes the gateway show it to every user,
+    # which the workflow must report as a leak (how its check is tested)
+    parser.add_argument(
+        "--share-visibility", choices=("team", "public"), default="team"
+    )
     return parser
 
 
-def check(args: argparse.Namespace) -> list[tuple[str, str]]:
+def check(args: argparse.Namespace) -> list[Person]:
     problems = []
     if not 1 <= args.users <= MAX_USERS:
         problems.append(f"--users {args.users}: from 1 to {MAX_USERS}")
@@ -63,19 +82,20 @@ def check(args: argparse.Namespace) -> list[tuple[str, str]]:
     if not 0 <= args.warmup <= MAX_SECONDS:
         problems.append(f"--warmup {args.warmup:g}: from 0 to {MAX_SECONDS:g} s")
     try:
-        people = json.loads(args.people.read_text())
-        roster = [(email, str(entry["token"])) for email, entry in people.items()]
+        roster = load_people(args.people)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         problems.append(
             f"--people {args.people}: not a tokens file of workflows-people ({exc})"
         )
         roster = []
+    if args.people.exists() and not problems and not roster:
+        problems.append(f"--people {args.people} names no user")
+    lacking = needs(args.workload, roster) if roster else None
+    if lacking:
+        problems.append(lacking)
+    for problem in problems:
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
     if problems:
-        for problem in problems:
-            print(f"{PROG}: error: {problem}", file=sys.stderr)
-        raise SystemExit(2)
-    if not roster:
-        print(f"{PROG}: error: --people {args.people} names no user", file=sys.stderr)
         raise SystemExit(2)
     return roster
 
@@ -83,6 +103,10 @@ def check(args: argparse.Namespace) -> list[tuple[str, str]]:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     Roster.people = check(args)
+    Roster.shares = sharings(Roster.people)
+    Roster.ledger = Ledger(args.ledger) if args.ledger is not None else None
+    Roster.prefix = args.prefix
+    Roster.share_visibility = args.share_visibility
     env = Environment(
         user_classes=WORKLOADS[args.workload],
         events=locust.events,
@@ -92,6 +116,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
 
     def on_request(
+        request_type: str,
         name: str,
         response_time: float,
         exception: BaseException | None,
@@ -106,6 +131,7 @@ def main(argv: list[str]) -> int:
                 ms=float(response_time),
                 ok=exception is None,
                 error="" if exception is None else str(exception)[:200],
+                kind=KINDS.get(request_type, "step"),
             )
         )
 
@@ -140,7 +166,7 @@ def main(argv: list[str]) -> int:
     print(render(result))
     if interrupted:
         return 130
-    return 4 if result["total"]["failures"] else 0
+    return 4 if result["errors"] else 0  # a failed request, wait, check or workflow
 
 
 if __name__ == "__main__":

@@ -1,119 +1,370 @@
-"""The Locust users of a multi-user run: each one a gateway user of `perfkit workflows-people`
-(its own token), back to back with no think time, as hey's clients are.
+"""The Locust users of a multi-user run: each one acts as a gateway user of `perfkit
+workflows-people` (its own token) - and, in workflows that need them, as a teammate and as a
+user of another team - back to back with no think time, as hey's clients are. Each request is
+a step named `<workflow>:<step>` carrying its gateway user; each workflow a `WORKFLOW` event
+with its whole time, failed when one of its steps failed; a wait (`WAIT`) or a check
+(`CHECK`) is reported beside the steps, not counted as a request.
 
-Workload `baseline`: each user's individual operations - list tools, servers and prompts (limit
-50), get one of the tools it sees, call the benchmark server's get_system_time over /rpc (a
-JSON-RPC error in an HTTP 200 is a failure). Each request is a step named `baseline:<step>` and
-carries its user, so the run reports per step and per user. Imported by the driver after
-`locust` (whose import patches the process for gevent).
+- `baseline`: each user's own operations - list tools, servers and prompts (limit 50), get one
+  of the tools it sees, call the benchmark server's get_system_time over /rpc (weights 3:2:2:2:1)
+- `share`: A, a team's owner, makes a team-visible virtual server over a tool -> B, a member
+  of that team, lists the team's servers until it appears (the wait is step
+  `share:visible_after`) -> B calls the tool through `/servers/{id}/mcp` -> C, outside the
+  team, lists servers and must not see it (a visibility leak is a failure, named) -> A
+  deletes the server
+- `token`: a user makes an API token, uses it, revokes it, and the next use must get 401
+- `mixed`: baseline, share and token weighted 50:25:5 (the collaboration and agent workflows
+  are not built yet)
+
+A JSON-RPC error in an HTTP 200 is a failure. Servers and tokens a workflow makes go into the
+run's ledger as they are made, so `workflows-people clean` removes what an interrupted run left.
+Imported by the driver after `locust` (whose import patches the process for gevent).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from locust import FastHttpUser, User, constant, task
 
 from perfkit.probe import rpc_error
+from perfkit.workflows.people import Ledger, Made
 
 PAGE = 50
 CALLED_TOOL_SUFFIX = (
     "get-system-time"  # the benchmark MCP server's tool (bench_server.py)
 )
+MCP_ACCEPT = "application/json, text/event-stream"
+VISIBLE_TRIES = 20  # B lists servers at most this often for A's new server ...
+VISIBLE_PAUSE_S = 0.05  # ... this far apart
+
+
+class StepFailed(Exception):
+    """A step of a workflow failed (its request is already counted as failed)."""
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    token: str
+    teams: tuple[str, ...]
+    owns: tuple[str, ...] = ()  # teams it owns: it may create servers in them
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """Who takes part in a share: the team, its owner (A), a member (B), an outsider (C)."""
+
+    team: str
+    owner: Person
+    member: Person
+    outsider: Person
+
+
+def sharings(people: list[Person]) -> list[Sharing]:
+    """Every team with an owner, another member and a user outside it."""
+    found = []
+    for owner in people:
+        for team in owner.owns:
+            member = next((p for p in people if p != owner and team in p.teams), None)
+            outsider = next((p for p in people if team not in p.teams), None)
+            if member is not None and outsider is not None:
+                found.append(Sharing(team, owner, member, outsider))
+    return found
 
 
 class Roster:
-    """The gateway users the Locust users take in turn: (email, token)."""
+    """The run's gateway users, taken in turn, and where the workflows record what they make."""
 
-    people: ClassVar[list[tuple[str, str]]] = []
+    people: ClassVar[list[Person]] = []
     turn: ClassVar[itertools.count[int]] = itertools.count()
+    shares: ClassVar[list[Sharing]] = []
+    ledger: ClassVar[Ledger | None] = None
+    prefix: ClassVar[str] = "loadtest"
+    share_visibility: ClassVar[str] = "team"  # public only to see the leak check fail
 
     @classmethod
-    def next(cls) -> tuple[str, str]:
+    def next(cls) -> Person:
         return cls.people[next(cls.turn) % len(cls.people)]
 
+    @classmethod
+    def sharing(cls, for_: Person) -> Sharing:
+        """The share this user takes part in (as owner when it owns a team), else any."""
+        mine = [s for s in cls.shares if for_ in (s.owner, s.member)]
+        return (mine or cls.shares)[0]
 
-class BaselineUser(FastHttpUser):
+    @classmethod
+    def record(cls, made: Made) -> None:
+        if cls.ledger is not None:
+            cls.ledger.add(made)
+
+
+def load_people(path: Path) -> list[Person]:
+    data = json.loads(path.read_text())
+    return [
+        Person(
+            email,
+            str(entry["token"]),
+            tuple(entry.get("teams") or ()),
+            tuple(entry.get("owns") or ()),
+        )
+        for email, entry in data.items()
+    ]
+
+
+def needs(workload: str, people: list[Person]) -> str | None:
+    """What the roster lacks for `workload`, or None."""
+    if workload not in ("share", "mixed") or sharings(people):
+        return None
+    return (
+        f"workload {workload} needs a team with its owner, another member and a user outside "
+        "it: at least 3 users in 2 teams (--users 3 --teams 2)"
+    )
+
+
+class GatewayUser(FastHttpUser):
+    abstract = True
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        self.email, token = Roster.next()
-        self.headers = {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/json",
-        }
+        self.me = Roster.next()
         self.tool_id = ""
         self.tool_name = ""
 
-    def _json(self, step: str, method: str, path: str, body: Any = None) -> Any:
-        """One request as step `baseline:<step>`; its JSON, or None when it failed."""
+    def call(
+        self,
+        step: str,
+        method: str,
+        path: str,
+        who: Person | None = None,
+        body: Any = None,
+        *,
+        token: str = "",
+        expect: int = 200,
+        mcp: bool = False,
+    ) -> Any:
+        """One request as step `step` by `who` (default this user); its JSON (None for an
+        empty answer), or StepFailed when the status is not `expect` or the answer reports an
+        error."""
+        who = who or self.me
+        headers = {
+            "Authorization": f"Bearer {token or who.token}",
+            "Accept": MCP_ACCEPT if mcp else "application/json",
+        }
         kwargs: dict[str, Any] = {
-            "name": f"baseline:{step}",
-            "headers": self.headers,
+            "name": step,
             "catch_response": True,
-            "context": {"user": self.email},
+            "context": {"user": who.email},
         }
         if body is not None:
             kwargs["data"] = json.dumps(body)
-            kwargs["headers"] = {**self.headers, "Content-Type": "application/json"}
+            headers["Content-Type"] = "application/json"
+        kwargs["headers"] = headers
         with self.client.request(method, path, **kwargs) as answer:
-            if answer.status_code != 200:
-                answer.failure(f"HTTP {answer.status_code}")
-                return None
+            if answer.status_code != expect:
+                answer.failure(f"HTTP {answer.status_code} (expected {expect})")
+                raise StepFailed(step)
             try:
-                document = json.loads(answer.text or "null")
+                document = json.loads(answer.text) if answer.text else None
             except ValueError:
                 answer.failure("not JSON")
-                return None
-            why = rpc_error(document, "200")
+                raise StepFailed(step) from None
+            why = rpc_error(document, str(answer.status_code))
             if why:
                 answer.failure(why)
-                return None
+                raise StepFailed(step)
             answer.success()
             return document
 
-    @task(3)
-    def list_tools(self) -> None:
-        tools = self._json("list_tools", "GET", f"/tools?limit={PAGE}")
+    def fire(self, kind: str, name: str, ms: float, error: str = "") -> None:
+        self.environment.events.request.fire(
+            request_type=kind,
+            name=name,
+            response_time=ms,
+            response_length=0,
+            exception=StepFailed(error) if error else None,
+            context={"user": self.me.email},
+        )
+
+    def workflow(self, name: str, steps: Any) -> None:
+        """Run `steps` as workflow `name`: its whole time, failed with the first failed step
+        (or a finding such as a visibility leak)."""
+        begun = time.perf_counter()
+        error = ""
+        try:
+            steps()
+        except StepFailed as exc:
+            error = f"step {exc} failed"
+        self.fire("WORKFLOW", name, (time.perf_counter() - begun) * 1000, error)
+
+    def see_tools(self, workflow: str) -> None:
+        tools = self.call(f"{workflow}:list_tools", "GET", f"/tools?limit={PAGE}")
         if isinstance(tools, list) and tools:
             self.tool_id = str(tools[0].get("id", ""))
             called = [
                 t for t in tools if str(t.get("name", "")).endswith(CALLED_TOOL_SUFFIX)
             ]
-            self.tool_name = str(called[0]["name"]) if called else self.tool_name
+            if called:
+                self.tool_id, self.tool_name = (
+                    str(called[0]["id"]),
+                    str(called[0]["name"]),
+                )
 
-    @task(2)
-    def list_servers(self) -> None:
-        self._json("list_servers", "GET", f"/servers?limit={PAGE}")
+    # -- baseline ----------------------------------------------------------------------------
+    def baseline(self) -> None:
+        def steps() -> None:
+            self.see_tools("baseline")
+            self.call("baseline:list_servers", "GET", f"/servers?limit={PAGE}")
+            self.call("baseline:list_prompts", "GET", f"/prompts?limit={PAGE}")
+            if self.tool_id:
+                self.call("baseline:get_tool", "GET", f"/tools/{self.tool_id}")
+            if self.tool_name:
+                self.call(
+                    "baseline:call_tool", "POST", "/rpc", body=tool_call(self.tool_name)
+                )
 
-    @task(2)
-    def list_prompts(self) -> None:
-        self._json("list_prompts", "GET", f"/prompts?limit={PAGE}")
+        self.workflow("baseline", steps)
 
-    @task(2)
-    def get_tool(self) -> None:
-        if self.tool_id:
-            self._json("get_tool", "GET", f"/tools/{self.tool_id}")
+    # -- share -------------------------------------------------------------------------------
+    def share(self) -> None:
+        who = Roster.sharing(self.me)
 
-    @task(1)
-    def call_tool(self) -> None:
-        if self.tool_name:
-            self._json(
-                "call_tool",
+        def steps() -> None:
+            if not self.tool_name:
+                self.see_tools("share")
+            name = f"{Roster.prefix}-share-{uuid.uuid4().hex[:12]}"
+            made = self.call(
+                "share:create_server",
                 "POST",
-                "/rpc",
+                "/v1/servers",
+                who.owner,
                 {
-                    "jsonrpc": "2.0",
-                    "id": 1,
-                    "method": "tools/call",
-                    "params": {
-                        "name": self.tool_name,
-                        "arguments": {"timezone_name": "UTC"},
-                    },
+                    "server": {"name": name, "associated_tools": [self.tool_id]},
+                    "team_id": who.team,
+                    "visibility": Roster.share_visibility,
                 },
+                expect=201,
+            )
+            server = str(made["id"])
+            Roster.record(Made("server", server, name))
+            try:
+                begun = time.perf_counter()
+                for _ in range(VISIBLE_TRIES):
+                    listed = self.call(
+                        "share:member_lists",
+                        "GET",
+                        f"/servers?limit=0&team_id={who.team}",
+                        who.member,
+                    )
+                    if any(s.get("id") == server for s in listed or []):
+                        break
+                    time.sleep(VISIBLE_PAUSE_S)
+                else:
+                    waited = (time.perf_counter() - begun) * 1000
+                    self.fire("WAIT", "share:visible_after", waited, "never visible")
+                    raise StepFailed("share:visible_after")
+                self.fire(
+                    "STEP", "share:visible_after", (time.perf_counter() - begun) * 1000
+                )
+                self.call(
+                    "share:member_calls",
+                    "POST",
+                    f"/servers/{server}/mcp",
+                    who.member,
+                    tool_call(self.tool_name),
+                    mcp=True,
+                )
+                listed = self.call(
+                    "share:outsider_lists", "GET", "/servers?limit=0", who.outsider
+                )
+                if any(s.get("id") == server for s in listed or []):
+                    leak = (
+                        f"visibility leak: {who.outsider.email} (not in team {who.team}) "
+                        "sees the team's new server"
+                    )
+                    self.fire("CHECK", "share:outsider_blind", 0.0, leak)
+                    raise StepFailed("share:outsider_blind")
+            finally:
+                self.call(
+                    "share:delete_server", "DELETE", f"/v1/servers/{server}", who.owner
+                )
+
+        self.workflow("share", steps)
+
+    # -- token -------------------------------------------------------------------------------
+    def token(self) -> None:
+        def steps() -> None:
+            made = self.call(
+                "token:create",
+                "POST",
+                "/v1/tokens",
+                body={
+                    "name": f"{Roster.prefix}-token-{uuid.uuid4().hex[:12]}",
+                    "expires_in_days": 1,
+                },
+                expect=201,
+            )
+            token_id, secret = str(made["token"]["id"]), str(made["access_token"])
+            Roster.record(Made("token", token_id))
+            self.call("token:use", "GET", "/tools?limit=1", token=secret)
+            self.call("token:revoke", "DELETE", f"/v1/tokens/{token_id}", expect=204)
+            self.call(
+                "token:use_revoked", "GET", "/tools?limit=1", token=secret, expect=401
             )
 
+        self.workflow("token", steps)
 
-WORKLOADS: dict[str, list[type[User]]] = {"baseline": [BaselineUser]}
+
+def tool_call(name: str) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": {"timezone_name": "UTC"}},
+    }
+
+
+class BaselineUser(GatewayUser):
+    @task
+    def run_baseline(self) -> None:
+        self.baseline()
+
+
+class ShareUser(GatewayUser):
+    @task
+    def run_share(self) -> None:
+        self.share()
+
+
+class TokenUser(GatewayUser):
+    @task
+    def run_token(self) -> None:
+        self.token()
+
+
+class MixedUser(GatewayUser):
+    @task(50)
+    def run_baseline(self) -> None:
+        self.baseline()
+
+    @task(25)
+    def run_share(self) -> None:
+        self.share()
+
+    @task(5)
+    def run_token(self) -> None:
+        self.token()
+
+
+WORKLOADS: dict[str, list[type[User]]] = {
+    "baseline": [BaselineUser],
+    "share": [ShareUser],
+    "token": [TokenUser],
+    "mixed": [MixedUser],
+}

@@ -24,6 +24,9 @@ class Sample:
     ms: float
     ok: bool
     error: str = ""
+    kind: str = (
+        "step"  # step: one request (or a timed wait); workflow: a whole workflow
+    )
 
 
 def quantile(ordered: list[float], q: float) -> float:
@@ -65,13 +68,20 @@ def summarize(
 ) -> dict[str, Any]:
     """The run's JSON: samples before `warmup` seconds are left out, the rest judged over the
     `duration` they were sent in."""
-    kept = [s for s in samples if s.at >= warmup]
+    measured = [s for s in samples if s.at >= warmup]
+    kept = [s for s in measured if s.kind == "step"]
+    by_workflow: dict[str, list[Sample]] = defaultdict(list)
     by_step: dict[str, list[Sample]] = defaultdict(list)
     by_user: dict[str, list[Sample]] = defaultdict(list)
+    for s in measured:
+        if s.kind == "workflow":
+            by_workflow[s.step].append(s)
+    for s in measured:
+        if s.kind in ("step", "derived"):
+            by_step[s.step].append(s)
     for s in kept:
-        by_step[s.step].append(s)
         by_user[s.user].append(s)
-    errors = Counter((s.step, s.error) for s in kept if not s.ok)
+    errors = Counter((s.step, s.error) for s in measured if not s.ok)
     cores = driver_cpu_s / (warmup + duration) if warmup + duration > 0 else 0.0
     return {
         "format_version": FORMAT_VERSION,
@@ -82,6 +92,10 @@ def summarize(
         "duration_s": duration,
         "interrupted": interrupted,
         "total": figures(kept, duration),
+        "workflows": [
+            {"workflow": name, **figures(rows, duration)}
+            for name, rows in sorted(by_workflow.items())
+        ],
         "steps": [
             {"step": name, **figures(rows, duration)}
             for name, rows in sorted(by_step.items())
@@ -129,9 +143,16 @@ def render(result: dict[str, Any]) -> str:
 
     total = {"step": "all", **result["total"]}
     parts = [
-        f"{result['workload']}: {result['users']} users for {result['duration_s']:.1f} s "
+        f"{result['workload']}: {result['users']} user{'s' if result['users'] != 1 else ''} "
+        f"for {result['duration_s']:.1f} s "
         f"(after {result['warmup_s']:g} s of warm-up) at {result['url']}"
         + (" - interrupted, partial" if result["interrupted"] else ""),
+    ]
+    if result["workflows"]:
+        parts.append(
+            render_table(rows(result["workflows"], "workflow"), columns("workflow"))
+        )
+    parts += [
         render_table(rows([*result["steps"], total], "step"), columns("step")),
         render_table(rows(result["per_user"], "user"), columns("user")),
     ]

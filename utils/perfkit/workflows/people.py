@@ -4,14 +4,16 @@
                                 --ledger FILE [--tokens FILE]
       T teams `<P>_team_<k>_<run>` and N users `<P>_user_<n>@perfkit.example.com`, each with a random
       password the gateway's policy accepts, each in one team and every third in a second one,
+      the first user placed in a team its owner (the others members),
       each logged in once (its token written to FILE, mode 0600, never printed). Every user,
       team and membership is written to the ledger the moment the gateway made it, so a run cut
       short still knows what to remove; a make that fails removes what it made. A user of an
       earlier run that the gateway could only deactivate is made active again, with a new
       password; an active user of that name is not the kit's to take (exit 3).
   perfkit workflows-people clean --url URL (--ledger FILE | --prefix P) [--dry-run]
-      removes what a ledger records (memberships, then teams, then users), or what an earlier
-      run left by prefix (users `<P>_user_*`, teams `<P>_team_*`); --dry-run lists it first.
+      removes what a ledger records (tokens, servers, memberships, teams, users), or what an
+      earlier run left by prefix (users `<P>_user_*`, teams `<P>_team_*`, servers
+      `<P>-share-*`); --dry-run lists it first.
 
 The admin's token comes in the environment (PERFKIT_TOKEN), never on a command line.
 
@@ -32,6 +34,7 @@ import secrets
 import string
 import sys
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -47,6 +50,7 @@ PROG = "perfkit workflows-people"
 DOMAIN = "perfkit.example.com"
 PARALLEL = 4  # requests to the gateway at once while making or removing people
 PASSWORD_LENGTH = 20
+SHOWN_FAILURES = 10  # what could not be removed, named one by one up to this many
 SPECIALS = "!@#%^&*-_=+"
 # the gateway's password policy (1.0.7 password_policy_service), mirrored so a made password is
 # never refused: at least 12 characters, 3 of 4 kinds, no run of 3 ascending or descending
@@ -134,11 +138,20 @@ def memberships(users: int, teams: int) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
+def owners(pairs: list[tuple[int, int]]) -> dict[int, int]:
+    """team -> the user who owns it: the first one placed in it (a team member's default role,
+    viewer, may not create servers; an owner's, team_admin, may)."""
+    first: dict[int, int] = {}
+    for n, k in sorted(pairs):
+        first.setdefault(k, n)
+    return first
+
+
 # -- the ledger ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Made:
-    kind: str  # user | team | member
-    key: str  # the user's email, the team's id, "<team id> <email>"
+    kind: str  # user | team | member | server | token
+    key: str  # the user's email, the team's or server's or token's id, "<team id> <email>"
     name: str = ""
 
 
@@ -210,6 +223,7 @@ class Person:
     email: str
     teams: tuple[str, ...]  # team ids
     token: str
+    owns: tuple[str, ...] = ()  # the team ids of those it owns
 
 
 def _revive(send: Send, email: str, password: str) -> bool:
@@ -240,6 +254,8 @@ def make_people(
         team_ids[k] = str(body["id"])
         ledger.add(Made("team", team_ids[k], name))
     passwords = {n: strong_password(user_email(prefix, n)) for n in range(1, users + 1)}
+    pairs = memberships(users, teams)
+    owned = owners(pairs)
 
     def make_user(n: int) -> None:
         email = user_email(prefix, n)
@@ -264,10 +280,11 @@ def make_people(
     def join(pair: tuple[int, int]) -> None:
         n, k = pair
         email = user_email(prefix, n)
+        role = "owner" if owned[k] == n else "member"
         status, body = send(
             "POST",
             f"/v1/teams/{team_ids[k]}/members",
-            {"email": email, "role": "member"},
+            {"email": email, "role": role},
         )
         if status not in (200, 201):
             raise _refused(f"{email} into {names[k]}", status, body)
@@ -282,7 +299,6 @@ def make_people(
             raise _refused(f"login of {email}", status, body)
         return str(body["access_token"])
 
-    pairs = memberships(users, teams)
     with ThreadPoolExecutor(PARALLEL) as pool:
         list(pool.map(make_user, range(1, users + 1)))
         list(pool.map(join, pairs))
@@ -292,6 +308,7 @@ def make_people(
             user_email(prefix, n),
             tuple(team_ids[k] for m, k in pairs if m == n),
             tokens[n - 1],
+            tuple(team_ids[k] for k, m in sorted(owned.items()) if m == n),
         )
         for n in range(1, users + 1)
     ]
@@ -306,21 +323,29 @@ class Removal:
 
 
 def _gone(status: int) -> bool:
-    return status in (200, 204, 404)
+    return status in (
+        200,
+        204,
+        404,
+    )  # 404: removed already (a workflow deletes its servers)
 
 
 def remove(send: Send, made: list[Made], dry_run: bool = False) -> Removal:
-    """Memberships, then teams, then users - the reverse of making them; a user the gateway
-    cannot delete (a former team member, see the module's text) is deactivated."""
+    """Tokens and servers the workflows made, teams (their memberships end with them), other
+    memberships, then users - the reverse of making them; a user the gateway cannot delete (a
+    former team member, see the module's text) is deactivated."""
     result = Removal([], [], [])
-    order = {"member": 0, "team": 1, "user": 2}
+    order = {"token": 0, "server": 1, "team": 2, "member": 3, "user": 4}
     todo = sorted(
         {(m.kind, m.key): m for m in made}.values(),
         key=lambda m: (order.get(m.kind, 3), m.key),
     )
+    our_teams = {m.key for m in todo if m.kind == "team"}
     for m in todo:
         label = f"{m.kind} {m.name or m.key}"
-        if dry_run:
+        if dry_run or (m.kind == "member" and m.key.split(" ", 1)[0] in our_teams):
+            # a membership of a team the kit made ends with its team (the gateway marks it
+            # inactive; removed first, its team's deletion would refuse it with a 403)
             result.removed.append(label)
             continue
         if m.kind == "member":
@@ -332,6 +357,13 @@ def remove(send: Send, made: list[Made], dry_run: bool = False) -> Removal:
             )
         elif m.kind == "team":
             status, _ = send("DELETE", f"/v1/teams/{m.key}", None)
+        elif m.kind == "server":
+            status, _ = send("DELETE", f"/v1/servers/{m.key}", None)
+        elif m.kind == "token":
+            status, _ = send("DELETE", f"/v1/tokens/admin/{m.key}", None)
+            status = (
+                204 if status == 409 else status
+            )  # 409: revoked already (its workflow)
         else:
             path = f"/v1/auth/email/admin/users/{urllib.parse.quote(m.key)}"
             status, _ = send("DELETE", path, None)
@@ -355,13 +387,19 @@ def _pages(send: Send, path: str, key: str) -> list[dict[str, Any]]:
 
 
 def leftovers(send: Send, prefix: str) -> list[Made]:
-    """What earlier runs with this prefix left on the gateway: their users and active teams."""
+    """What earlier runs with this prefix left on the gateway: their users, active teams and
+    shared servers (their tokens end with their users)."""
     users = _pages(send, "/v1/auth/email/admin/users?limit=0", "users")
     teams = _pages(send, "/v1/teams/?limit=500", "teams")
     made = [
         Made("team", str(t["id"]), str(t.get("name", "")))
         for t in teams
         if str(t.get("name", "")).startswith(f"{prefix}_team_")
+    ]
+    made += [
+        Made("server", str(v["id"]), str(v.get("name", "")))
+        for v in _pages(send, "/v1/servers?limit=0", "servers")
+        if str(v.get("name", "")).startswith(f"{prefix}-share-")
     ]
     made += [
         Made("user", str(u["email"]))
@@ -429,16 +467,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _counted(labels: list[str]) -> str:
+    """'2 teams, 3 users' from labels such as 'team loadtest_team_1_abc'."""
+    kinds = Counter(label.split(" ", 1)[0] for label in labels)
+    return ", ".join(
+        f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(kinds.items())
+    )
+
+
 def _say(removal: Removal, dry_run: bool) -> None:
     verb = "would remove" if dry_run else "removed"
-    print(f"{verb} {len(removal.removed)}: {', '.join(removal.removed) or 'nothing'}")
+    print(f"{verb} {len(removal.removed)}: {_counted(removal.removed) or 'nothing'}")
+    if dry_run and removal.removed:
+        print("\n".join(f"  {label}" for label in removal.removed))
     if removal.deactivated:
         print(
             f"deactivated {len(removal.deactivated)} (the gateway cannot delete a user who "
             f"was in a team; they cannot log in): {', '.join(removal.deactivated)}"
         )
     if removal.failed:
-        print(f"not removed {len(removal.failed)}: {', '.join(removal.failed)}")
+        shown = removal.failed[:SHOWN_FAILURES]
+        more = len(removal.failed) - len(shown)
+        print(
+            f"not removed {len(removal.failed)}: {', '.join(shown)}"
+            + (f" and {more} more" if more else "")
+        )
 
 
 def cli(argv: list[str]) -> int:
@@ -463,7 +516,14 @@ def cli(argv: list[str]) -> int:
         if args.tokens is not None:
             write_json_atomic(
                 args.tokens,
-                {p.email: {"token": p.token, "teams": list(p.teams)} for p in people},
+                {
+                    p.email: {
+                        "token": p.token,
+                        "teams": list(p.teams),
+                        "owns": list(p.owns),
+                    }
+                    for p in people
+                },
                 mode=0o600,
             )
         print(
