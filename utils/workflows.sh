@@ -17,8 +17,9 @@
 #                them: clean removes them later). Workloads (perfkit/workflows/locustfile.py):
 #                baseline (each user's own lists, a tool, a tool call), share (a team server
 #                found and called by a teammate, unseen by another team), token (made, used,
-#                revoked, refused), mixed (the default: 50:25:5 of those); collaboration and
-#                agent are not built yet
+#                revoked, refused), agent (an MCP session: initialize, tools/list, 3 tool
+#                calls, close), mixed (the default: 50:25:5:5 of those); collaboration is not
+#                built yet
 #   people       T teams (default 2) and N users <P>_user_<n>@perfkit.example.com, each in a
 #                team (every third in two), each logged in once: their tokens in
 #                .state/workflows/<P>.tokens.json (mode 0600, never printed); what was made in
@@ -84,8 +85,8 @@ wf_parse_args() {
   [[ "${WF_DURATION}" =~ ^[0-9]+([.][0-9]+)?$ && "${WF_WARMUP}" =~ ^[0-9]+([.][0-9]+)?$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--duration '${WF_DURATION}', --warmup '${WF_WARMUP}': seconds, e.g. 30 or 2.5"
   case "${WF_WORKLOAD}" in
-    baseline | share | token | mixed) ;;
-    *) perf_die "${PERF_EXIT_USAGE}" "--workload '${WF_WORKLOAD}': baseline, share, token or mixed (collaboration and agent are not built yet)" ;;
+    baseline | share | token | agent | mixed) ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "--workload '${WF_WORKLOAD}': baseline, share, token, agent or mixed (collaboration is not built yet)" ;;
   esac
 }
 
@@ -128,7 +129,7 @@ wf_run() {
   perf_waited env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "${PERF_VENV}/bin/python" -m perfkit.workflows.drive \
     --url "${WF_URL}" --people "${WF_TOKENS}" --users "${WF_USERS}" --duration "${WF_DURATION}" \
     --warmup "${WF_WARMUP}" --workload "${WF_WORKLOAD}" --out "${out}" \
-    --ledger "${WF_LEDGER}" --prefix "${WF_PREFIX}" || rc=$?
+    --ledger "${WF_LEDGER}" --prefix "${WF_PREFIX}" --protocol-version "${PERF_MCP_PROTOCOL_VERSION}" || rc=$?
   [[ ! -f "${out}" ]] || perf_log "results: ${out}"
   ((WF_CLEANUP)) || perf_log "users kept (--no-cleanup): utils/workflows.sh clean --prefix ${WF_PREFIX} removes them"
   return "${rc}"

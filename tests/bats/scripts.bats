@@ -158,9 +158,9 @@ script() {
   script workflows.sh clean --colour red
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"unknown option '--colour'"* ]]
-  script workflows.sh run --workload agent
+  script workflows.sh run --workload collaboration
   [ "${status}" -eq 2 ]
-  [[ "${stderr}" == *"--workload 'agent': baseline, share, token or mixed (collaboration and agent are not built yet)"* ]]
+  [[ "${stderr}" == *"--workload 'collaboration': baseline, share, token, agent or mixed (collaboration is not built yet)"* ]]
   script workflows.sh run --users 0
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"--users '0': a whole number from 1 to 999"* ]]

@@ -126,7 +126,7 @@ def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
         False,
     )
     workflows = {w["workflow"]: w for w in measured["workflows"]}
-    assert set(workflows) == {"baseline", "share", "token"}, (
+    assert set(workflows) == {"baseline", "share", "token", "agent"}, (
         "mixed runs every built workflow"
     )
     assert all(w["requests"] > 0 and w["failures"] == 0 for w in workflows.values())
@@ -139,6 +139,8 @@ def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
         "share:member_calls",
         "share:outsider_lists",
         "token:use_revoked",
+        "agent:initialize",
+        "agent:tools_call",
     ):
         assert step in steps, step
         assert steps[step]["failures"] == 0

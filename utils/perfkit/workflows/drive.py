@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--share-visibility", choices=("team", "public"), default="team"
     )
+    parser.add_argument(
+        "--protocol-version", default="2025-06-18"
+    )  # the agents' MCP version
     return parser
 
 
@@ -107,6 +110,7 @@ def main(argv: list[str]) -> int:
     Roster.ledger = Ledger(args.ledger) if args.ledger is not None else None
     Roster.prefix = args.prefix
     Roster.share_visibility = args.share_visibility
+    Roster.protocol_version = args.protocol_version
     env = Environment(
         user_classes=WORKLOADS[args.workload],
         events=locust.events,

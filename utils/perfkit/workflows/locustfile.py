@@ -13,8 +13,12 @@ with its whole time, failed when one of its steps failed; a wait (`WAIT`) or a c
   team, lists servers and must not see it (a visibility leak is a failure, named) -> A
   deletes the server
 - `token`: a user makes an API token, uses it, revokes it, and the next use must get 401
-- `mixed`: baseline, share and token weighted 50:25:5 (the collaboration and agent workflows
-  are not built yet)
+- `agent`: an MCP client's session on the virtual server bench-virtual's `/servers/{id}/mcp` -
+  initialize, notifications/initialized, tools/list, 3 tools/call of get_system_time, and the
+  session closed (DELETE) when the gateway gave one
+- `mixed`: baseline, share, token and agent 50:25:5:5, in a fixed cycle of 17 (10 baseline,
+  5 share, 1 token, 1 agent) each user entering at its own place (the collaboration workflow
+  is not built yet)
 
 A JSON-RPC error in an HTTP 200 is a failure. Servers and tokens a workflow makes go into the
 run's ledger as they are made, so `workflows-people clean` removes what an interrupted run left.
@@ -33,7 +37,7 @@ from typing import Any, ClassVar
 
 from locust import FastHttpUser, User, constant, task
 
-from perfkit.probe import rpc_error
+from perfkit.probe import document_of, rpc_error
 from perfkit.workflows.people import Ledger, Made
 
 PAGE = 50
@@ -43,6 +47,8 @@ CALLED_TOOL_SUFFIX = (
 MCP_ACCEPT = "application/json, text/event-stream"
 VISIBLE_TRIES = 20  # B lists servers at most this often for A's new server ...
 VISIBLE_PAUSE_S = 0.05  # ... this far apart
+AGENT_SERVER = "bench-virtual"  # the virtual server the local stack registers
+AGENT_CALLS = 3  # tool calls in an agent's session
 
 
 class StepFailed(Exception):
@@ -88,6 +94,9 @@ class Roster:
     ledger: ClassVar[Ledger | None] = None
     prefix: ClassVar[str] = "loadtest"
     share_visibility: ClassVar[str] = "team"  # public only to see the leak check fail
+    protocol_version: ClassVar[str] = (
+        "2025-06-18"  # MCP-Protocol-Version the agents send
+    )
 
     @classmethod
     def next(cls) -> Person:
@@ -136,6 +145,7 @@ class GatewayUser(FastHttpUser):
         self.me = Roster.next()
         self.tool_id = ""
         self.tool_name = ""
+        self.server_id = ""
 
     def call(
         self,
@@ -148,6 +158,8 @@ class GatewayUser(FastHttpUser):
         token: str = "",
         expect: int = 200,
         mcp: bool = False,
+        session: str = "",
+        answer_headers: dict[str, str] | None = None,
     ) -> Any:
         """One request as step `step` by `who` (default this user); its JSON (None for an
         empty answer), or StepFailed when the status is not `expect` or the answer reports an
@@ -157,6 +169,10 @@ class GatewayUser(FastHttpUser):
             "Authorization": f"Bearer {token or who.token}",
             "Accept": MCP_ACCEPT if mcp else "application/json",
         }
+        if mcp:
+            headers["MCP-Protocol-Version"] = Roster.protocol_version
+        if session:
+            headers["Mcp-Session-Id"] = session
         kwargs: dict[str, Any] = {
             "name": step,
             "catch_response": True,
@@ -170,11 +186,14 @@ class GatewayUser(FastHttpUser):
             if answer.status_code != expect:
                 answer.failure(f"HTTP {answer.status_code} (expected {expect})")
                 raise StepFailed(step)
-            try:
-                document = json.loads(answer.text) if answer.text else None
-            except ValueError:
-                answer.failure("not JSON")
-                raise StepFailed(step) from None
+            if answer_headers is not None:
+                answer_headers.update({k.lower(): v for k, v in answer.headers.items()})
+            document, is_json = (
+                document_of(answer.text) if answer.text else (None, True)
+            )
+            if not is_json:
+                answer.failure("not JSON (nor an event stream of it)")
+                raise StepFailed(step)
             why = rpc_error(document, str(answer.status_code))
             if why:
                 answer.failure(why)
@@ -297,6 +316,88 @@ class GatewayUser(FastHttpUser):
 
         self.workflow("share", steps)
 
+    # -- agent -------------------------------------------------------------------------------
+    def agent(self) -> None:
+        def steps() -> None:
+            if not self.server_id:
+                servers = self.call("agent:list_servers", "GET", "/servers?limit=0")
+                found = [v for v in servers or [] if v.get("name") == AGENT_SERVER]
+                if not found:
+                    self.fire(
+                        "CHECK",
+                        "agent:find_server",
+                        0.0,
+                        f"no server {AGENT_SERVER} visible",
+                    )
+                    raise StepFailed("agent:find_server")
+                self.server_id = str(found[0]["id"])
+            path = f"/servers/{self.server_id}/mcp"
+            headers: dict[str, str] = {}
+            self.call(
+                "agent:initialize",
+                "POST",
+                path,
+                body=rpc(
+                    "initialize",
+                    {
+                        "protocolVersion": Roster.protocol_version,
+                        "capabilities": {},
+                        "clientInfo": {"name": "perfkit-agent", "version": "1"},
+                    },
+                ),
+                mcp=True,
+                answer_headers=headers,
+            )
+            session = headers.get("mcp-session-id", "")
+            try:
+                self.call(
+                    "agent:initialized",
+                    "POST",
+                    path,
+                    body=rpc("notifications/initialized", ident=None),
+                    mcp=True,
+                    session=session,
+                    expect=202,
+                )
+                listed = self.call(
+                    "agent:tools_list",
+                    "POST",
+                    path,
+                    body=rpc("tools/list", {}, 2),
+                    mcp=True,
+                    session=session,
+                )
+                tools = [t for t in (listed or {}).get("result", {}).get("tools", [])]
+                called = [
+                    t
+                    for t in tools
+                    if str(t.get("name", "")).endswith(CALLED_TOOL_SUFFIX)
+                ]
+                if not called:
+                    self.fire(
+                        "CHECK",
+                        "agent:find_tool",
+                        0.0,
+                        f"no *{CALLED_TOOL_SUFFIX} tool listed",
+                    )
+                    raise StepFailed("agent:find_tool")
+                for ident in range(3, 3 + AGENT_CALLS):
+                    call = tool_call(str(called[0]["name"]))
+                    call["id"] = ident
+                    self.call(
+                        "agent:tools_call",
+                        "POST",
+                        path,
+                        body=call,
+                        mcp=True,
+                        session=session,
+                    )
+            finally:
+                if session:
+                    self.call("agent:close", "DELETE", path, mcp=True, session=session)
+
+        self.workflow("agent", steps)
+
     # -- token -------------------------------------------------------------------------------
     def token(self) -> None:
         def steps() -> None:
@@ -319,6 +420,17 @@ class GatewayUser(FastHttpUser):
             )
 
         self.workflow("token", steps)
+
+
+def rpc(
+    method: str, params: dict[str, Any] | None = None, ident: int | None = 1
+) -> dict[str, Any]:
+    message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if params is not None:
+        message["params"] = params
+    if ident is not None:
+        message["id"] = ident
+    return message
 
 
 def tool_call(name: str) -> dict[str, Any]:
@@ -348,23 +460,36 @@ class TokenUser(GatewayUser):
         self.token()
 
 
+class AgentUser(GatewayUser):
+    @task
+    def run_agent(self) -> None:
+        self.agent()
+
+
+# mixed: 50:25:5:5 as a fixed cycle (not drawn at random: a short run still runs each
+# workflow, and two runs run the same mix); the rare ones first, each user from its own place
+MIXED_CYCLE = (
+    "token", "baseline", "share", "baseline", "agent", "baseline", "share", "baseline",
+    "baseline", "share", "baseline", "baseline", "share", "baseline", "share", "baseline",
+    "baseline",
+)  # fmt: skip
+
+
 class MixedUser(GatewayUser):
-    @task(50)
-    def run_baseline(self) -> None:
-        self.baseline()
+    def on_start(self) -> None:
+        super().on_start()
+        start = Roster.people.index(self.me) if self.me in Roster.people else 0
+        self.schedule = itertools.islice(itertools.cycle(MIXED_CYCLE), start, None)
 
-    @task(25)
-    def run_share(self) -> None:
-        self.share()
-
-    @task(5)
-    def run_token(self) -> None:
-        self.token()
+    @task
+    def run_mixed(self) -> None:
+        getattr(self, next(self.schedule))()
 
 
 WORKLOADS: dict[str, list[type[User]]] = {
     "baseline": [BaselineUser],
     "share": [ShareUser],
     "token": [TokenUser],
+    "agent": [AgentUser],
     "mixed": [MixedUser],
 }
