@@ -5,6 +5,7 @@
 #
 #   utils/workflows.sh run [--users N] [--duration S] [--warmup S] [--workload NAME]
 #                          [--teams T] [--prefix P] [--output FILE] [--no-cleanup] [--url URL]
+#                          [--profile NAME]
 #   utils/workflows.sh people --users N [--teams T] [--prefix P] [--url URL]
 #   utils/workflows.sh clean [--prefix P] [--dry-run] [--url URL]
 #
@@ -28,11 +29,15 @@
 #                with no ledger - the users <P>_user_* and teams <P>_team_* earlier runs left;
 #                a user who was in a team is deactivated (the gateway cannot delete it)
 #   --prefix P   default loadtest; --dry-run lists what clean would remove
+#   --profile    the settings' profile (default light): its SLOs - config.yaml `slos:` entries
+#                named workflows/<workflow>, workflows/<step> or workflows/all (p95_ms, p99_ms,
+#                min_rps, max_error_rate) - are checked on the run; a breach is exit 1
 #   --url URL    the gateway (default PERF_BASE_URL); logs in as the configured admin
 #
-# Exit: 0 done, 2 usage, 3 the gateway does not answer, the token is not an admin's, or the
-# gateway refused (its message and the fix are printed), 4 a request of the run failed, 130
-# interrupted (what was made is removed again).
+# Exit: 0 done, 1 an SLO breached, 2 usage, 3 the gateway does not answer, the token is not
+# an admin's, or the gateway refused (its message and the fix are printed), 4 something in
+# the run failed (a request, or a check such as share's visibility), 130 interrupted (what
+# was made is removed again).
 set -euo pipefail
 
 PERF_PROG="workflows.sh"
@@ -48,10 +53,10 @@ wf_parse_args() {
   [[ -n "${WF_ACTION}" ]] || { wf_usage >&2; exit "${PERF_EXIT_USAGE}"; }
   shift
   WF_USERS="" WF_TEAMS=2 WF_PREFIX=loadtest WF_DRY_RUN=0 WF_URL="" WF_DURATION=30 WF_WARMUP=5
-  WF_WORKLOAD=mixed WF_OUTPUT="" WF_CLEANUP=1
+  WF_WORKLOAD=mixed WF_OUTPUT="" WF_CLEANUP=1 WF_PROFILE=light
   while (($#)); do
     case "$1" in
-      --users | --teams | --prefix | --url | --duration | --warmup | --workload | --output)
+      --users | --teams | --prefix | --url | --duration | --warmup | --workload | --output | --profile)
         (($# > 1)) || perf_die "${PERF_EXIT_USAGE}" "option $1 needs a value"
         case "$1" in
           --users) WF_USERS="$2" ;;
@@ -62,6 +67,7 @@ wf_parse_args() {
           --warmup) WF_WARMUP="$2" ;;
           --workload) WF_WORKLOAD="$2" ;;
           --output) WF_OUTPUT="$2" ;;
+          --profile) WF_PROFILE="$2" ;;
         esac
         shift 2 ;;
       --dry-run) WF_DRY_RUN=1; shift ;;
@@ -130,6 +136,12 @@ wf_run() {
     --url "${WF_URL}" --people "${WF_TOKENS}" --users "${WF_USERS}" --duration "${WF_DURATION}" \
     --warmup "${WF_WARMUP}" --workload "${WF_WORKLOAD}" --out "${out}" \
     --ledger "${WF_LEDGER}" --prefix "${WF_PREFIX}" --protocol-version "${PERF_MCP_PROTOCOL_VERSION}" || rc=$?
+  if [[ -f "${out}" ]] && ((rc == 0 || rc == PERF_EXIT_BENCHMARK_FAILED)); then
+    local slo_rc=0
+    perf_py workflows-slo "${out}" --profile "${WF_PROFILE}" || slo_rc=$?
+    ((slo_rc != 1 || rc != 0)) || rc=1
+    ((slo_rc <= 1)) || rc="${slo_rc}"
+  fi
   [[ ! -f "${out}" ]] || perf_log "results: ${out}"
   ((WF_CLEANUP)) || perf_log "users kept (--no-cleanup): utils/workflows.sh clean --prefix ${WF_PREFIX} removes them"
   return "${rc}"
@@ -139,7 +151,7 @@ wf_main() {
   local token
   wf_parse_args "$@"
   perf_ensure_setup
-  perf_load_settings "${PERF_PROFILE:-light}"
+  perf_load_settings "${WF_PROFILE}"
   WF_URL="${WF_URL:-${PERF_BASE_URL}}"
   perf_gateway_answers "${WF_URL}" ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "no gateway answers at ${WF_URL}; start one (make up) or pass --url"

@@ -3,10 +3,12 @@ driver's refusal of bad options (its own process: Locust patches whatever import
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from perfkit.names import KIT_ROOT
 from perfkit.workflows.metrics import Sample, figures, render, summarize
 
@@ -152,3 +154,44 @@ def test_workflows_have_their_table_and_waits_are_no_requests() -> None:
     text = render(measured)
     assert text.index("workflow ") < text.index("step ")
     assert "failed: share:outsider_blind: visibility leak: b sees s (1x)" in text
+
+
+def test_slos_are_checked_on_workflows_steps_and_the_total(tmp_path: Path) -> None:
+    from perfkit.compare.slo import parse_slos
+    from perfkit.workflows import slo
+
+    measured = result()
+    rules = parse_slos(
+        {
+            "workflows/baseline:list_tools": {"p95_ms": 90, "min_rps": 5},
+            "workflows/all": {"max_error_rate": 0.0},
+            "workflows/shar*": {"p99_ms": 1},
+            "tools/*": {"p95_ms": 1},  # another run's test: not this one's
+        }
+    )
+    breaches, unmatched = slo.check(measured, rules)
+    assert [b.describe() for b in breaches] == [
+        "workflows/baseline:list_tools: p95_ms 95.05 breaks <= 90 (slos.workflows/baseline:list_tools)",
+        "workflows/all: max_error_rate 0.009804 breaks <= 0 (slos.workflows/all)",
+    ]
+    assert unmatched == ["workflows/shar*"]
+
+
+def test_a_breach_is_exit_1_and_written_into_the_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from perfkit.workflows import slo
+
+    path = tmp_path / "workflows.json"
+    path.write_text(json.dumps(result()))
+    config = tmp_path / "config.yaml"
+    config.write_text('slos:\n  "workflows/baseline:call_tool": {p95_ms: 60}\n')
+    assert slo.cli([str(path), "--config", str(config)]) == 1
+    assert "SLO breached: workflows/baseline:call_tool: p95_ms 69 breaks <= 60" in (
+        capsys.readouterr().out
+    )
+    assert json.loads(path.read_text())["slos"]["breaches"] == [
+        "workflows/baseline:call_tool: p95_ms 69 breaks <= 60 (slos.workflows/baseline:call_tool)"
+    ]
+    config.write_text('slos:\n  "workflows/baseline:call_tool": {p95_ms: 100}\n')
+    assert slo.cli([str(path), "--config", str(config)]) == 0

@@ -84,6 +84,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sample CPU, memory, threads and connections into RUN_DIR/resources.jsonl",
     ),
     "report": ("perfkit.report.run_page", "write a run's self-contained report.html"),
+    "workflows-slo": (
+        "perfkit.workflows.slo",
+        "check a multi-user run's workflows.json against config.yaml's slos (workflows/...)",
+    ),
     "workflows-people": (
         "perfkit.workflows.people",
         "users and teams made on demand for multi-user runs, and removed again",

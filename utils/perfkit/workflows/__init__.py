@@ -7,4 +7,5 @@
 - drive.py: a run on Locust in a process of its own (gevent), every request's exact time kept,
   the JSON written and the report printed
 - metrics.py: per step, per user and in total from those times; whether the generator was busy
+- slo.py: `perfkit workflows-slo` - the run against config.yaml's slos (`workflows/...`)
 """
