@@ -5,7 +5,7 @@
 #
 #   utils/workflows.sh run [--users N] [--duration S] [--warmup S] [--workload NAME]
 #                          [--teams T] [--prefix P] [--output FILE] [--no-cleanup] [--url URL]
-#                          [--profile NAME]
+#                          [--profile NAME] [--workers N]
 #   utils/workflows.sh people --users N [--teams T] [--prefix P] [--url URL]
 #   utils/workflows.sh clean [--prefix P] [--dry-run] [--url URL]
 #
@@ -29,6 +29,8 @@
 #                with no ledger - the users <P>_user_* and teams <P>_team_* earlier runs left;
 #                a user who was in a team is deactivated (the gateway cannot delete it)
 #   --prefix P   default loadtest; --dry-run lists what clean would remove
+#   --workers N  Locust's master and N worker processes on this machine (default 0: the users
+#                in one process; one process is one core at most)
 #   --profile    the settings' profile (default light): its SLOs - config.yaml `slos:` entries
 #                named workflows/<workflow>, workflows/<step> or workflows/all (p95_ms, p99_ms,
 #                min_rps, max_error_rate) - are checked on the run; a breach is exit 1
@@ -53,10 +55,10 @@ wf_parse_args() {
   [[ -n "${WF_ACTION}" ]] || { wf_usage >&2; exit "${PERF_EXIT_USAGE}"; }
   shift
   WF_USERS="" WF_TEAMS=2 WF_PREFIX=loadtest WF_DRY_RUN=0 WF_URL="" WF_DURATION=30 WF_WARMUP=5
-  WF_WORKLOAD=mixed WF_OUTPUT="" WF_CLEANUP=1 WF_PROFILE=light
+  WF_WORKLOAD=mixed WF_OUTPUT="" WF_CLEANUP=1 WF_PROFILE=light WF_WORKERS=0
   while (($#)); do
     case "$1" in
-      --users | --teams | --prefix | --url | --duration | --warmup | --workload | --output | --profile)
+      --users | --teams | --prefix | --url | --duration | --warmup | --workload | --output | --profile | --workers)
         (($# > 1)) || perf_die "${PERF_EXIT_USAGE}" "option $1 needs a value"
         case "$1" in
           --users) WF_USERS="$2" ;;
@@ -68,6 +70,7 @@ wf_parse_args() {
           --workload) WF_WORKLOAD="$2" ;;
           --output) WF_OUTPUT="$2" ;;
           --profile) WF_PROFILE="$2" ;;
+          --workers) WF_WORKERS="$2" ;;
         esac
         shift 2 ;;
       --dry-run) WF_DRY_RUN=1; shift ;;
@@ -88,6 +91,8 @@ wf_parse_args() {
     perf_die "${PERF_EXIT_USAGE}" "--prefix '${WF_PREFIX}': letters, digits and '-' only, at most 32 characters"
   [[ -z "${WF_USERS}" || "${WF_USERS}" =~ ^[1-9][0-9]{0,2}$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--users '${WF_USERS}': a whole number from 1 to 999"
+  [[ "${WF_WORKERS}" =~ ^([0-9]|1[0-6])$ ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--workers '${WF_WORKERS}': 0 (the users in one process) to 16 worker processes"
   [[ "${WF_DURATION}" =~ ^[0-9]+([.][0-9]+)?$ && "${WF_WARMUP}" =~ ^[0-9]+([.][0-9]+)?$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--duration '${WF_DURATION}', --warmup '${WF_WARMUP}': seconds, e.g. 30 or 2.5"
   case "${WF_WORKLOAD}" in
@@ -132,10 +137,15 @@ wf_run() {
   fi
   wf_make "${token}" >&2
   perf_log "${WF_WORKLOAD}: ${WF_USERS} users for ${WF_DURATION} s after ${WF_WARMUP} s of warm-up"
+  local name url servers=()
+  while read -r name url; do
+    [[ -z "${name}" ]] || servers+=(--server "${url}")
+  done < <("${PERF_KIT_ROOT}/utils/local-stack.sh" servers --url "${WF_URL}" 2>/dev/null || true)
   perf_waited env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "${PERF_VENV}/bin/python" -m perfkit.workflows.drive \
     --url "${WF_URL}" --people "${WF_TOKENS}" --users "${WF_USERS}" --duration "${WF_DURATION}" \
     --warmup "${WF_WARMUP}" --workload "${WF_WORKLOAD}" --out "${out}" \
-    --ledger "${WF_LEDGER}" --prefix "${WF_PREFIX}" --protocol-version "${PERF_MCP_PROTOCOL_VERSION}" || rc=$?
+    --ledger "${WF_LEDGER}" --prefix "${WF_PREFIX}" --protocol-version "${PERF_MCP_PROTOCOL_VERSION}" \
+    --workers "${WF_WORKERS}" "${servers[@]}" || rc=$?
   if [[ -f "${out}" ]] && ((rc == 0 || rc == PERF_EXIT_BENCHMARK_FAILED)); then
     local slo_rc=0
     perf_py workflows-slo "${out}" --profile "${WF_PROFILE}" || slo_rc=$?

@@ -250,3 +250,36 @@ def test_ctrl_c_writes_what_was_measured_removes_the_users_and_leaves_nothing_ru
     assert "deactivated 3" in stderr
     assert not (STATE / "it-wfint.ledger.jsonl").exists()
     assert drivers(out) == []
+
+
+def test_two_worker_processes_add_up_to_what_the_mcp_servers_served(
+    stack_url: str, tmp_path: Path
+) -> None:
+    """Locust's master and 2 worker processes: every user driven, every sample merged, and the
+    tool calls the users got answers to are the calls the benchmark MCP servers served (a call
+    cut off at the end may reach a server without its answer: at most one a user)."""
+    env = kit_env(PERF_BASE_URL=stack_url)
+    out = tmp_path / "workers.json"
+    result = run(
+        [
+            "utils/workflows.sh", "run", "--users", "3", "--duration", "5", "--warmup", "1",
+            "--workers", "2", "--prefix", "it-wfwk", "--output", str(out),
+        ],
+        env,
+    )  # fmt: skip
+    assert result.code == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    measured = json.loads(out.read_text())
+    assert measured["generator"]["workers"] == 2
+    assert (measured["generator"]["connected"], measured["generator"]["finished"]) == (
+        2,
+        2,
+    )
+    assert [u["user"] for u in measured["per_user"]] == [
+        f"it-wfwk_user_{n}@perfkit.example.com" for n in (1, 2, 3)
+    ]
+    calls = measured["servers"]
+    assert calls["errors"] == [] and calls["answered"] > 0
+    assert calls["answered"] <= calls["served"] <= calls["answered"] + 3
+    assert f"tool calls: {calls['answered']} answered to the users" in result.stdout
+    assert "2 worker processes: 2 connected, 2 finished" in result.stdout
+    assert drivers(out) == []

@@ -71,7 +71,7 @@ def test_users_errors_and_totals_add_up() -> None:
 
 def test_a_busy_generator_is_said() -> None:
     measured = result(cpu=10.5)  # 10.5 s of CPU over 11 s
-    assert measured["generator"] == {"cpu_cores": 0.955, "busy": True}
+    assert measured["generator"] == {"cpu_cores": 0.955, "busy": True, "workers": 0}
     assert "the load generator used 0.95 of a core" in render(measured)
 
 
@@ -195,3 +195,28 @@ def test_a_breach_is_exit_1_and_written_into_the_result(
     ]
     config.write_text('slos:\n  "workflows/baseline:call_tool": {p95_ms: 100}\n')
     assert slo.cli([str(path), "--config", str(config)]) == 0
+
+
+def test_workers_and_the_servers_counts_are_said() -> None:
+    measured = summarize(
+        samples(),
+        workload="baseline",
+        url="u",
+        users=2,
+        warmup=1.0,
+        duration=10.0,
+        driver_cpu_s=1.0,
+        workers={"workers": 2, "connected": 2, "finished": 1},
+    )
+    measured["servers"] = {"answered": 5, "served": 6, "errors": [], "servers": ["s"]}
+    text = render(measured)
+    assert "2 worker processes: 2 connected, 1 finished - partial" in text
+    assert "tool calls: 5 answered to the users; the MCP servers served 6" in text
+    measured["servers"] = {
+        "answered": 5,
+        "served": None,
+        "errors": ["GET s/stats failed"],
+    }
+    assert "the MCP servers' counts could not be read (GET s/stats failed)" in render(
+        measured
+    )

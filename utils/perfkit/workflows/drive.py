@@ -18,10 +18,17 @@ interrupted).
 import locust
 
 import argparse
+import itertools
+import json
 import resource
+import shutil
 import signal
+import socket
+import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +36,9 @@ import gevent
 from locust.env import Environment
 
 from perfkit.atomic import write_json_atomic
+from perfkit.results.servers import fetch_counts, served
 from perfkit.workflows.locustfile import (
+    TOOL_CALL_STEPS,
     WORKLOADS,
     Person,
     Roster,
@@ -45,6 +54,9 @@ PROG = "perfkit.workflows.drive"
 KINDS = {"WORKFLOW": "workflow", "WAIT": "derived", "CHECK": "derived"}
 MAX_USERS = 500
 MAX_SECONDS = 3600.0
+MAX_WORKERS = 16
+WORKERS_WAIT_S = 30.0  # for the worker processes to connect, and to end
+SETTLE_S = 0.5  # after the users stop, before the MCP servers' counts are read
 
 
 def _cpu_seconds() -> float:
@@ -71,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--protocol-version", default="2025-06-18"
     )  # the agents' MCP version
+    parser.add_argument("--workers", type=int, default=0)
+    # a worker process of --workers (started by the master, never by hand)
+    parser.add_argument("--worker-of", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--started", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--samples", type=Path, default=None, help=argparse.SUPPRESS)
+    # the benchmark MCP servers behind the gateway (URL, repeatable): the tool calls they
+    # served during the run, beside the calls the users got answers to
+    parser.add_argument("--server", action="append", default=[])
     return parser
 
 
@@ -84,6 +105,10 @@ def check(args: argparse.Namespace) -> list[Person]:
         )
     if not 0 <= args.warmup <= MAX_SECONDS:
         problems.append(f"--warmup {args.warmup:g}: from 0 to {MAX_SECONDS:g} s")
+    if not 0 <= args.workers <= MAX_WORKERS:
+        problems.append(
+            f"--workers {args.workers}: from 0 (in this process) to {MAX_WORKERS}"
+        )
     try:
         roster = load_people(args.people)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -103,21 +128,8 @@ def check(args: argparse.Namespace) -> list[Person]:
     return roster
 
 
-def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    Roster.people = check(args)
-    Roster.shares = sharings(Roster.people)
-    Roster.ledger = Ledger(args.ledger) if args.ledger is not None else None
-    Roster.prefix = args.prefix
-    Roster.share_visibility = args.share_visibility
-    Roster.protocol_version = args.protocol_version
-    env = Environment(
-        user_classes=WORKLOADS[args.workload],
-        events=locust.events,
-        host=args.url.rstrip("/"),
-    )
-    samples: list[Sample] = []
-    started = time.monotonic()
+def recorder(env: Environment, samples: list[Sample], started: float) -> None:
+    """Keep every request's exact time (at: wall-clock seconds since `started`)."""
 
     def on_request(
         request_type: str,
@@ -129,7 +141,7 @@ def main(argv: list[str]) -> int:
     ) -> None:
         samples.append(
             Sample(
-                at=time.monotonic() - started,
+                at=time.time() - started,
                 step=name,
                 user=str((context or {}).get("user", "")),
                 ms=float(response_time),
@@ -140,22 +152,173 @@ def main(argv: list[str]) -> int:
         )
 
     env.events.request.add_listener(on_request)
-    runner = env.create_local_runner()
-    cpu_before = _cpu_seconds()
-    interrupted = []
 
-    def stop() -> (
-        None
-    ):  # Ctrl+C, or the kit's TERM (its background children ignore SIGINT)
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def on_signals(stop: Any) -> None:
+    # Ctrl+C, or the kit's TERM (its background children ignore SIGINT)
+    for number in (signal.SIGINT, signal.SIGTERM):
+        gevent.signal_handler(number, stop)
+
+
+def worker(args: argparse.Namespace, env: Environment) -> int:
+    """One of --workers' processes: runs the users the master gives it, then writes its
+    samples (their times from the master's start) and its CPU to --samples."""
+    samples: list[Sample] = []
+    recorder(env, samples, args.started)
+    cpu_before = _cpu_seconds()
+    host, port = args.worker_of.rsplit(":", 1)
+    runner = env.create_worker_runner(host, int(port))
+    on_signals(runner.quit)  # else the master's quit ends it
+    runner.greenlet.join()
+    write_json_atomic(
+        args.samples,
+        {"cpu_s": _cpu_seconds() - cpu_before, "samples": [asdict(x) for x in samples]},
+    )
+    return 0
+
+
+def master(
+    args: argparse.Namespace, env: Environment, started: float, interrupted: list[bool]
+) -> tuple[list[Sample], float, dict[str, Any]]:
+    """--workers N: N worker processes on this machine, the users spread over them by
+    Locust's master; their samples merged once they end."""
+    port = free_port()
+    runner = env.create_master_runner("127.0.0.1", port)
+    folder = Path(tempfile.mkdtemp(prefix="perfkit-workers."))
+    files = [folder / f"worker-{i}.json" for i in range(args.workers)]
+    base = [
+        sys.executable,
+        "-m",
+        PROG,
+        *args.passed,
+        "--worker-of",
+        f"127.0.0.1:{port}",
+    ]
+    procs = [
+        subprocess.Popen(
+            [
+                *base,
+                "--worker-index",
+                str(i),
+                "--started",
+                repr(started),
+                "--samples",
+                str(f),
+            ]
+        )
+        for i, f in enumerate(files)
+    ]
+
+    def stop() -> None:
         interrupted.append(True)
         runner.quit()
 
-    for number in (signal.SIGINT, signal.SIGTERM):
-        gevent.signal_handler(number, stop)
-    runner.start(args.users, spawn_rate=args.users)
-    gevent.spawn_later(args.warmup + args.duration, runner.quit)
-    runner.greenlet.join()
-    elapsed = time.monotonic() - started
+    on_signals(stop)
+    deadline = time.monotonic() + WORKERS_WAIT_S
+    while runner.worker_count < args.workers and time.monotonic() < deadline:
+        if interrupted or any(p.poll() is not None for p in procs):
+            break
+        gevent.sleep(0.1)
+    ready = runner.worker_count
+    if ready == args.workers and not interrupted:
+        runner.start(args.users, spawn_rate=args.users)
+        gevent.spawn_later(args.warmup + args.duration, runner.quit)
+        runner.greenlet.join()
+    else:
+        runner.quit()
+    for proc in procs:
+        try:
+            proc.wait(timeout=WORKERS_WAIT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    samples: list[Sample] = []
+    cpu = 0.0
+    finished = 0
+    for f in files:
+        try:
+            data = json.loads(f.read_text())
+        except (OSError, ValueError):
+            continue
+        finished += 1
+        cpu += float(data["cpu_s"])
+        samples += [Sample(**x) for x in data["samples"]]
+    shutil.rmtree(folder, ignore_errors=True)
+    health = {"workers": args.workers, "connected": ready, "finished": finished}
+    if ready < args.workers:
+        print(
+            f"{PROG}: error: {ready} of {args.workers} workers connected within "
+            f"{WORKERS_WAIT_S:g} s",
+            file=sys.stderr,
+        )
+    return samples, cpu, health
+
+
+def tool_calls(
+    samples: list[Sample], upstream: list[Any], warmup: float
+) -> dict[str, Any] | None:
+    """The tool calls answered to the users (warm-up included: the servers count those too)
+    beside those the MCP servers say they served; None without --server."""
+    if not upstream:
+        return None
+    answered = sum(1 for x in samples if x.ok and x.step in TOOL_CALL_STEPS)
+    errors = [str(u["error"]) for u in upstream if u.get("error")]
+    servers = None if errors else sum(int(u.get("tool_calls") or 0) for u in upstream)
+    return {
+        "answered": answered,
+        "served": servers,
+        "errors": errors,
+        "servers": [u["url"] for u in upstream],
+    }
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    args.passed = [a for a in argv]
+    Roster.people = check(args)
+    Roster.shares = sharings(Roster.people)
+    Roster.ledger = Ledger(args.ledger) if args.ledger is not None else None
+    Roster.prefix = args.prefix
+    Roster.share_visibility = args.share_visibility
+    Roster.protocol_version = args.protocol_version
+    env = Environment(
+        user_classes=WORKLOADS[args.workload],
+        events=locust.events,
+        host=args.url.rstrip("/"),
+    )
+    if args.worker_of:
+        Roster.turn = itertools.count(args.worker_index, args.workers)
+        return worker(args, env)
+    counts_before = [fetch_counts(url) for url in args.server]
+    started = time.time()
+    cpu_before = _cpu_seconds()
+    interrupted: list[bool] = []
+    health: dict[str, Any] = {"workers": 0}
+    if args.workers:
+        samples, worker_cpu, health = master(args, env, started, interrupted)
+    else:
+        samples, worker_cpu = [], 0.0
+        recorder(env, samples, started)
+        local = env.create_local_runner()
+
+        def stop() -> None:
+            interrupted.append(True)
+            local.quit()
+
+        on_signals(stop)
+        runner = local
+        runner.start(args.users, spawn_rate=args.users)
+        gevent.spawn_later(args.warmup + args.duration, runner.quit)
+        runner.greenlet.join()
+    elapsed = time.time() - started
+    gevent.sleep(SETTLE_S)  # calls in flight at the end reach the servers' counts
+    upstream = [served(b, fetch_counts(b["url"])) for b in counts_before]
     result = summarize(
         samples,
         workload=args.workload,
@@ -163,13 +326,17 @@ def main(argv: list[str]) -> int:
         users=args.users,
         warmup=args.warmup,
         duration=max(min(args.duration, elapsed - args.warmup), 1e-9),
-        driver_cpu_s=_cpu_seconds() - cpu_before,
+        driver_cpu_s=_cpu_seconds() - cpu_before + worker_cpu,
         interrupted=bool(interrupted),
+        workers=health,
     )
+    result["servers"] = tool_calls(samples, upstream, args.warmup)
     write_json_atomic(args.out, result)
     print(render(result))
     if interrupted:
         return 130
+    if args.workers and health["finished"] < args.workers:
+        return 4
     return 4 if result["errors"] else 0  # a failed request, wait, check or workflow
 
 

@@ -49,6 +49,10 @@ VISIBLE_TRIES = 20  # B lists servers at most this often for A's new server ...
 VISIBLE_PAUSE_S = 0.05  # ... this far apart
 AGENT_SERVER = "bench-virtual"  # the virtual server the local stack registers
 AGENT_CALLS = 3  # tool calls in an agent's session
+# the steps that call a tool of a benchmark MCP server (each one call it serves)
+TOOL_CALL_STEPS = frozenset(
+    {"baseline:call_tool", "share:member_calls", "agent:tools_call"}
+)
 
 
 class StepFailed(Exception):

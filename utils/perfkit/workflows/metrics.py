@@ -6,6 +6,7 @@ and whether the load generator itself was the limit. Standard library only: the 
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ def summarize(
     duration: float,
     driver_cpu_s: float,
     interrupted: bool = False,
+    workers: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The run's JSON: samples before `warmup` seconds are left out, the rest judged over the
     `duration` they were sent in."""
@@ -110,7 +112,12 @@ def summarize(
         ],
         "generator": {
             "cpu_cores": round(cores, 3),
-            "busy": cores >= GENERATOR_BUSY,
+            # one process (or, with workers, all of them) busy for one core's worth: it may
+            # be the limit; several workers can use several cores
+            "busy": cores
+            >= GENERATOR_BUSY
+            * min(max(1, (workers or {}).get("workers", 0)), os.cpu_count() or 1),
+            **(workers or {"workers": 0}),
         },
     }
 
@@ -164,6 +171,20 @@ def render(result: dict[str, Any]) -> str:
             )
         )
     generator = result["generator"]
+    if generator.get("workers"):
+        parts.append(
+            f"{generator['workers']} worker processes: {generator['connected']} connected, "
+            f"{generator['finished']} finished"
+            + (" - partial" if generator["finished"] < generator["workers"] else "")
+        )
+    calls = result.get("servers")
+    if calls:
+        served = (
+            f"the MCP servers served {calls['served']}"
+            if calls["served"] is not None
+            else f"the MCP servers' counts could not be read ({'; '.join(calls['errors'])})"
+        )
+        parts.append(f"tool calls: {calls['answered']} answered to the users; {served}")
     if generator["busy"]:
         parts.append(
             f"the load generator used {generator['cpu_cores']:.2f} of a core: it may have "
