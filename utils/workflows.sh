@@ -163,6 +163,7 @@ wf_main() {
   perf_ensure_setup
   perf_load_settings "${WF_PROFILE}"
   WF_URL="${WF_URL:-${PERF_BASE_URL}}"
+  [[ "${WF_ACTION}" != run ]] || perf_check_loopback "${WF_URL}"
   perf_gateway_answers "${WF_URL}" ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "no gateway answers at ${WF_URL}; start one (make up) or pass --url"
   token="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${WF_URL}" --print --no-verify)" ||

@@ -164,6 +164,9 @@ script() {
   script workflows.sh run --users 0
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"--users '0': a whole number from 1 to 999"* ]]
+  script workflows.sh run --url http://192.0.2.1:4444
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"target http://192.0.2.1:4444 is not on loopback"* ]]
   script workflows.sh run --duration 1m
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"--duration '1m', --warmup '5': seconds"* ]]
