@@ -34,7 +34,9 @@
 #   --profile    the settings' profile (default light): its SLOs - config.yaml `slos:` entries
 #                named workflows/<workflow>, workflows/<step> or workflows/all (p95_ms, p99_ms,
 #                min_rps, max_error_rate) - are checked on the run; a breach is exit 1
-#   --url URL    the gateway (default PERF_BASE_URL); logs in as the configured admin
+#   --url URL    the gateway; without it, the one answering at service.base_url, or - as make
+#                test - the local stack brought up (run takes it down again at its end);
+#                logs in as the configured admin
 #
 # Exit: 0 done, 1 an SLO breached, 2 usage, 3 the gateway does not answer, the token is not
 # an admin's, or the gateway refused (its message and the fix are printed), 4 something in
@@ -119,6 +121,13 @@ wf_make() {
     --teams "${WF_TEAMS}" --prefix "${WF_PREFIX}" --ledger "${WF_LEDGER}" --tokens "${WF_TOKENS}"
 }
 
+# wf_end: what ends a run, however it ends: its users removed (unless --no-cleanup), the local
+# stack it brought up taken down.
+wf_end() {
+  ((!WF_CLEANUP)) || wf_clean "${WF_CLEAN_TOKEN}" >&2 || true
+  perf_stop_started_stack
+}
+
 # wf_run TOKEN: make the users, drive them, remove them (an EXIT trap removes them whatever
 # ends the run).
 wf_run() {
@@ -131,10 +140,8 @@ wf_run() {
   fi
   [[ ! -s "${WF_LEDGER}" ]] ||
     perf_die "${PERF_EXIT_USAGE}" "${WF_LEDGER} records users of an earlier run still there: utils/workflows.sh clean --prefix ${WF_PREFIX} first"
-  if ((WF_CLEANUP)); then
-    WF_CLEAN_TOKEN="${token}"
-    trap 'wf_clean "${WF_CLEAN_TOKEN}" >&2 || true' EXIT
-  fi
+  WF_CLEAN_TOKEN="${token}"
+  trap 'wf_end' EXIT
   wf_make "${token}" >&2
   perf_log "${WF_WORKLOAD}: ${WF_USERS} users for ${WF_DURATION} s after ${WF_WARMUP} s of warm-up"
   local name url servers=()
@@ -162,10 +169,23 @@ wf_main() {
   wf_parse_args "$@"
   perf_ensure_setup
   perf_load_settings "${WF_PROFILE}"
-  WF_URL="${WF_URL:-${PERF_BASE_URL}}"
-  [[ "${WF_ACTION}" != run ]] || perf_check_loopback "${WF_URL}"
-  perf_gateway_answers "${WF_URL}" ||
-    perf_die "${PERF_EXIT_ENV_NOT_READY}" "no gateway answers at ${WF_URL}; start one (make up) or pass --url"
+  if [[ "${WF_ACTION}" == clean ]]; then
+    if [[ -n "${WF_URL}" ]]; then
+      perf_gateway_answers "${WF_URL}" ||
+        perf_die "${PERF_EXIT_ENV_NOT_READY}" "no gateway answers at ${WF_URL}; start it or fix --url"
+    else
+      WF_URL="${PERF_BASE_URL%/}"
+      if ! perf_gateway_answers "${WF_URL}"; then
+        perf_log "no gateway answers at ${WF_URL}: nothing to remove there (--url names another)"
+        return 0
+      fi
+    fi
+  else
+    # as make test: the gateway named by --url, else the one answering at the base URL, else
+    # the local stack brought up (a run takes it down again at its end)
+    perf_resolve_target "${WF_URL}" "${WF_PROFILE}" "${PERF_SERVERS_COUNT:-1}"
+    WF_URL="${PERF_TARGET_URL}"
+  fi
   token="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${WF_URL}" --print --no-verify)" ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not log in at ${WF_URL} as the admin (above)"
   mkdir -p "${PERF_STATE_DIR}/workflows"
@@ -176,7 +196,8 @@ wf_main() {
     run) wf_run "${token}" ;;
     people)
       wf_make "${token}"
-      perf_log "tokens: ${WF_TOKENS} (readable by you only); remove them all: utils/workflows.sh clean --prefix ${WF_PREFIX}" ;;
+      perf_log "tokens: ${WF_TOKENS} (readable by you only); remove them all: utils/workflows.sh clean --prefix ${WF_PREFIX}"
+      ((!PERF_STARTED_STACK)) || perf_log "the local stack it brought up stays up with the users (make down takes it down, and them)" ;;
     clean) wf_clean "${token}" ;;
   esac
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from conftest import KIT_ROOT, kit_env, run
+from conftest import KIT_ROOT, answers, kit_env, run, stack_processes
 
 PREFIX = "it-wf"
 STATE = KIT_ROOT / ".state" / "workflows"
@@ -94,9 +94,8 @@ def test_no_gateway_is_exit_3_naming_the_fix() -> None:
         ["utils/workflows.sh", "clean", "--url", "http://127.0.0.1:9"], kit_env()
     )
     assert result.code == 3
-    assert (
-        "no gateway answers at http://127.0.0.1:9; start one (make up) or pass --url"
-        in (result.stderr)
+    assert "no gateway answers at http://127.0.0.1:9; start it or fix --url" in (
+        result.stderr
     )
 
 
@@ -283,3 +282,29 @@ def test_two_worker_processes_add_up_to_what_the_mcp_servers_served(
     assert f"tool calls: {calls['answered']} answered to the users" in result.stdout
     assert "2 worker processes: 2 connected, 2 finished" in result.stdout
     assert drivers(out) == []
+
+
+def test_the_first_command_of_a_fresh_clone_brings_the_local_stack_up_and_down(
+    tmp_path: Path,
+) -> None:
+    """as make test: nothing answers at the base URL, so the run brings up the local stack,
+    and takes it down at its end."""
+    url = "http://127.0.0.1:4474"
+    assert not answers(url), "port 4474 must be free for this test"
+    env = kit_env(
+        PERF_STACK_NAME="it-wfstack",
+        PERF_BASE_URL=url,
+        PERF_SERVER_BASE_PORT="9480",
+        PERF_RESULTS_DIR=str(tmp_path / "results"),
+        PERF_TOKEN_CACHE=str(tmp_path / "token.json"),
+    )
+    result = run(
+        ["make", "workflows", "USERS=3", "DURATION=3", "WARMUP=0"], env, timeout=600
+    )
+    assert result.code == 0, result.stderr[-3000:]
+    assert "taking down the local stack this run started" in result.stderr
+    assert stack_processes(KIT_ROOT / ".state" / "it-wfstack") == []
+    assert not answers(url)
+    # and clean with nothing answering has nothing to do
+    cleaned = run(["make", "workflows-clean"], env)
+    assert cleaned.code == 0 and "nothing to remove there" in cleaned.stderr
