@@ -308,3 +308,68 @@ def test_the_first_command_of_a_fresh_clone_brings_the_local_stack_up_and_down(
     # and clean with nothing answering has nothing to do
     cleaned = run(["make", "workflows-clean"], env)
     assert cleaned.code == 0 and "nothing to remove there" in cleaned.stderr
+
+
+def test_a_worker_that_dies_marks_the_run_partial(
+    stack_url: str, tmp_path: Path
+) -> None:
+    env = kit_env(PERF_BASE_URL=stack_url)
+    out = tmp_path / "partial.json"
+    args = [
+        "utils/workflows.sh", "run", "--users", "3", "--duration", "8", "--warmup", "0",
+        "--workers", "2", "--workload", "baseline", "--prefix", "it-wfdie", "--output", str(out),
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        args,
+        cwd=KIT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    workers: list[psutil.Process] = []
+    while len(workers) < 2 and time.monotonic() < deadline:
+        workers = [p for p in drivers(out) if "--worker-of" in p.cmdline()]
+        time.sleep(0.2)
+    assert len(workers) == 2, "the worker processes did not start"
+    time.sleep(3)
+    workers[0].kill()
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 4, stdout[-2000:] + stderr[-2000:]
+    measured = json.loads(out.read_text())
+    assert (measured["generator"]["connected"], measured["generator"]["finished"]) == (
+        2,
+        1,
+    )
+    assert "2 worker processes: 2 connected, 1 finished - partial" in stdout
+    assert measured["total"]["requests"] > 0  # what the other worker measured is kept
+    assert "deactivated 3" in stderr and drivers(out) == []
+
+
+def test_a_token_that_is_not_an_admins_is_exit_3_before_any_load(
+    stack_url: str, tmp_path: Path
+) -> None:
+    env = kit_env(PERF_BASE_URL=stack_url)
+    made = run(
+        ["utils/workflows.sh", "people", "--users", "1", "--prefix", "it-wfadm"], env
+    )
+    assert made.code == 0, made.stderr[-2000:]
+    try:
+        user_token = json.loads((STATE / "it-wfadm.tokens.json").read_text())
+        [entry] = user_token.values()
+        refused = run(
+            [str(KIT_ROOT / ".state/venv/bin/python"), "-m", "perfkit", "workflows-people",
+             "make", "--url", stack_url, "--users", "1", "--prefix", "it-wfadm2",
+             "--ledger", str(tmp_path / "ledger.jsonl")],
+            {**env, "PYTHONPATH": str(KIT_ROOT / "utils"), "PERFKIT_TOKEN": entry["token"]},
+        )  # fmt: skip
+    finally:
+        assert (
+            run(["utils/workflows.sh", "clean", "--prefix", "it-wfadm"], env).code == 0
+        )
+    assert refused.code == 3, refused.stdout + refused.stderr
+    assert (
+        "needs a platform admin's token (permission admin.user_management)"
+        in refused.stderr
+    )
