@@ -49,7 +49,7 @@ PERF_PROG="workflows.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/lib.sh"
 
 wf_usage() {
-  sed -n '7,/^# Exit:/p' "$0" | sed '$d; s/^# \{0,1\}//'
+  sed -n '6,/^# Exit:/p' "$0" | sed '$d; s/^# \{0,1\}//'
 }
 
 wf_parse_args() {

@@ -145,6 +145,7 @@ script() {
 @test "workflows.sh: a bad action, flag or prefix is exit 2 before anything runs" {
   script workflows.sh
   [ "${status}" -eq 2 ]
+  [[ "${stderr}" == "utils/workflows.sh run [--users N]"* ]]
   [[ "${stderr}" == *"utils/workflows.sh people --users N"* ]]
   script workflows.sh invite --users 2
   [ "${status}" -eq 2 ]

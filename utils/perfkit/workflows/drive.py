@@ -280,7 +280,7 @@ def tool_calls(
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    args.passed = [a for a in argv]
+    args.passed = list(argv)  # what a worker process is started with, and more
     Roster.people = check(args)
     Roster.shares = sharings(Roster.people)
     Roster.ledger = Ledger(args.ledger) if args.ledger is not None else None

@@ -386,13 +386,11 @@ class GatewayUser(FastHttpUser):
                     )
                     raise StepFailed("agent:find_tool")
                 for ident in range(3, 3 + AGENT_CALLS):
-                    call = tool_call(str(called[0]["name"]))
-                    call["id"] = ident
                     self.call(
                         "agent:tools_call",
                         "POST",
                         path,
-                        body=call,
+                        body=tool_call(str(called[0]["name"]), ident),
                         mcp=True,
                         session=session,
                     )
@@ -437,13 +435,10 @@ def rpc(
     return message
 
 
-def tool_call(name: str) -> dict[str, Any]:
-    return {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {"name": name, "arguments": {"timezone_name": "UTC"}},
-    }
+def tool_call(name: str, ident: int = 1) -> dict[str, Any]:
+    return rpc(
+        "tools/call", {"name": name, "arguments": {"timezone_name": "UTC"}}, ident
+    )
 
 
 class BaselineUser(GatewayUser):

@@ -1,7 +1,8 @@
 """What a multi-user run measured, from every request's exact time (Locust's own percentiles are
 rounded to two significant digits before they are stored): per step, per user and in total,
-and whether the load generator itself was the limit. Standard library only: the driver
-(perfkit.workflows.drive) builds it inside its gevent process, the report reads the JSON.
+and whether the load generator itself was the limit. The driver (perfkit.workflows.drive)
+builds it inside its gevent process; `render` prints it with the kit's table (imported there,
+so summarizing needs the standard library only).
 """
 
 from __future__ import annotations

@@ -378,7 +378,7 @@ def remove(send: Send, made: list[Made], dry_run: bool = False) -> Removal:
     return result
 
 
-def _pages(send: Send, path: str, key: str) -> list[dict[str, Any]]:
+def _listed(send: Send, path: str, key: str) -> list[dict[str, Any]]:
     status, body = send("GET", path, None)
     if status != 200:
         raise _refused(f"GET {path}", status, body)
@@ -389,8 +389,8 @@ def _pages(send: Send, path: str, key: str) -> list[dict[str, Any]]:
 def leftovers(send: Send, prefix: str) -> list[Made]:
     """What earlier runs with this prefix left on the gateway: their users, active teams and
     shared servers (their tokens end with their users)."""
-    users = _pages(send, "/v1/auth/email/admin/users?limit=0", "users")
-    teams = _pages(send, "/v1/teams/?limit=500", "teams")
+    users = _listed(send, "/v1/auth/email/admin/users?limit=0", "users")
+    teams = _listed(send, "/v1/teams/?limit=500", "teams")
     made = [
         Made("team", str(t["id"]), str(t.get("name", "")))
         for t in teams
@@ -398,7 +398,7 @@ def leftovers(send: Send, prefix: str) -> list[Made]:
     ]
     made += [
         Made("server", str(v["id"]), str(v.get("name", "")))
-        for v in _pages(send, "/v1/servers?limit=0", "servers")
+        for v in _listed(send, "/v1/servers?limit=0", "servers")
         if str(v.get("name", "")).startswith(f"{prefix}-share-")
     ]
     made += [
