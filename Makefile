@@ -88,7 +88,7 @@ populate: setup ## Write DATASET (tiny, small - the default -, medium, large, ma
 populate-clean: setup ## Remove what make populate wrote, and only that [DRY_RUN=1]
 	@$(POPULATE_ENV) $(POPULATE) --clean
 
-workflows: setup ## Several users at once on Locust: users made, driven, removed [USERS=3 DURATION=30 WARMUP=5 WORKLOAD=mixed|baseline|share|token|agent WORKERS=0 TEAMS=2 PREFIX=loadtest]
+workflows: setup ## Several users at once on Locust: users made, driven, removed [USERS=3 DURATION=30 WARMUP=5 WORKLOAD=mixed|baseline|share|collaborate|token|agent WORKERS=0 TEAMS=2 PREFIX=loadtest]
 	@utils/workflows.sh run $(if $(USERS),--users $(USERS)) $(if $(DURATION),--duration $(DURATION)) $(if $(WARMUP),--warmup $(WARMUP)) \
 		$(if $(WORKLOAD),--workload $(WORKLOAD)) $(if $(TEAMS),--teams $(TEAMS)) $(if $(PREFIX),--prefix $(PREFIX)) --profile $(PROFILE) \
 		$(if $(WORKERS),--workers $(WORKERS))

@@ -13,20 +13,24 @@
 #                token, back to back for S seconds (default 30) after the warm-up (5 s, sent
 #                and left out); per step and per user: requests, failures, req/s, p50/p95/p99
 #                from every request's exact time; the JSON in results/workflows_<stamp>/
-#                (--output FILE elsewhere); the users, and the servers and tokens the
-#                workflows made, removed at the end, also after Ctrl+C (--no-cleanup keeps
+#                (--output FILE elsewhere); the users, and the servers, prompts and tokens
+#                the workflows made, removed at the end, also after Ctrl+C (--no-cleanup keeps
 #                them: clean removes them later). Workloads (perfkit/workflows/locustfile.py):
 #                baseline (each user's own lists, a tool, a tool call), share (a team server
-#                found and called by a teammate, unseen by another team), token (made, used,
-#                revoked, refused), agent (an MCP session: initialize, tools/list, 3 tool
-#                calls, close), mixed (the default: 50:25:5:5 of those); collaboration is not
-#                built yet
+#                found and called by a teammate, unseen by another team), collaborate (a team
+#                prompt read and edited by all its members at once: kept, lost and conflicting
+#                edits counted, a plain member's edit refused), token (made, used, revoked,
+#                refused), agent (an MCP session: initialize, tools/list, 3 tool calls,
+#                close), mixed (the default: 50:25:15:5:5 of those); sharing and
+#                collaboration are other names of share and collaborate
 #   people       T teams (default 2) and N users <P>_user_<n>@perfkit.example.com, each in a
 #                team (every third in two), each logged in once: their tokens in
 #                .state/workflows/<P>.tokens.json (mode 0600, never printed); what was made in
 #                .state/workflows/<P>.ledger.jsonl, written as it is made
-#   clean        removes what the ledger of prefix P records (memberships, teams, users), or -
-#                with no ledger - the users <P>_user_* and teams <P>_team_* earlier runs left;
+#   clean        removes what the ledger of prefix P records (tokens, servers, prompts,
+#                memberships, teams, users), or - with no ledger - the users <P>_user_*,
+#                teams <P>_team_*, servers <P>-share-* and prompts <P>-collab-* earlier runs
+#                left;
 #                a user who was in a team is deactivated (the gateway cannot delete it)
 #   --prefix P   default loadtest; --dry-run lists what clean would remove
 #   --workers N  Locust's master and N worker processes on this machine (default 0: the users
@@ -98,8 +102,12 @@ wf_parse_args() {
   [[ "${WF_DURATION}" =~ ^[0-9]+([.][0-9]+)?$ && "${WF_WARMUP}" =~ ^[0-9]+([.][0-9]+)?$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--duration '${WF_DURATION}', --warmup '${WF_WARMUP}': seconds, e.g. 30 or 2.5"
   case "${WF_WORKLOAD}" in
-    baseline | share | token | agent | mixed) ;;
-    *) perf_die "${PERF_EXIT_USAGE}" "--workload '${WF_WORKLOAD}': baseline, share, token, agent or mixed (collaboration is not built yet)" ;;
+    sharing) WF_WORKLOAD=share ;;
+    collaboration) WF_WORKLOAD=collaborate ;;
+  esac
+  case "${WF_WORKLOAD}" in
+    baseline | share | collaborate | token | agent | mixed) ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "--workload '${WF_WORKLOAD}': baseline, share, collaborate, token, agent or mixed" ;;
   esac
 }
 

@@ -159,9 +159,9 @@ script() {
   script workflows.sh clean --colour red
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"unknown option '--colour'"* ]]
-  script workflows.sh run --workload collaboration
+  script workflows.sh run --workload chat
   [ "${status}" -eq 2 ]
-  [[ "${stderr}" == *"--workload 'collaboration': baseline, share, token, agent or mixed (collaboration is not built yet)"* ]]
+  [[ "${stderr}" == *"--workload 'chat': baseline, share, collaborate, token, agent or mixed"* ]]
   script workflows.sh run --users 0
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"--users '0': a whole number from 1 to 999"* ]]

@@ -125,8 +125,8 @@ def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
         False,
     )
     workflows = {w["workflow"]: w for w in measured["workflows"]}
-    assert set(workflows) == {"baseline", "share", "token", "agent"}, (
-        "mixed runs every built workflow"
+    assert set(workflows) == {"baseline", "share", "collaborate", "token", "agent"}, (
+        "mixed runs every workflow"
     )
     assert all(w["requests"] > 0 and w["failures"] == 0 for w in workflows.values())
     steps = {s["step"]: s for s in measured["steps"]}
@@ -137,6 +137,10 @@ def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
         "share:visible_after",
         "share:member_calls",
         "share:outsider_lists",
+        "collaborate:create_prompt",
+        "collaborate:member_reads",
+        "collaborate:owner_updates",
+        "collaborate:owner_verifies",
         "token:use_revoked",
         "agent:initialize",
         "agent:tools_call",
@@ -150,6 +154,15 @@ def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
         sum(u["requests"] for u in measured["per_user"])
         == measured["total"]["requests"]
     )
+    # an edit taken is counted kept or lost once its workflow has read the final text (a
+    # workflow the end of the run cut short counts none of its edits)
+    tallies = measured["tallies"]
+    taken = tallies.get("collaborate:update_kept", 0) + tallies.get(
+        "collaborate:update_lost", 0
+    )
+    conflicts = tallies.get("collaborate:update_conflict", 0)
+    assert 0 < taken <= steps["collaborate:owner_updates"]["requests"] - conflicts
+    assert "collaboration: " in result.stdout
     assert "share:member_calls" in result.stdout and "it-wfrun_user_3" in result.stdout
     assert "deactivated 3" in result.stderr  # removed at the end
     assert "servers" in result.stderr.split("removed", 1)[1].split("\n", 1)[0]
@@ -160,6 +173,9 @@ def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
     status, servers = ask(f"{stack_url}/v1/servers?limit=0", admin)
     assert status == 200
     assert not [s for s in servers if s["name"].startswith("it-wfrun-share-")]
+    status, prompts = ask(f"{stack_url}/prompts?limit=0", admin)
+    assert status == 200
+    assert not [p for p in prompts if p["name"].startswith("it-wfrun-collab-")]
 
 
 def test_the_share_workflow_fails_naming_a_visibility_leak(

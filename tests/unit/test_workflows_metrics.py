@@ -220,3 +220,34 @@ def test_workers_and_the_servers_counts_are_said() -> None:
     assert "the MCP servers' counts could not be read (GET s/stats failed)" in render(
         measured
     )
+
+
+def test_a_collaborations_edits_are_counted_not_timed() -> None:
+    made = [
+        Sample(1.0, "collaborate:owner_updates", A, 90.0, True),
+        Sample(1.0, "collaborate:owner_updates", B, 95.0, True),
+        Sample(1.2, "collaborate:update_kept", A, 0.0, True, kind="tally"),
+        Sample(1.2, "collaborate:update_lost", B, 0.0, True, kind="tally"),
+        Sample(0.1, "collaborate:update_lost", B, 0.0, True, kind="tally"),  # warm-up
+    ]
+    measured = summarize(
+        made,
+        workload="collaborate",
+        url="u",
+        users=2,
+        warmup=0.5,
+        duration=2.0,
+        driver_cpu_s=0.1,
+    )
+    assert measured["tallies"] == {
+        "collaborate:update_kept": 1,
+        "collaborate:update_lost": 1,
+    }
+    assert [s["step"] for s in measured["steps"]] == ["collaborate:owner_updates"]
+    assert measured["total"]["requests"] == 2
+    assert (
+        "collaboration: 2 concurrent edits taken, 1 of them lost (overwritten by another "
+        "edit: the gateway's update is last-writer-wins), 0 refused as conflicts (409)"
+        in render(measured)
+    )
+    assert "collaboration:" not in render(result())

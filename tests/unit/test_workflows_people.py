@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from perfkit.exitcodes import ExitCode, KitError
+from perfkit.names import KIT_ROOT
 from perfkit.workflows import people
 from perfkit.workflows.people import Ledger, Made
 
@@ -51,6 +54,14 @@ def test_everyone_is_in_a_team_and_every_third_in_two() -> None:
     teams_of = {n: [k for m, k in pairs if m == n] for n in range(1, 8)}
     assert teams_of == {1: [1], 2: [2], 3: [1, 3], 4: [1], 5: [2], 6: [1, 3], 7: [1]}
     assert people.memberships(4, 1) == [(1, 1), (2, 1), (3, 1), (4, 1)]
+
+
+def test_a_team_is_owned_by_its_first_user_and_co_owned_by_those_in_two_teams() -> None:
+    """3 users in 2 teams: team 1 has two editors (a collaboration with a concurrent update),
+    team 2 one owner and a viewer (a share to a plain member, an edit refused)."""
+    assert people.owners(people.memberships(3, 2)) == {1: {1, 3}, 2: {2}}
+    assert people.owners(people.memberships(7, 3)) == {1: {1, 3, 6}, 2: {2}, 3: {3}}
+    assert people.owners(people.memberships(2, 1)) == {1: {1}}
 
 
 def test_the_ledger_keeps_what_was_made_and_refuses_a_foreign_file(
@@ -211,3 +222,54 @@ def test_no_token_no_prefix_no_second_make_on_a_ledger(
                 str(tmp_path / "l.jsonl"),
             ]
         )
+
+
+ROLES = """
+import json, sys
+from perfkit.workflows import people
+from perfkit.workflows.locustfile import Person, collaborations, needs, sharings
+users, teams = int(sys.argv[1]), int(sys.argv[2])
+pairs = people.memberships(users, teams)
+owned = people.owners(pairs)
+roster = [
+    Person(f"u{n}", "t", tuple(f"t{k}" for m, k in pairs if m == n),
+           tuple(f"t{k}" for k, o in sorted(owned.items()) if n in o))
+    for n in range(1, users + 1)
+]
+print(json.dumps({
+    "share": [[s.team, s.owner.email, s.member.email, s.outsider.email] for s in sharings(roster)],
+    "collaborate": [[c.team, [p.email for p in c.members]] for c in collaborations(roster)],
+    "needs": {w: needs(w, roster) for w in ("share", "collaborate", "mixed", "token")},
+}))
+"""
+
+
+def roles(users: int, teams: int) -> dict[str, Any]:
+    """Who takes which part in the workflows, for the people `make` would make (in a process
+    of its own: importing the Locust file patches the process for gevent)."""
+    done = subprocess.run(
+        [sys.executable, "-c", ROLES, str(users), str(teams)],
+        env={"PYTHONPATH": str(KIT_ROOT / "utils"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def test_the_workflows_parts_follow_the_roles_people_get() -> None:
+    three = roles(3, 2)
+    # team 1 shares to its co-owner, team 2 to its plain member; the other team's user looks
+    assert three["share"] == [["t1", "u1", "u3", "u2"], ["t2", "u2", "u3", "u1"]]
+    # the owner first; team 1 edits with two owners, team 2 with an owner and a viewer
+    assert three["collaborate"] == [["t1", ["u1", "u3"]], ["t2", ["u2", "u3"]]]
+    assert set(three["needs"].values()) == {None}
+    alone = roles(2, 2)  # nobody in two teams: no team of two
+    assert alone["collaborate"] == [] and alone["share"] == []
+    assert "at least 3 users in 2 teams" in alone["needs"]["mixed"]
+    assert "a team of at least two users" in alone["needs"]["collaborate"]
+    assert alone["needs"]["token"] is None
+    pair = roles(2, 1)  # a team of two, nobody outside it
+    assert pair["collaborate"] == [["t1", ["u1", "u2"]]]
+    assert pair["needs"]["collaborate"] is None and pair["needs"]["share"] is not None

@@ -44,6 +44,7 @@ from perfkit.workflows.locustfile import (
     Roster,
     load_people,
     needs,
+    collaborations,
     sharings,
 )
 from perfkit.workflows.metrics import Sample, render, summarize
@@ -51,7 +52,12 @@ from perfkit.workflows.people import Ledger
 
 PROG = "perfkit.workflows.drive"
 # Locust's request_type of an event -> its kind in perfkit.workflows.metrics (HTTP methods: step)
-KINDS = {"WORKFLOW": "workflow", "WAIT": "derived", "CHECK": "derived"}
+KINDS = {
+    "WORKFLOW": "workflow",
+    "WAIT": "derived",
+    "CHECK": "derived",
+    "TALLY": "tally",
+}
 MAX_USERS = 500
 MAX_SECONDS = 3600.0
 MAX_WORKERS = 16
@@ -141,7 +147,8 @@ def recorder(env: Environment, samples: list[Sample], started: float) -> None:
     ) -> None:
         samples.append(
             Sample(
-                at=time.time() - started,
+                # a count is dated by the request it counts (context "at")
+                at=float((context or {}).get("at") or time.time()) - started,
                 step=name,
                 user=str((context or {}).get("user", "")),
                 ms=float(response_time),
@@ -283,6 +290,7 @@ def main(argv: list[str]) -> int:
     args.passed = list(argv)  # what a worker process is started with, and more
     Roster.people = check(args)
     Roster.shares = sharings(Roster.people)
+    Roster.teamwork = collaborations(Roster.people)
     Roster.ledger = Ledger(args.ledger) if args.ledger is not None else None
     Roster.prefix = args.prefix
     Roster.share_visibility = args.share_visibility

@@ -2,8 +2,8 @@
 workflows-people` (its own token) - and, in workflows that need them, as a teammate and as a
 user of another team - back to back with no think time, as hey's clients are. Each request is
 a step named `<workflow>:<step>` carrying its gateway user; each workflow a `WORKFLOW` event
-with its whole time, failed when one of its steps failed; a wait (`WAIT`) or a check
-(`CHECK`) is reported beside the steps, not counted as a request.
+with its whole time, failed when one of its steps failed; a wait (`WAIT`), a check (`CHECK`)
+or a count (`TALLY`) is reported beside the steps, not counted as a request.
 
 - `baseline`: each user's own operations - list tools, servers and prompts (limit 50), get one
   of the tools it sees, call the benchmark server's get_system_time over /rpc (weights 3:2:2:2:1)
@@ -12,15 +12,20 @@ with its whole time, failed when one of its steps failed; a wait (`WAIT`) or a c
   `share:visible_after`) -> B calls the tool through `/servers/{id}/mcp` -> C, outside the
   team, lists servers and must not see it (a visibility leak is a failure, named) -> A
   deletes the server
+- `collaborate`: a team's owner makes a team prompt -> every member reads it at once ->
+  every member appends a line to what it read, all at once: an owner's edit is taken (or
+  refused as a conflict, 409), a plain member's must be refused (403; taken, it is a
+  permission leak, named) -> the owner reads the final text: an edit taken but missing from
+  it is a lost update (the gateway's PUT overwrites, last writer wins). Kept, lost and
+  conflicting edits are counted (`TALLY`), not failed -> the owner deletes the prompt
 - `token`: a user makes an API token, uses it, revokes it, and the next use must get 401
 - `agent`: an MCP client's session on the virtual server bench-virtual's `/servers/{id}/mcp` -
   initialize, notifications/initialized, tools/list, 3 tools/call of get_system_time, and the
   session closed (DELETE) when the gateway gave one
-- `mixed`: baseline, share, token and agent 50:25:5:5, in a fixed cycle of 17 (10 baseline,
-  5 share, 1 token, 1 agent) each user entering at its own place (the collaboration workflow
-  is not built yet)
+- `mixed`: baseline, share, collaborate, token and agent 50:25:15:5:5, in a fixed cycle of 20
+  (10 baseline, 5 share, 3 collaborate, 1 token, 1 agent) each user entering at its own place
 
-A JSON-RPC error in an HTTP 200 is a failure. Servers and tokens a workflow makes go into the
+A JSON-RPC error in an HTTP 200 is a failure. Servers, prompts and tokens a workflow makes go into the
 run's ledger as they are made, so `workflows-people clean` removes what an interrupted run left.
 Imported by the driver after `locust` (whose import patches the process for gevent).
 """
@@ -31,10 +36,12 @@ import itertools
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from gevent.pool import Group
 from locust import FastHttpUser, User, constant, task
 
 from perfkit.probe import document_of, rpc_error
@@ -59,6 +66,14 @@ class StepFailed(Exception):
     """A step of a workflow failed (its request is already counted as failed)."""
 
 
+@dataclass
+class Seen:
+    """What a request's answer was, beyond its JSON: its status and headers."""
+
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Person:
     email: str
@@ -78,14 +93,41 @@ class Sharing:
 
 
 def sharings(people: list[Person]) -> list[Sharing]:
-    """Every team with an owner, another member and a user outside it."""
+    """Every team with an owner, another member (a plain one where it has one) and a user
+    outside it."""
     found = []
     for owner in people:
         for team in owner.owns:
-            member = next((p for p in people if p != owner and team in p.teams), None)
+            others = [p for p in people if p != owner and team in p.teams]
+            others.sort(key=lambda p: team in p.owns)  # plain members first
             outsider = next((p for p in people if team not in p.teams), None)
-            if member is not None and outsider is not None:
-                found.append(Sharing(team, owner, member, outsider))
+            if others and outsider is not None and owner == owners_of(team, people)[0]:
+                found.append(Sharing(team, owner, others[0], outsider))
+    return found
+
+
+def owners_of(team: str, people: list[Person]) -> list[Person]:
+    return [p for p in people if team in p.owns]
+
+
+@dataclass(frozen=True)
+class Collaboration:
+    """A team's prompt and who works on it: the owner who makes it, every member (owners,
+    who may edit it, and plain members, who may only read it)."""
+
+    team: str
+    owner: Person
+    members: tuple[Person, ...]  # everyone in the team, the owner first
+
+
+def collaborations(people: list[Person]) -> list[Collaboration]:
+    """Every team with at least two people in it."""
+    found = []
+    for team in sorted({t for p in people for t in p.owns}):
+        owner = owners_of(team, people)[0]
+        members = [owner, *(p for p in people if p != owner and team in p.teams)]
+        if len(members) > 1:
+            found.append(Collaboration(team, owner, tuple(members)))
     return found
 
 
@@ -95,6 +137,7 @@ class Roster:
     people: ClassVar[list[Person]] = []
     turn: ClassVar[itertools.count[int]] = itertools.count()
     shares: ClassVar[list[Sharing]] = []
+    teamwork: ClassVar[list[Collaboration]] = []
     ledger: ClassVar[Ledger | None] = None
     prefix: ClassVar[str] = "loadtest"
     share_visibility: ClassVar[str] = "team"  # public only to see the leak check fail
@@ -111,6 +154,13 @@ class Roster:
         """The share this user takes part in (as owner when it owns a team), else any."""
         mine = [s for s in cls.shares if for_ in (s.owner, s.member)]
         return (mine or cls.shares)[0]
+
+    @classmethod
+    def collaboration(cls, for_: Person) -> Collaboration:
+        """The team prompt this user works on (in a team it owns when it owns one), else any."""
+        mine = [c for c in cls.teamwork if c.team in for_.owns]
+        mine = mine or [c for c in cls.teamwork if for_ in c.members]
+        return (mine or cls.teamwork)[0]
 
     @classmethod
     def record(cls, made: Made) -> None:
@@ -133,12 +183,17 @@ def load_people(path: Path) -> list[Person]:
 
 def needs(workload: str, people: list[Person]) -> str | None:
     """What the roster lacks for `workload`, or None."""
-    if workload not in ("share", "mixed") or sharings(people):
-        return None
-    return (
-        f"workload {workload} needs a team with its owner, another member and a user outside "
-        "it: at least 3 users in 2 teams (--users 3 --teams 2)"
-    )
+    if workload in ("share", "mixed") and not sharings(people):
+        return (
+            f"workload {workload} needs a team with its owner, another member and a user "
+            "outside it: at least 3 users in 2 teams (--users 3 --teams 2)"
+        )
+    if workload in ("collaborate", "mixed") and not collaborations(people):
+        return (
+            f"workload {workload} needs a team of at least two users: at least 2 users in "
+            "1 team (--users 2 --teams 1)"
+        )
+    return None
 
 
 class GatewayUser(FastHttpUser):
@@ -160,14 +215,15 @@ class GatewayUser(FastHttpUser):
         body: Any = None,
         *,
         token: str = "",
-        expect: int = 200,
+        expect: int | frozenset[int] = 200,
         mcp: bool = False,
         session: str = "",
-        answer_headers: dict[str, str] | None = None,
+        seen: Seen | None = None,
     ) -> Any:
         """One request as step `step` by `who` (default this user); its JSON (None for an
-        empty answer), or StepFailed when the status is not `expect` or the answer reports an
-        error."""
+        empty answer), or StepFailed when the status is not `expect` (one or a set) or the
+        answer reports an error. `seen` gets the answer's status and headers."""
+        expected = expect if isinstance(expect, frozenset) else frozenset({expect})
         who = who or self.me
         headers = {
             "Authorization": f"Bearer {token or who.token}",
@@ -187,32 +243,42 @@ class GatewayUser(FastHttpUser):
             headers["Content-Type"] = "application/json"
         kwargs["headers"] = headers
         with self.client.request(method, path, **kwargs) as answer:
-            if answer.status_code != expect:
-                answer.failure(f"HTTP {answer.status_code} (expected {expect})")
+            if answer.status_code not in expected:
+                wanted = " or ".join(str(code) for code in sorted(expected))
+                answer.failure(f"HTTP {answer.status_code} (expected {wanted})")
                 raise StepFailed(step)
-            if answer_headers is not None:
-                answer_headers.update({k.lower(): v for k, v in answer.headers.items()})
+            if seen is not None:
+                seen.status = answer.status_code
+                seen.headers.update({k.lower(): v for k, v in answer.headers.items()})
             document, is_json = (
                 document_of(answer.text) if answer.text else (None, True)
             )
             if not is_json:
                 answer.failure("not JSON (nor an event stream of it)")
                 raise StepFailed(step)
-            why = rpc_error(document, str(answer.status_code))
+            why = (
+                rpc_error(document, str(answer.status_code))
+                if 200 <= answer.status_code < 300
+                else None
+            )
             if why:
                 answer.failure(why)
                 raise StepFailed(step)
             answer.success()
             return document
 
-    def fire(self, kind: str, name: str, ms: float, error: str = "") -> None:
+    def fire(
+        self, kind: str, name: str, ms: float, error: str = "", at: float = 0.0
+    ) -> None:
+        """An event beside the requests: a workflow, wait, check or count (`at`: the
+        wall-clock time it belongs to, default now)."""
         self.environment.events.request.fire(
             request_type=kind,
             name=name,
             response_time=ms,
             response_length=0,
             exception=StepFailed(error) if error else None,
-            context={"user": self.me.email},
+            context={"user": self.me.email, "at": at or time.time()},
         )
 
     def workflow(self, name: str, steps: Any) -> None:
@@ -320,6 +386,102 @@ class GatewayUser(FastHttpUser):
 
         self.workflow("share", steps)
 
+    # -- collaborate -------------------------------------------------------------------------
+    def collaborate(self) -> None:
+        crew = Roster.collaboration(self.me)
+
+        def steps() -> None:
+            name = f"{Roster.prefix}-collab-{uuid.uuid4().hex[:12]}"
+            made = self.call(
+                "collaborate:create_prompt",
+                "POST",
+                "/prompts",
+                crew.owner,
+                {
+                    "prompt": {
+                        "name": name,
+                        "description": "a team's shared prompt (perfkit)",
+                        "template": "Summarize the team's notes.",
+                    },
+                    "team_id": crew.team,
+                    "visibility": "team",
+                },
+            )
+            prompt = str(made["id"])
+            Roster.record(Made("prompt", prompt, name))
+            try:
+                texts = together(
+                    crew.members,
+                    lambda who: self.call(
+                        "collaborate:member_reads", "GET", f"/prompts/{prompt}", who
+                    ),
+                )
+                edits = {who: f"edit {uuid.uuid4().hex[:12]}" for who in crew.members}
+                outcomes = together(
+                    crew.members,
+                    lambda who: self.edit(crew, prompt, who, texts[who], edits[who]),
+                )
+                final = prompt_text(
+                    self.call(
+                        "collaborate:owner_verifies",
+                        "GET",
+                        f"/prompts/{prompt}",
+                        crew.owner,
+                    )
+                )
+                for who, (status, at) in outcomes.items():
+                    if status == 200:
+                        kept = edits[who] in final
+                        self.tally(
+                            "collaborate:update_kept"
+                            if kept
+                            else "collaborate:update_lost",
+                            at,
+                        )
+                    elif status == 409:
+                        self.tally("collaborate:update_conflict", at)
+            finally:
+                self.call(
+                    "collaborate:delete_prompt",
+                    "DELETE",
+                    f"/prompts/{prompt}",
+                    crew.owner,
+                    expect=frozenset({200, 204}),
+                )
+
+        self.workflow("collaborate", steps)
+
+    def edit(
+        self, crew: Collaboration, prompt: str, who: Person, read: Any, mark: str
+    ) -> tuple[int, float]:
+        """`who` appends its mark to the template it read; an owner's edit is taken (200) or
+        refused as a conflict (409), a plain member's must be refused (403). The status, and
+        when it came."""
+        editor = crew.team in who.owns
+        seen = Seen()
+        self.call(
+            "collaborate:owner_updates" if editor else "collaborate:member_refused",
+            "PUT",
+            f"/prompts/{prompt}",
+            who,
+            {"template": f"{prompt_text(read).rstrip()}\n{mark}"},
+            expect=frozenset({200, 409}) if editor else frozenset({200, 403}),
+            seen=seen,
+        )
+        if not editor and seen.status == 200:
+            leak = (
+                f"permission leak: {who.email}, a plain member of team {crew.team}, "
+                "changed the team's prompt"
+            )
+            self.fire("CHECK", "collaborate:member_cannot_edit", 0.0, leak)
+            raise StepFailed("collaborate:member_cannot_edit")
+        return seen.status, time.time()
+
+    def tally(self, name: str, at: float) -> None:
+        """Count one outcome (a kept or lost update, a conflict), dated by its request's
+        answer (so the warm-up leaves out both or neither) - not a request."""
+        self.fire("TALLY", name, 0.0, at=at)
+
     # -- agent -------------------------------------------------------------------------------
     def agent(self) -> None:
         def steps() -> None:
@@ -336,7 +498,7 @@ class GatewayUser(FastHttpUser):
                     raise StepFailed("agent:find_server")
                 self.server_id = str(found[0]["id"])
             path = f"/servers/{self.server_id}/mcp"
-            headers: dict[str, str] = {}
+            seen = Seen()
             self.call(
                 "agent:initialize",
                 "POST",
@@ -350,9 +512,9 @@ class GatewayUser(FastHttpUser):
                     },
                 ),
                 mcp=True,
-                answer_headers=headers,
+                seen=seen,
             )
-            session = headers.get("mcp-session-id", "")
+            session = seen.headers.get("mcp-session-id", "")
             try:
                 self.call(
                     "agent:initialized",
@@ -435,6 +597,32 @@ def rpc(
     return message
 
 
+def prompt_text(rendered: Any) -> str:
+    """The text of a prompt as GET /prompts/{id} renders it (its messages' text joined)."""
+    if not isinstance(rendered, dict):
+        return ""
+    texts = []
+    for message in rendered.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, dict) and isinstance(content.get("text"), str):
+            texts.append(content["text"])
+    return "\n".join(texts)
+
+
+def together(
+    people: tuple[Person, ...], step: Callable[[Person], Any]
+) -> dict[Person, Any]:
+    """`step` for everyone at once (a greenlet each); each one's result, or StepFailed when
+    any of them failed (after all have answered)."""
+    group = Group()
+    running = {who: group.spawn(step, who) for who in people}
+    group.join()
+    failed = next((g.exception for g in running.values() if g.exception), None)
+    if failed is not None:
+        raise failed
+    return {who: g.value for who, g in running.items()}
+
+
 def tool_call(name: str, ident: int = 1) -> dict[str, Any]:
     return rpc(
         "tools/call", {"name": name, "arguments": {"timezone_name": "UTC"}}, ident
@@ -459,18 +647,25 @@ class TokenUser(GatewayUser):
         self.token()
 
 
+class CollaborateUser(GatewayUser):
+    @task
+    def run_collaborate(self) -> None:
+        self.collaborate()
+
+
 class AgentUser(GatewayUser):
     @task
     def run_agent(self) -> None:
         self.agent()
 
 
-# mixed: 50:25:5:5 as a fixed cycle (not drawn at random: a short run still runs each
-# workflow, and two runs run the same mix); the rare ones first, each user from its own place
+# mixed: 50:25:15:5:5 as a fixed cycle of 20 (not drawn at random: a short run still runs
+# each workflow, and two runs run the same mix); the rare ones early, each user from its own
+# place
 MIXED_CYCLE = (
-    "token", "baseline", "share", "baseline", "agent", "baseline", "share", "baseline",
-    "baseline", "share", "baseline", "baseline", "share", "baseline", "share", "baseline",
-    "baseline",
+    "token", "baseline", "share", "collaborate", "baseline", "agent", "baseline", "share",
+    "baseline", "collaborate", "baseline", "share", "baseline", "baseline", "share",
+    "collaborate", "baseline", "share", "baseline", "baseline",
 )  # fmt: skip
 
 
@@ -488,6 +683,7 @@ class MixedUser(GatewayUser):
 WORKLOADS: dict[str, list[type[User]]] = {
     "baseline": [BaselineUser],
     "share": [ShareUser],
+    "collaborate": [CollaborateUser],
     "token": [TokenUser],
     "agent": [AgentUser],
     "mixed": [MixedUser],

@@ -26,9 +26,9 @@ class Sample:
     ms: float
     ok: bool
     error: str = ""
-    kind: str = (
-        "step"  # step: one request (or a timed wait); workflow: a whole workflow
-    )
+    # step: one request (or a timed wait); workflow: a whole workflow; derived: a wait or a
+    # check beside the steps; tally: one outcome counted (a collaboration's kept or lost edit)
+    kind: str = "step"
 
 
 def quantile(ordered: list[float], q: float) -> float:
@@ -85,6 +85,7 @@ def summarize(
     for s in kept:
         by_user[s.user].append(s)
     errors = Counter((s.step, s.error) for s in measured if not s.ok)
+    tallies = Counter(s.step for s in measured if s.kind == "tally")
     cores = driver_cpu_s / (warmup + duration) if warmup + duration > 0 else 0.0
     return {
         "format_version": FORMAT_VERSION,
@@ -111,6 +112,7 @@ def summarize(
             {"step": step, "error": error, "count": count}
             for (step, error), count in errors.most_common()
         ],
+        "tallies": dict(sorted(tallies.items())),
         "generator": {
             "cpu_cores": round(cores, 3),
             # one process (or, with workers, all of them) busy for one core's worth: it may
@@ -121,6 +123,21 @@ def summarize(
             **(workers or {"workers": 0}),
         },
     }
+
+
+def collaboration(tallies: dict[str, int]) -> str:
+    """The collaborations' edits in a line: taken and kept, lost, refused as conflicts."""
+    kept, lost, conflicts = (
+        tallies.get(f"collaborate:{what}", 0)
+        for what in ("update_kept", "update_lost", "update_conflict")
+    )
+    if not kept + lost + conflicts:
+        return ""
+    return (
+        f"collaboration: {kept + lost} concurrent edits taken, {lost} of them lost (overwritten "
+        f"by another edit: the gateway's update is last-writer-wins), {conflicts} refused as "
+        "conflicts (409)"
+    )
 
 
 def _ms(value: float | None) -> str:
@@ -171,6 +188,9 @@ def render(result: dict[str, Any]) -> str:
                 for e in result["errors"]
             )
         )
+    edits = collaboration(result.get("tallies") or {})
+    if edits:
+        parts.append(edits)
     generator = result["generator"]
     if generator.get("workers"):
         parts.append(

@@ -4,16 +4,17 @@
                                 --ledger FILE [--tokens FILE]
       T teams `<P>_team_<k>_<run>` and N users `<P>_user_<n>@perfkit.example.com`, each with a random
       password the gateway's policy accepts, each in one team and every third in a second one,
-      the first user placed in a team its owner (the others members),
+      the first user placed in a team its owner, a user in two teams co-owner of the first
+      (the others members, whose role may read but not edit),
       each logged in once (its token written to FILE, mode 0600, never printed). Every user,
       team and membership is written to the ledger the moment the gateway made it, so a run cut
       short still knows what to remove; a make that fails removes what it made. A user of an
       earlier run that the gateway could only deactivate is made active again, with a new
       password; an active user of that name is not the kit's to take (exit 3).
   perfkit workflows-people clean --url URL (--ledger FILE | --prefix P) [--dry-run]
-      removes what a ledger records (tokens, servers, memberships, teams, users), or what an
-      earlier run left by prefix (users `<P>_user_*`, teams `<P>_team_*`, servers
-      `<P>-share-*`); --dry-run lists it first.
+      removes what a ledger records (tokens, servers, prompts, memberships, teams, users), or
+      what an earlier run left by prefix (users `<P>_user_*`, teams `<P>_team_*`, servers
+      `<P>-share-*`, prompts `<P>-collab-*`); --dry-run lists it first.
 
 The admin's token comes in the environment (PERFKIT_TOKEN), never on a command line.
 
@@ -138,19 +139,25 @@ def memberships(users: int, teams: int) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
-def owners(pairs: list[tuple[int, int]]) -> dict[int, int]:
-    """team -> the user who owns it: the first one placed in it (a team member's default role,
-    viewer, may not create servers; an owner's, team_admin, may)."""
-    first: dict[int, int] = {}
+def owners(pairs: list[tuple[int, int]]) -> dict[int, set[int]]:
+    """team -> its owners: the first user placed in it, and a user in two teams co-owns the
+    first of them, so some teams have two editors (a member's default role, viewer, may not
+    create servers nor edit the team's prompts; an owner's, team_admin, may)."""
+    owned: dict[int, set[int]] = {}
+    home: dict[int, int] = {}
     for n, k in sorted(pairs):
-        first.setdefault(k, n)
-    return first
+        owned.setdefault(k, {n})
+        home.setdefault(n, k)
+    for n, k in sorted(pairs):
+        if k != home[n]:  # n is in two teams: it co-owns its home team
+            owned[home[n]].add(n)
+    return owned
 
 
 # -- the ledger ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Made:
-    kind: str  # user | team | member | server | token
+    kind: str  # user | team | member | server | prompt | token
     key: str  # the user's email, the team's or server's or token's id, "<team id> <email>"
     name: str = ""
 
@@ -280,7 +287,7 @@ def make_people(
     def join(pair: tuple[int, int]) -> None:
         n, k = pair
         email = user_email(prefix, n)
-        role = "owner" if owned[k] == n else "member"
+        role = "owner" if n in owned[k] else "member"
         status, body = send(
             "POST",
             f"/v1/teams/{team_ids[k]}/members",
@@ -308,7 +315,7 @@ def make_people(
             user_email(prefix, n),
             tuple(team_ids[k] for m, k in pairs if m == n),
             tokens[n - 1],
-            tuple(team_ids[k] for k, m in sorted(owned.items()) if m == n),
+            tuple(team_ids[k] for k, m in sorted(owned.items()) if n in m),
         )
         for n in range(1, users + 1)
     ]
@@ -331,11 +338,11 @@ def _gone(status: int) -> bool:
 
 
 def remove(send: Send, made: list[Made], dry_run: bool = False) -> Removal:
-    """Tokens and servers the workflows made, teams (their memberships end with them), other
+    """Tokens, servers and prompts the workflows made, teams (their memberships end with them), other
     memberships, then users - the reverse of making them; a user the gateway cannot delete (a
     former team member, see the module's text) is deactivated."""
     result = Removal([], [], [])
-    order = {"token": 0, "server": 1, "team": 2, "member": 3, "user": 4}
+    order = {"token": 0, "server": 1, "prompt": 1, "team": 2, "member": 3, "user": 4}
     todo = sorted(
         {(m.kind, m.key): m for m in made}.values(),
         key=lambda m: (order.get(m.kind, 3), m.key),
@@ -359,6 +366,8 @@ def remove(send: Send, made: list[Made], dry_run: bool = False) -> Removal:
             status, _ = send("DELETE", f"/v1/teams/{m.key}", None)
         elif m.kind == "server":
             status, _ = send("DELETE", f"/v1/servers/{m.key}", None)
+        elif m.kind == "prompt":
+            status, _ = send("DELETE", f"/prompts/{m.key}", None)
         elif m.kind == "token":
             status, _ = send("DELETE", f"/v1/tokens/admin/{m.key}", None)
             status = (
@@ -388,7 +397,7 @@ def _listed(send: Send, path: str, key: str) -> list[dict[str, Any]]:
 
 def leftovers(send: Send, prefix: str) -> list[Made]:
     """What earlier runs with this prefix left on the gateway: their users, active teams and
-    shared servers (their tokens end with their users)."""
+    shared servers and prompts (their tokens end with their users)."""
     users = _listed(send, "/v1/auth/email/admin/users?limit=0", "users")
     teams = _listed(send, "/v1/teams/?limit=500", "teams")
     made = [
@@ -400,6 +409,11 @@ def leftovers(send: Send, prefix: str) -> list[Made]:
         Made("server", str(v["id"]), str(v.get("name", "")))
         for v in _listed(send, "/v1/servers?limit=0", "servers")
         if str(v.get("name", "")).startswith(f"{prefix}-share-")
+    ]
+    made += [
+        Made("prompt", str(p["id"]), str(p.get("name", "")))
+        for p in _listed(send, "/prompts?limit=0", "prompts")
+        if str(p.get("name", "")).startswith(f"{prefix}-collab-")
     ]
     made += [
         Made("user", str(u["email"]))
