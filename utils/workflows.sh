@@ -5,7 +5,8 @@
 #
 #   utils/workflows.sh run [--users N] [--duration S] [--warmup S] [--workload NAME]
 #                          [--teams T] [--prefix P] [--output FILE] [--no-cleanup] [--url URL]
-#                          [--profile NAME] [--workers N]
+#                          [--profile NAME] [--workers N] [--spawn-rate R]
+#                          [--keep-samples FILE]
 #   utils/workflows.sh people --users N [--teams T] [--prefix P] [--url URL]
 #   utils/workflows.sh clean [--prefix P] [--dry-run] [--url URL]
 #
@@ -35,6 +36,10 @@
 #   --prefix P   default loadtest; --dry-run lists what clean would remove
 #   --workers N  Locust's master and N worker processes on this machine (default 0: the users
 #                in one process; one process is one core at most)
+#   --users, --duration, --warmup, --spawn-rate (users started a second; 0: all at once),
+#   --workload   default: the profile's (config.yaml workflows:, profiles/*.env PERF_WF_*)
+#   --keep-samples FILE  every request's sample as JSON too (the scenario workflows cuts it
+#                into rounds); --user-prefix is --prefix
 #   --profile    the settings' profile (default light): its SLOs - config.yaml `slos:` entries
 #                named workflows/<workflow>, workflows/<step> or workflows/all (p95_ms, p99_ms,
 #                min_rps, max_error_rate) - are checked on the run; a breach is exit 1
@@ -60,16 +65,20 @@ wf_parse_args() {
   WF_ACTION="${1:-}"
   [[ -n "${WF_ACTION}" ]] || { wf_usage >&2; exit "${PERF_EXIT_USAGE}"; }
   shift
-  WF_USERS="" WF_TEAMS=2 WF_PREFIX=loadtest WF_DRY_RUN=0 WF_URL="" WF_DURATION=30 WF_WARMUP=5
-  WF_WORKLOAD=mixed WF_OUTPUT="" WF_CLEANUP=1 WF_PROFILE=light WF_WORKERS=0
+  WF_USERS="" WF_TEAMS=2 WF_PREFIX=loadtest WF_DRY_RUN=0 WF_URL="" WF_DURATION="" WF_WARMUP=""
+  WF_WORKLOAD="" WF_OUTPUT="" WF_CLEANUP=1 WF_PROFILE=light WF_WORKERS=0 WF_SPAWN_RATE=""
+  WF_SAMPLES=""
   while (($#)); do
     case "$1" in
-      --users | --teams | --prefix | --url | --duration | --warmup | --workload | --output | --profile | --workers)
+      --users | --teams | --prefix | --user-prefix | --url | --duration | --warmup | --workload | --output | \
+        --profile | --workers | --spawn-rate | --keep-samples)
         (($# > 1)) || perf_die "${PERF_EXIT_USAGE}" "option $1 needs a value"
         case "$1" in
           --users) WF_USERS="$2" ;;
           --teams) WF_TEAMS="$2" ;;
-          --prefix) WF_PREFIX="$2" ;;
+          --prefix | --user-prefix) WF_PREFIX="$2" ;;
+          --spawn-rate) WF_SPAWN_RATE="$2" ;;
+          --keep-samples) WF_SAMPLES="$2" ;;
           --url) WF_URL="$2" ;;
           --duration) WF_DURATION="$2" ;;
           --warmup) WF_WARMUP="$2" ;;
@@ -87,7 +96,7 @@ wf_parse_args() {
     esac
   done
   case "${WF_ACTION}" in
-    run) WF_USERS="${WF_USERS:-3}" ;;
+    run) ;;
     people) [[ -n "${WF_USERS}" ]] || perf_die "${PERF_EXIT_USAGE}" "people needs --users N" ;;
     clean) ;;
     -h | --help) wf_usage; exit 0 ;;
@@ -99,14 +108,15 @@ wf_parse_args() {
     perf_die "${PERF_EXIT_USAGE}" "--users '${WF_USERS}': a whole number from 1 to 999"
   [[ "${WF_WORKERS}" =~ ^([0-9]|1[0-6])$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--workers '${WF_WORKERS}': 0 (the users in one process) to 16 worker processes"
-  [[ "${WF_DURATION}" =~ ^[0-9]+([.][0-9]+)?$ && "${WF_WARMUP}" =~ ^[0-9]+([.][0-9]+)?$ ]] ||
-    perf_die "${PERF_EXIT_USAGE}" "--duration '${WF_DURATION}', --warmup '${WF_WARMUP}': seconds, e.g. 30 or 2.5"
+  [[ "${WF_DURATION}" =~ ^([0-9]+([.][0-9]+)?)?$ && "${WF_WARMUP}" =~ ^([0-9]+([.][0-9]+)?)?$ &&
+    "${WF_SPAWN_RATE}" =~ ^([0-9]+([.][0-9]+)?)?$ ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--duration '${WF_DURATION}', --warmup '${WF_WARMUP}', --spawn-rate '${WF_SPAWN_RATE}': seconds (users a second), e.g. 30 or 2.5"
   case "${WF_WORKLOAD}" in
     sharing) WF_WORKLOAD=share ;;
     collaboration) WF_WORKLOAD=collaborate ;;
   esac
   case "${WF_WORKLOAD}" in
-    baseline | share | collaborate | token | agent | mixed) ;;
+    "" | baseline | share | collaborate | token | agent | mixed) ;;
     *) perf_die "${PERF_EXIT_USAGE}" "--workload '${WF_WORKLOAD}': baseline, share, collaborate, token, agent or mixed" ;;
   esac
 }
@@ -160,7 +170,8 @@ wf_run() {
     --url "${WF_URL}" --people "${WF_TOKENS}" --users "${WF_USERS}" --duration "${WF_DURATION}" \
     --warmup "${WF_WARMUP}" --workload "${WF_WORKLOAD}" --out "${out}" \
     --ledger "${WF_LEDGER}" --prefix "${WF_PREFIX}" --protocol-version "${PERF_MCP_PROTOCOL_VERSION}" \
-    --workers "${WF_WORKERS}" "${servers[@]}" || rc=$?
+    --workers "${WF_WORKERS}" --spawn-rate "${WF_SPAWN_RATE}" "${servers[@]}" \
+    ${WF_SAMPLES:+--keep-samples "${WF_SAMPLES}"} || rc=$?
   if [[ -f "${out}" ]] && ((rc == 0 || rc == PERF_EXIT_BENCHMARK_FAILED)); then
     local slo_rc=0
     perf_py workflows-slo "${out}" --profile "${WF_PROFILE}" || slo_rc=$?
@@ -177,6 +188,10 @@ wf_main() {
   wf_parse_args "$@"
   perf_ensure_setup
   perf_load_settings "${WF_PROFILE}"
+  # what no flag gave, the profile's settings give (config.yaml workflows:, profiles/*.env)
+  WF_USERS="${WF_USERS:-${PERF_WF_USERS}}" WF_DURATION="${WF_DURATION:-${PERF_WF_DURATION}}"
+  WF_WARMUP="${WF_WARMUP:-${PERF_WF_WARMUP}}" WF_SPAWN_RATE="${WF_SPAWN_RATE:-${PERF_WF_SPAWN_RATE}}"
+  WF_WORKLOAD="${WF_WORKLOAD:-${PERF_WF_WORKLOAD}}"
   if [[ "${WF_ACTION}" == clean ]]; then
     if [[ -n "${WF_URL}" ]]; then
       perf_gateway_answers "${WF_URL}" ||

@@ -74,8 +74,13 @@ perf_declare() {
   PERF_T_PAYLOAD+=("${payload}")
   PERF_T_EXPECT+=("${expect}")
   PERF_T_AUTH+=("${auth}")
-  PERF_T_CONC+=("${PERF_CONCURRENCY}")
-  PERF_T_REQ+=("${PERF_REQUESTS}")
+  if [[ "${kind}" == workflow ]]; then # its users are its clients; a window, not a count
+    PERF_T_CONC+=("${PERF_WF_USERS}")
+    PERF_T_REQ+=(0)
+  else
+    PERF_T_CONC+=("${PERF_CONCURRENCY}")
+    PERF_T_REQ+=("${PERF_REQUESTS}")
+  fi
 }
 
 # perf_selected ID: true when --tests (PERF_TESTS, comma-separated shell globs) is unset, or one
@@ -143,6 +148,12 @@ perf_db_test() {
   local name="$1" op="$2" limit=50
   [[ "${3:-}" != --limit ]] || limit="$4"
   perf_declare db "${PERF_CURRENT_SCENARIO}/${name}" DB "db:${op}?limit=${limit}" --no-auth
+}
+
+# perf_workflow_test NAME: a workflow (or one of its steps) of the scenario workflows; its
+# rounds are windows of one multi-user run that measures all of them (perf_run_workflows).
+perf_workflow_test() {
+  perf_declare workflow "${PERF_CURRENT_SCENARIO}/$1" LOCUST "workflow:$1" --no-auth
 }
 
 # perf_driven I: true when test I's rounds are a driver's (perfkit mcp-setup-cost, or
@@ -742,18 +753,84 @@ perf_warmup() {
   PERF_DURATION="${duration}"
 }
 
-# perf_run_plan: run every test of the plan (components run inside their group).
+# perf_run_plan: run every test of the plan (components run inside their group; the workflow
+# tests all in one multi-user run).
 perf_run_plan() {
-  local i
+  local i workflows=0
   PERF_ROUNDS_DONE=0
   PERF_ROUNDS_TOTAL=0
   for i in "${!PERF_T_ID[@]}"; do
-    [[ "${PERF_T_KIND[i]}" == component ]] || PERF_ROUNDS_TOTAL=$((PERF_ROUNDS_TOTAL + PERF_ITERATIONS))
+    case "${PERF_T_KIND[i]}" in
+      component) ;;
+      workflow) workflows=1 ;;
+      *) PERF_ROUNDS_TOTAL=$((PERF_ROUNDS_TOTAL + PERF_ITERATIONS)) ;;
+    esac
   done
+  PERF_ROUNDS_TOTAL=$((PERF_ROUNDS_TOTAL + workflows * PERF_ITERATIONS))
   PERF_BENCH_START="${SECONDS}"
   for i in "${!PERF_T_ID[@]}"; do
-    [[ "${PERF_T_KIND[i]}" == component ]] || perf_run_test "${i}"
+    [[ "${PERF_T_KIND[i]}" == component || "${PERF_T_KIND[i]}" == workflow ]] || perf_run_test "${i}"
   done
+  ((!workflows)) || perf_run_workflows
+}
+
+# perf_run_workflows: the plan's workflow tests, on every side one multi-user run of them all
+# (utils/workflows.sh run: PERF_WF_USERS users made, driven, removed): after PERF_WF_WARMUP
+# seconds, PERF_ITERATIONS windows of PERF_WF_ROUND_SECONDS, cut into every test's rounds
+# (perfkit workflows-rounds). Its tables, log and samples in raw/workflows/. A run that failed
+# before any load (exit 2, 3: users could not be made, the token is not an admin's) fails
+# every test with its reason; failed requests are the tests' errors; an SLO of config.yaml
+# broken is said (the run's verdict is the baseline's, as for every scenario).
+perf_run_workflows() {
+  local ids=() i s dir rc seconds why name counts
+  for i in "${!PERF_T_ID[@]}"; do
+    [[ "${PERF_T_KIND[i]}" != workflow ]] || ids+=("${PERF_T_ID[i]}")
+  done
+  seconds="$(awk -v k="${PERF_ITERATIONS}" -v w="${PERF_WF_ROUND_SECONDS}" 'BEGIN { print k * w }')"
+  PERF_CURRENT_TEST="workflows"
+  for s in "${!PERF_SIDE_URLS[@]}"; do
+    perf_use_side "${s}"
+    dir="${PERF_RUN_DIR}/raw/workflows"
+    mkdir -p "${dir}"
+    perf_progress "workflows: ${PERF_WF_USERS} users, ${PERF_WF_WORKLOAD}, ${PERF_ITERATIONS} rounds of ${PERF_WF_ROUND_SECONDS} s after ${PERF_WF_WARMUP} s$(perf_side_label)"
+    rc=0
+    perf_spawn env GATEWAY_URL= "${PERF_KIT_ROOT}/utils/workflows.sh" run --url "${PERF_TARGET_URL}" \
+      --users "${PERF_WF_USERS}" --duration "${seconds}" --warmup "${PERF_WF_WARMUP}" \
+      --spawn-rate "${PERF_WF_SPAWN_RATE}" --workload "${PERF_WF_WORKLOAD}" --prefix perfkit-run \
+      --profile "${PERF_PROFILE:-light}" --output "${dir}/workflows.json" --keep-samples "${dir}/samples.json" \
+      >"${dir}/run.log" 2>&1
+    wait "${PERF_LAST_PID}" || rc=$?
+    perf_forget_pid "${PERF_LAST_PID}"
+    if [[ ! -f "${dir}/samples.json" ]]; then
+      why="$(grep -E 'error|refused|cannot|could not' "${dir}/run.log" | tail -n 1)"
+      why="the multi-user run ended (exit ${rc}) before any load: ${why:-see ${dir}/run.log}"
+      perf_warn "workflows: ${why}"
+      for i in "${ids[@]}"; do
+        mkdir -p "${PERF_RUN_DIR}/raw/${i}"
+        perf_record "${i}" failed "${why}" "${PERF_RUN_DIR}/raw/${i}"
+      done
+      continue
+    fi
+    ((rc != 1)) || perf_warn "workflows: an SLO of config.yaml was broken (${dir}/run.log says which)"
+    ((rc != PERF_EXIT_INTERRUPTED)) || perf_warn "workflows: the multi-user run was interrupted; its rounds are partial"
+    perf_py workflows-rounds write --samples "${dir}/samples.json" --raw "${PERF_RUN_DIR}/raw/workflows" \
+      --workload "${PERF_WF_WORKLOAD}" --rounds "${PERF_ITERATIONS}" --round-seconds "${PERF_WF_ROUND_SECONDS}" \
+      --warmup "${PERF_WF_WARMUP}" >"${dir}/rounds.txt"
+    while read -r name counts; do
+      if [[ " ${counts} " =~ [1-9] ]]; then
+        perf_record "workflows/${name}" ok "" "${PERF_RUN_DIR}/raw/workflows/${name}"
+      else
+        # a rare workflow (mixed runs token and agent once in 20) may not come round in short
+        # windows: nothing measured is no failure
+        perf_record "workflows/${name}" skipped \
+          "not run in the measured windows (${PERF_WF_WORKLOAD}: a rare workflow; longer rounds - PERF_WF_ROUND_SECONDS - or more users run it)" \
+          "${PERF_RUN_DIR}/raw/workflows/${name}"
+      fi
+    done <"${dir}/rounds.txt"
+  done
+  PERF_ROUNDS_DONE=$((PERF_ROUNDS_DONE + PERF_ITERATIONS))
+  # shellcheck disable=SC2034 # read by run_on_signal in run-configurable.sh
+  PERF_CURRENT_TEST=""
 }
 
 # --- resource monitor: one `perfkit monitor` per run folder, for the whole run ----------------

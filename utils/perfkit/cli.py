@@ -88,6 +88,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.workflows.slo",
         "check a multi-user run's workflows.json against config.yaml's slos (workflows/...)",
     ),
+    "workflows-rounds": (
+        "perfkit.workflows.rounds",
+        "a multi-user run cut into the kit's rounds (run-configurable.sh's scenario workflows)",
+    ),
     "workflows-people": (
         "perfkit.workflows.people",
         "users and teams made on demand for multi-user runs, and removed again",

@@ -127,6 +127,12 @@ PERF_PROMOTE_AFTER          baselines.promote_after            3           int1
 PERF_SWEEP_LEVELS           advanced.concurrency_sweep         -           ints?
 PERF_SWEEP_P95_MS           advanced.sweep_p95_slo_ms          1000        int1
 PERF_SCALE_PROTOCOL         advanced.protocol                  mcp         scale_protocol
+PERF_WF_USERS               workflows.users                    3           int1
+PERF_WF_DURATION            workflows.duration                 30          float
+PERF_WF_WARMUP              workflows.warmup                   5           float0
+PERF_WF_SPAWN_RATE          workflows.spawn_rate               0           float0
+PERF_WF_ROUND_SECONDS       workflows.round_seconds            10          float
+PERF_WF_WORKLOAD            workflows.workload                 mixed       workload
 PERF_RESULTS_DIR            reporting.output_dir               results     text
 PERF_GENERATE_REPORT        reporting.generate_report          true        bool
 """
@@ -231,6 +237,12 @@ class Settings:
     sweep_levels: tuple[int, ...]  # run-advanced.sh's concurrency sweep; () = none
     sweep_p95_ms: int  # the sweep's p95 limit (the knee)
     scale_protocol: str  # mcp | rpc: how run-advanced.sh's tool calls reach the gateway
+    wf_users: int  # several users at once (utils/workflows.sh, scenario workflows)
+    wf_duration: float
+    wf_warmup: float
+    wf_spawn_rate: float  # users started a second; 0: all at once
+    wf_round_seconds: float
+    wf_workload: str
     results_dir: Path
     generate_report: bool
     notes: tuple[str, ...]

@@ -61,6 +61,16 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("is not a number of 0 or more: use e.g. 5 or 2.5")
+    return value
+
+
 def fraction(text: str, allow_zero: bool) -> float:
     body = text.strip()
     percent = body.endswith("%")
@@ -229,6 +239,10 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "int0": lambda t: integer(t, 0),
     "int1": lambda t: integer(t, 1),
     "float": positive_float,
+    "float0": non_negative_float,
+    "workload": lambda t: choice(
+        t, ("mixed", "baseline", "share", "collaborate", "token", "agent")
+    ),
     "fraction": lambda t: fraction(t, False),
     "fraction0": lambda t: fraction(t, True),
     "manage": lambda t: choice(t, ("auto", "never", "always")),

@@ -36,8 +36,9 @@ EARLIER_ALL = (
 # run-advanced.sh's workloads: chosen by name, never part of "all"
 ADVANCED_SCENARIOS = ("scale", "sweep")
 # scenarios run by name only, not part of "all": history (the lists with their recorded
-# metrics: a question for make growth over the history datasets)
-NAMED_SCENARIOS = ("history",)
+# metrics: a question for make growth over the history datasets), workflows (several users
+# at once on Locust: users made and removed on the gateway, a minute or more of its own)
+NAMED_SCENARIOS = ("history", "workflows")
 PAYLOAD_VARS = {
     "tools": "PERF_PAYLOAD_DIR_TOOLS",
     "resources": "PERF_PAYLOAD_DIR_RESOURCES",

@@ -8,6 +8,7 @@ perfkit.report.run_page.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ from perfkit.results.database import describe as describe_database
 from perfkit.results.run import RUN_FILE
 from perfkit.results.summary import SUMMARY_FILE, Summary, TestResult, load_summary
 from perfkit.results.upstream import UpstreamRow
+
+WORKFLOWS_FILE = "raw/workflows/workflows.json"
 
 TABLE_METRICS = ("p50", "p95", "p99", "rps", "error_rate")
 OVERLAY_METRICS = ("p50", "p95", "p99", "rps")
@@ -132,6 +135,9 @@ class Report:
     database_queries: dict[str, Any] | None = None
     # the connection pool analysis (perfkit.results.dbpool; summary.json's database.pool)
     database_pool: dict[str, Any] | None = None
+    # the scenario workflows' multi-user run (raw/workflows/workflows.json): per workflow,
+    # step and user over the whole run, the collaborations' edits, the generator
+    workflows: dict[str, Any] | None = None
 
 
 def _change(m: MetricResult) -> Change:
@@ -263,7 +269,7 @@ def build_report(run_dir: Path) -> Report:
     summary = load_summary(run_dir)
     comparison = load_comparison(run_dir)
     baseline = (comparison.baseline if comparison else None) or {}
-    files = [SUMMARY_FILE, COMPARISON_FILE, RUN_FILE, RESOURCES_FILE]
+    files = [SUMMARY_FILE, COMPARISON_FILE, RUN_FILE, RESOURCES_FILE, WORKFLOWS_FILE]
     upstream_rows, upstream_unknown = upstream.rows(summary.tests)
     return Report(
         run_dir=str(run_dir),
@@ -291,4 +297,14 @@ def build_report(run_dir: Path) -> Report:
         upstream_unknown=upstream_unknown,
         database_queries=(summary.database or {}).get("queries"),
         database_pool=(summary.database or {}).get("pool"),
+        workflows=multi_user(run_dir),
     )
+
+
+def multi_user(run_dir: Path) -> dict[str, Any] | None:
+    """The scenario workflows' whole-run tables, or None (not run, or its file unreadable)."""
+    try:
+        found = json.loads((run_dir / WORKFLOWS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) and "per_user" in found else None

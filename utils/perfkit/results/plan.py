@@ -21,7 +21,9 @@ PLAN_COLUMNS = (
 # request a new MCP session, timed from initialize to its first call's answer); sse-connect and
 # sse-call: the same driver over the legacy SSE transport, timing the connection's set-up (to
 # the endpoint event) or the first call alone; db: perfkit.dbbench.ops in the gateway's venv,
-# each request a call of the gateway's service layer (method DB, path db:OP?limit=N)
+# each request a call of the gateway's service layer (method DB, path db:OP?limit=N); workflow:
+# a workflow or a step of the scenario workflows, its rounds windows of one multi-user run on
+# Locust (method LOCUST, path workflow:NAME)
 PLAN_KINDS = (
     "single",
     "group",
@@ -30,9 +32,10 @@ PLAN_KINDS = (
     "sse-connect",
     "sse-call",
     "db",
+    "workflow",
 )
 # the kinds a driver runs instead of hey
-DRIVER_KINDS = ("sessions", "sse-connect", "sse-call", "db")
+DRIVER_KINDS = ("sessions", "sse-connect", "sse-call", "db", "workflow")
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 - people.py: `perfkit workflows-people` - users and teams with memberships and logins, a
   ledger of what was made, removal (deactivation where the gateway cannot delete)
-- locustfile.py: the Locust users of each workload (`baseline`: each user's own operations),
-  each request a named step carrying its gateway user
+- locustfile.py: the Locust users of each workload (baseline, share, collaborate, token,
+  agent, mixed), each request a named step carrying its gateway user
 - drive.py: a run on Locust in a process of its own (gevent), every request's exact time kept,
   the JSON written and the report printed
 - metrics.py: per step, per user and in total from those times; whether the generator was busy
 - slo.py: `perfkit workflows-slo` - the run against config.yaml's slos (`workflows/...`)
+- rounds.py: `perfkit workflows-rounds` - a run cut into the kit's rounds of hey's files (the
+  scenario workflows of run-configurable.sh), and that scenario's test names
 """

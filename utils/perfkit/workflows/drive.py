@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--started", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--samples", type=Path, default=None, help=argparse.SUPPRESS)
+    # every request's sample as JSON too (run-configurable.sh cuts the run into rounds)
+    parser.add_argument("--keep-samples", type=Path, default=None)
+    # users started a second (Locust's spawn rate; 0: all at once)
+    parser.add_argument("--spawn-rate", type=float, default=0.0)
     # the benchmark MCP servers behind the gateway (URL, repeatable): the tool calls they
     # served during the run, beside the calls the users got answers to
     parser.add_argument("--server", action="append", default=[])
@@ -143,6 +147,7 @@ def recorder(env: Environment, samples: list[Sample], started: float) -> None:
         response_time: float,
         exception: BaseException | None,
         context: dict[str, Any],
+        response: Any = None,
         **_: Any,
     ) -> None:
         samples.append(
@@ -155,6 +160,7 @@ def recorder(env: Environment, samples: list[Sample], started: float) -> None:
                 ok=exception is None,
                 error="" if exception is None else str(exception)[:200],
                 kind=KINDS.get(request_type, "step"),
+                status=int(getattr(response, "status_code", 0) or 0),
             )
         )
 
@@ -234,7 +240,7 @@ def master(
         gevent.sleep(0.1)
     ready = runner.worker_count
     if ready == args.workers and not interrupted:
-        runner.start(args.users, spawn_rate=args.users)
+        runner.start(args.users, spawn_rate=args.spawn_rate or args.users)
         gevent.spawn_later(args.warmup + args.duration, runner.quit)
         runner.greenlet.join()
     else:
@@ -321,12 +327,13 @@ def main(argv: list[str]) -> int:
 
         on_signals(stop)
         runner = local
-        runner.start(args.users, spawn_rate=args.users)
+        runner.start(args.users, spawn_rate=args.spawn_rate or args.users)
         gevent.spawn_later(args.warmup + args.duration, runner.quit)
         runner.greenlet.join()
     elapsed = time.time() - started
     gevent.sleep(SETTLE_S)  # calls in flight at the end reach the servers' counts
     upstream = [served(b, fetch_counts(b["url"])) for b in counts_before]
+    cpu_s = _cpu_seconds() - cpu_before + worker_cpu
     result = summarize(
         samples,
         workload=args.workload,
@@ -334,11 +341,21 @@ def main(argv: list[str]) -> int:
         users=args.users,
         warmup=args.warmup,
         duration=max(min(args.duration, elapsed - args.warmup), 1e-9),
-        driver_cpu_s=_cpu_seconds() - cpu_before + worker_cpu,
+        driver_cpu_s=cpu_s,
         interrupted=bool(interrupted),
         workers=health,
     )
     result["servers"] = tool_calls(samples, upstream, args.warmup)
+    if args.keep_samples is not None:
+        write_json_atomic(
+            args.keep_samples,
+            {
+                "started": started,
+                "elapsed_s": elapsed,
+                "cpu_s": cpu_s,
+                "samples": [asdict(x) for x in samples],
+            },
+        )
     write_json_atomic(args.out, result)
     print(render(result))
     if interrupted:

@@ -29,6 +29,7 @@ class Sample:
     # step: one request (or a timed wait); workflow: a whole workflow; derived: a wait or a
     # check beside the steps; tally: one outcome counted (a collaboration's kept or lost edit)
     kind: str = "step"
+    status: int = 0  # the HTTP status of a request's answer (0: none, or not a request)
 
 
 def quantile(ordered: list[float], q: float) -> float:
