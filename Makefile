@@ -88,10 +88,10 @@ populate: setup ## Write DATASET (tiny, small - the default -, medium, large, ma
 populate-clean: setup ## Remove what make populate wrote, and only that [DRY_RUN=1]
 	@$(POPULATE_ENV) $(POPULATE) --clean
 
-workflows: setup ## Several users at once on Locust: users made, driven, removed [USERS=3 DURATION=30 WARMUP=5 WORKLOAD=mixed|baseline|share|collaborate|token|agent WORKERS=0 TEAMS=2 PREFIX=loadtest]
+workflows: setup ## Several users at once on Locust: users made, driven, removed [USERS=3 DURATION=30 WARMUP=5 WORKLOAD=mixed|baseline|share|collaborate|token|agent WORKERS=0 TEAMS=2 PREFIX=loadtest SPAWN_RATE= ABORT_ON_SLO=1]
 	@utils/workflows.sh run $(if $(USERS),--users $(USERS)) $(if $(DURATION),--duration $(DURATION)) $(if $(WARMUP),--warmup $(WARMUP)) \
 		$(if $(WORKLOAD),--workload $(WORKLOAD)) $(if $(TEAMS),--teams $(TEAMS)) $(if $(PREFIX),--prefix $(PREFIX)) --profile $(PROFILE) \
-		$(if $(WORKERS),--workers $(WORKERS))
+		$(if $(WORKERS),--workers $(WORKERS)) $(if $(SPAWN_RATE),--spawn-rate $(SPAWN_RATE)) $(if $(filter 1,$(ABORT_ON_SLO)),--abort-on-slo)
 
 workflows-users: setup ## Users in teams for multi-user runs, each logged in once (tokens in .state/workflows/, never printed) [USERS=3 TEAMS=2 PREFIX=loadtest]
 	@utils/workflows.sh people --users $(or $(USERS),3) $(if $(TEAMS),--teams $(TEAMS)) $(if $(PREFIX),--prefix $(PREFIX))

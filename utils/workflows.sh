@@ -6,7 +6,7 @@
 #   utils/workflows.sh run [--users N] [--duration S] [--warmup S] [--workload NAME]
 #                          [--teams T] [--prefix P] [--output FILE] [--no-cleanup] [--url URL]
 #                          [--profile NAME] [--workers N] [--spawn-rate R]
-#                          [--keep-samples FILE]
+#                          [--keep-samples FILE] [--abort-on-slo]
 #   utils/workflows.sh people --users N [--teams T] [--prefix P] [--url URL]
 #   utils/workflows.sh clean [--prefix P] [--dry-run] [--url URL]
 #
@@ -38,6 +38,8 @@
 #                in one process; one process is one core at most)
 #   --users, --duration, --warmup, --spawn-rate (users started a second; 0: all at once),
 #   --workload   default: the profile's (config.yaml workflows:, profiles/*.env PERF_WF_*)
+#   --abort-on-slo  stop the run at the first breach of the profile's SLOs (judged each
+#                second once 5 s - or a third of the run - are measured; exit 1)
 #   --keep-samples FILE  every request's sample as JSON too (the scenario workflows cuts it
 #                into rounds); --user-prefix is --prefix
 #   --profile    the settings' profile (default light): its SLOs - config.yaml `slos:` entries
@@ -67,7 +69,7 @@ wf_parse_args() {
   shift
   WF_USERS="" WF_TEAMS=2 WF_PREFIX=loadtest WF_DRY_RUN=0 WF_URL="" WF_DURATION="" WF_WARMUP=""
   WF_WORKLOAD="" WF_OUTPUT="" WF_CLEANUP=1 WF_PROFILE=light WF_WORKERS=0 WF_SPAWN_RATE=""
-  WF_SAMPLES=""
+  WF_SAMPLES="" WF_ABORT=0
   while (($#)); do
     case "$1" in
       --users | --teams | --prefix | --user-prefix | --url | --duration | --warmup | --workload | --output | \
@@ -90,6 +92,7 @@ wf_parse_args() {
         shift 2 ;;
       --dry-run) WF_DRY_RUN=1; shift ;;
       --no-cleanup) WF_CLEANUP=0; shift ;;
+      --abort-on-slo) WF_ABORT=1; shift ;;
       --cleanup) WF_CLEANUP=1; shift ;;
       -h | --help) wf_usage; exit 0 ;;
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
@@ -162,7 +165,8 @@ wf_run() {
   trap 'wf_end' EXIT
   wf_make "${token}" >&2
   perf_log "${WF_WORKLOAD}: ${WF_USERS} users for ${WF_DURATION} s after ${WF_WARMUP} s of warm-up"
-  local name url servers=()
+  local name url servers=() abort=()
+  ((!WF_ABORT)) || abort=(--abort-on-slo)
   while read -r name url; do
     [[ -z "${name}" ]] || servers+=(--server "${url}")
   done < <("${PERF_KIT_ROOT}/utils/local-stack.sh" servers --url "${WF_URL}" 2>/dev/null || true)
@@ -171,8 +175,9 @@ wf_run() {
     --warmup "${WF_WARMUP}" --workload "${WF_WORKLOAD}" --out "${out}" \
     --ledger "${WF_LEDGER}" --prefix "${WF_PREFIX}" --protocol-version "${PERF_MCP_PROTOCOL_VERSION}" \
     --workers "${WF_WORKERS}" --spawn-rate "${WF_SPAWN_RATE}" "${servers[@]}" \
-    ${WF_SAMPLES:+--keep-samples "${WF_SAMPLES}"} || rc=$?
-  if [[ -f "${out}" ]] && ((rc == 0 || rc == PERF_EXIT_BENCHMARK_FAILED)); then
+    ${WF_SAMPLES:+--keep-samples "${WF_SAMPLES}"} --profile "${WF_PROFILE}" \
+    "${abort[@]}" || rc=$?
+  if [[ -f "${out}" ]] && ((rc == 0 || rc == 1 || rc == PERF_EXIT_BENCHMARK_FAILED)); then
     local slo_rc=0
     perf_py workflows-slo "${out}" --profile "${WF_PROFILE}" || slo_rc=$?
     ((slo_rc != 1 || rc != 0)) || rc=1

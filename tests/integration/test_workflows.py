@@ -443,3 +443,54 @@ def test_the_scenario_workflows_is_judged_and_reported_like_hey_s(
         for u in users
         if u["email"].startswith("perfkit-run_user_") and u.get("is_active", True)
     ]
+
+
+def test_abort_on_slo_stops_the_run_at_the_first_breach(
+    stack_url: str, tmp_path: Path
+) -> None:
+    """An SLO no gateway meets (p95 of a list under 1 ms): a 60 s run stops after its first
+    judged seconds, exit 1, the breach named in the result."""
+    env = kit_env(PERF_BASE_URL=stack_url)
+    made = run(
+        ["utils/workflows.sh", "people", "--users", "2", "--prefix", "it-wfslo"], env
+    )
+    assert made.code == 0, made.stderr[-2000:]
+    config = tmp_path / "config.yaml"
+    config.write_text('slos:\n  "workflows/baseline:list_tools": {p95_ms: 1}\n')
+    try:
+        begun = time.monotonic()
+        done = run(
+            [
+                str(KIT_ROOT / ".state/venv/bin/python"),
+                "-m",
+                "perfkit.workflows.drive",
+                "--url",
+                stack_url,
+                "--people",
+                str(STATE / "it-wfslo.tokens.json"),
+                "--users",
+                "2",
+                "--duration",
+                "60",
+                "--warmup",
+                "1",
+                "--workload",
+                "baseline",
+                "--out",
+                str(tmp_path / "out.json"),
+                "--abort-on-slo",
+                "--config",
+                str(config),
+            ],
+            {**env, "PYTHONPATH": str(KIT_ROOT / "utils")},
+            timeout=120,
+        )
+        took = time.monotonic() - begun
+    finally:
+        run(["utils/workflows.sh", "clean", "--prefix", "it-wfslo"], env)
+    assert done.code == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert took < 40, f"the run went on for {took:.0f} s"
+    result = json.loads((tmp_path / "out.json").read_text())
+    assert result["aborted"]["at_s"] < 30
+    assert "workflows/baseline:list_tools: p95_ms" in result["aborted"]["breaches"][0]
+    assert "stopped early at" in done.stdout

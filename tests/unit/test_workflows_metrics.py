@@ -92,6 +92,9 @@ def test_the_driver_refuses_bad_options_before_any_load(tmp_path: Path) -> None:
             "0",
             "--out",
             str(tmp_path / "out.json"),
+            "--abort-on-slo",
+            "--workers",
+            "2",
         ],
         env={"PYTHONPATH": str(KIT_ROOT / "utils"), "PATH": "/usr/bin:/bin"},
         capture_output=True,
@@ -103,6 +106,7 @@ def test_the_driver_refuses_bad_options_before_any_load(tmp_path: Path) -> None:
     assert "--users 0: from 1 to 500" in done.stderr
     assert "--duration 0: over 0" in done.stderr
     assert "not a tokens file of workflows-people" in done.stderr
+    assert "--abort-on-slo with --workers is not built" in done.stderr
     assert not (tmp_path / "out.json").exists()
 
 

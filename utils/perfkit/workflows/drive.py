@@ -20,6 +20,7 @@ import locust
 import argparse
 import itertools
 import json
+import os
 import resource
 import shutil
 import signal
@@ -63,6 +64,9 @@ MAX_SECONDS = 3600.0
 MAX_WORKERS = 16
 WORKERS_WAIT_S = 30.0  # for the worker processes to connect, and to end
 SETTLE_S = 0.5  # after the users stop, before the MCP servers' counts are read
+ABORT_AFTER_S = (
+    5.0  # --abort-on-slo judges no sooner than this far into the measured time
+)
 
 
 def _cpu_seconds() -> float:
@@ -99,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep-samples", type=Path, default=None)
     # users started a second (Locust's spawn rate; 0: all at once)
     parser.add_argument("--spawn-rate", type=float, default=0.0)
+    # stop as soon as an SLO of this profile (config.yaml slos: workflows/...) is breached
+    parser.add_argument("--abort-on-slo", action="store_true")
+    parser.add_argument("--profile", default="light")
+    parser.add_argument("--config", type=Path, default=None)  # default: the kit's config.yaml
     # the benchmark MCP servers behind the gateway (URL, repeatable): the tool calls they
     # served during the run, beside the calls the users got answers to
     parser.add_argument("--server", action="append", default=[])
@@ -115,6 +123,11 @@ def check(args: argparse.Namespace) -> list[Person]:
         )
     if not 0 <= args.warmup <= MAX_SECONDS:
         problems.append(f"--warmup {args.warmup:g}: from 0 to {MAX_SECONDS:g} s")
+    if args.abort_on_slo and args.workers:
+        problems.append(
+            "--abort-on-slo with --workers is not built: the workers hand their requests' "
+            "times over only when they end (run it in one process, --workers 0)"
+        )
     if not 0 <= args.workers <= MAX_WORKERS:
         problems.append(
             f"--workers {args.workers}: from 0 (in this process) to {MAX_WORKERS}"
@@ -273,6 +286,56 @@ def master(
     return samples, cpu, health
 
 
+def slo_rules(profile: str, config: Path | None) -> Any:
+    """The profile's SLOs (config.yaml slos:); a bad config is exit 2 before any load."""
+    from perfkit.config import load_settings
+    from perfkit.exitcodes import KitError
+    from perfkit.names import KIT_ROOT
+
+    try:
+        return load_settings(KIT_ROOT, profile, {}, os.environ, config).slos
+    except KitError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def watch_slos(
+    args: argparse.Namespace,
+    rules: Any,
+    samples: list[Sample],
+    started: float,
+    aborted: dict[str, Any],
+    stop: Any,
+) -> None:
+    """--abort-on-slo: every second after the warm-up and ABORT_AFTER_S measured seconds (a
+    third of the run when that is shorter), the run so far against the profile's SLOs; the
+    first breach ends it (`aborted` says when and which). A figure nothing measured yet is
+    not a breach."""
+    from perfkit.workflows.slo import check
+
+    first = args.warmup + min(ABORT_AFTER_S, args.duration / 3)
+    gevent.sleep(first)
+    while True:
+        measured = time.time() - started - args.warmup
+        so_far = summarize(
+            list(samples),
+            workload=args.workload,
+            url=args.url,
+            users=args.users,
+            warmup=args.warmup,
+            duration=max(measured, 1e-9),
+            driver_cpu_s=0.0,
+        )
+        breaches = [b for b in check(so_far, rules)[0] if b.value is not None]
+        if breaches:
+            aborted.update(
+                at_s=round(measured, 1), breaches=[b.describe() for b in breaches]
+            )
+            stop()
+            return
+        gevent.sleep(1.0)
+
+
 def tool_calls(
     samples: list[Sample], upstream: list[Any], warmup: float
 ) -> dict[str, Any] | None:
@@ -309,10 +372,12 @@ def main(argv: list[str]) -> int:
     if args.worker_of:
         Roster.turn = itertools.count(args.worker_index, args.workers)
         return worker(args, env)
+    rules = slo_rules(args.profile, args.config) if args.abort_on_slo else ()
     counts_before = [fetch_counts(url) for url in args.server]
     started = time.time()
     cpu_before = _cpu_seconds()
     interrupted: list[bool] = []
+    aborted: dict[str, Any] = {}
     health: dict[str, Any] = {"workers": 0}
     if args.workers:
         samples, worker_cpu, health = master(args, env, started, interrupted)
@@ -329,6 +394,10 @@ def main(argv: list[str]) -> int:
         runner = local
         runner.start(args.users, spawn_rate=args.spawn_rate or args.users)
         gevent.spawn_later(args.warmup + args.duration, runner.quit)
+        if args.abort_on_slo:
+            gevent.spawn(
+                watch_slos, args, rules, samples, started, aborted, runner.quit
+            )
         runner.greenlet.join()
     elapsed = time.time() - started
     gevent.sleep(SETTLE_S)  # calls in flight at the end reach the servers' counts
@@ -346,6 +415,8 @@ def main(argv: list[str]) -> int:
         workers=health,
     )
     result["servers"] = tool_calls(samples, upstream, args.warmup)
+    if aborted:
+        result["aborted"] = aborted
     if args.keep_samples is not None:
         write_json_atomic(
             args.keep_samples,
@@ -360,6 +431,8 @@ def main(argv: list[str]) -> int:
     print(render(result))
     if interrupted:
         return 130
+    if aborted:
+        return 1
     if args.workers and health["finished"] < args.workers:
         return 4
     return 4 if result["errors"] else 0  # a failed request, wait, check or workflow

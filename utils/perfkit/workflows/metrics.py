@@ -192,6 +192,12 @@ def render(result: dict[str, Any]) -> str:
     edits = collaboration(result.get("tallies") or {})
     if edits:
         parts.append(edits)
+    aborted = result.get("aborted")
+    if aborted:
+        parts.append(
+            f"stopped early at {aborted['at_s']:g} s (--abort-on-slo): "
+            + "; ".join(aborted["breaches"])
+        )
     generator = result["generator"]
     if generator.get("workers"):
         parts.append(
