@@ -7,6 +7,8 @@
 #                          [--teams T] [--prefix P] [--output FILE] [--no-cleanup] [--url URL]
 #                          [--profile NAME] [--workers N] [--spawn-rate R]
 #                          [--keep-samples FILE] [--abort-on-slo]
+#                          [--remote-workers M --master-port P [--master-bind ADDR]]
+#   utils/workflows.sh worker --master-host HOST:PORT
 #   utils/workflows.sh people --users N [--teams T] [--prefix P] [--url URL]
 #   utils/workflows.sh clean [--prefix P] [--dry-run] [--url URL]
 #
@@ -42,6 +44,11 @@
 #                second once 5 s - or a third of the run - are measured; exit 1)
 #   --keep-samples FILE  every request's sample as JSON too (the scenario workflows cuts it
 #                into rounds); --user-prefix is --prefix
+#   --remote-workers M  M more workers, started on other machines by `worker
+#                --master-host <this machine>:P`: the run listens on --master-port P
+#                (--master-bind, default 0.0.0.0) and waits up to 300 s for them
+#   worker       a worker for a run on another machine: the users, their tokens and the
+#                target come from that run's master, what it measured goes back to it
 #   --profile    the settings' profile (default light): its SLOs - config.yaml `slos:` entries
 #                named workflows/<workflow>, workflows/<step> or workflows/all (p95_ms, p99_ms,
 #                min_rps, max_error_rate) - are checked on the run; a breach is exit 1
@@ -69,11 +76,12 @@ wf_parse_args() {
   shift
   WF_USERS="" WF_TEAMS=2 WF_PREFIX=loadtest WF_DRY_RUN=0 WF_URL="" WF_DURATION="" WF_WARMUP=""
   WF_WORKLOAD="" WF_OUTPUT="" WF_CLEANUP=1 WF_PROFILE=light WF_WORKERS=0 WF_SPAWN_RATE=""
-  WF_SAMPLES="" WF_ABORT=0
+  WF_SAMPLES="" WF_ABORT=0 WF_REMOTE=0 WF_MASTER_PORT="" WF_MASTER_BIND="" WF_MASTER_HOST=""
   while (($#)); do
     case "$1" in
       --users | --teams | --prefix | --user-prefix | --url | --duration | --warmup | --workload | --output | \
-        --profile | --workers | --spawn-rate | --keep-samples)
+        --profile | --workers | --spawn-rate | --keep-samples | --remote-workers | --master-port | \
+        --master-bind | --master-host)
         (($# > 1)) || perf_die "${PERF_EXIT_USAGE}" "option $1 needs a value"
         case "$1" in
           --users) WF_USERS="$2" ;;
@@ -88,6 +96,10 @@ wf_parse_args() {
           --output) WF_OUTPUT="$2" ;;
           --profile) WF_PROFILE="$2" ;;
           --workers) WF_WORKERS="$2" ;;
+          --remote-workers) WF_REMOTE="$2" ;;
+          --master-port) WF_MASTER_PORT="$2" ;;
+          --master-bind) WF_MASTER_BIND="$2" ;;
+          --master-host) WF_MASTER_HOST="$2" ;;
         esac
         shift 2 ;;
       --dry-run) WF_DRY_RUN=1; shift ;;
@@ -99,11 +111,11 @@ wf_parse_args() {
     esac
   done
   case "${WF_ACTION}" in
-    run) ;;
+    run | worker) ;;
     people) [[ -n "${WF_USERS}" ]] || perf_die "${PERF_EXIT_USAGE}" "people needs --users N" ;;
     clean) ;;
     -h | --help) wf_usage; exit 0 ;;
-    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${WF_ACTION}': run, people or clean (see --help)" ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "unknown action '${WF_ACTION}': run, worker, people or clean (see --help)" ;;
   esac
   [[ "${WF_PREFIX}" =~ ^[A-Za-z0-9-]{1,32}$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--prefix '${WF_PREFIX}': letters, digits and '-' only, at most 32 characters"
@@ -111,6 +123,14 @@ wf_parse_args() {
     perf_die "${PERF_EXIT_USAGE}" "--users '${WF_USERS}': a whole number from 1 to 999"
   [[ "${WF_WORKERS}" =~ ^([0-9]|1[0-6])$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--workers '${WF_WORKERS}': 0 (the users in one process) to 16 worker processes"
+  [[ "${WF_REMOTE}" =~ ^([0-9]|1[0-6])$ ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--remote-workers '${WF_REMOTE}': 0 to 16 workers started on other machines"
+  [[ -z "${WF_MASTER_PORT}" || "${WF_MASTER_PORT}" =~ ^[1-9][0-9]{0,4}$ ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--master-port '${WF_MASTER_PORT}': a port number"
+  ((WF_REMOTE == 0)) || [[ -n "${WF_MASTER_PORT}" ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "--remote-workers needs --master-port P: the port their machines connect to (open it between them)"
+  [[ "${WF_ACTION}" != worker || "${WF_MASTER_HOST}" =~ ^[^:[:space:]]+:[1-9][0-9]{0,4}$ ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "worker needs --master-host HOST:PORT: the machine running utils/workflows.sh run --remote-workers N --master-port PORT"
   [[ "${WF_DURATION}" =~ ^([0-9]+([.][0-9]+)?)?$ && "${WF_WARMUP}" =~ ^([0-9]+([.][0-9]+)?)?$ &&
     "${WF_SPAWN_RATE}" =~ ^([0-9]+([.][0-9]+)?)?$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--duration '${WF_DURATION}', --warmup '${WF_WARMUP}', --spawn-rate '${WF_SPAWN_RATE}': seconds (users a second), e.g. 30 or 2.5"
@@ -165,8 +185,10 @@ wf_run() {
   trap 'wf_end' EXIT
   wf_make "${token}" >&2
   perf_log "${WF_WORKLOAD}: ${WF_USERS} users for ${WF_DURATION} s after ${WF_WARMUP} s of warm-up"
-  local name url servers=() abort=()
+  local name url servers=() abort=() remote=()
   ((!WF_ABORT)) || abort=(--abort-on-slo)
+  ((WF_REMOTE == 0)) || remote=(--remote-workers "${WF_REMOTE}" --master-port "${WF_MASTER_PORT}"
+    --master-bind "${WF_MASTER_BIND:-0.0.0.0}" --workers-wait 300)
   while read -r name url; do
     [[ -z "${name}" ]] || servers+=(--server "${url}")
   done < <("${PERF_KIT_ROOT}/utils/local-stack.sh" servers --url "${WF_URL}" 2>/dev/null || true)
@@ -174,7 +196,7 @@ wf_run() {
     --url "${WF_URL}" --people "${WF_TOKENS}" --users "${WF_USERS}" --duration "${WF_DURATION}" \
     --warmup "${WF_WARMUP}" --workload "${WF_WORKLOAD}" --out "${out}" \
     --ledger "${WF_LEDGER}" --prefix "${WF_PREFIX}" --protocol-version "${PERF_MCP_PROTOCOL_VERSION}" \
-    --workers "${WF_WORKERS}" --spawn-rate "${WF_SPAWN_RATE}" "${servers[@]}" \
+    --workers "${WF_WORKERS}" --spawn-rate "${WF_SPAWN_RATE}" "${servers[@]}" "${remote[@]}" \
     ${WF_SAMPLES:+--keep-samples "${WF_SAMPLES}"} --profile "${WF_PROFILE}" \
     "${abort[@]}" || rc=$?
   if [[ -f "${out}" ]] && ((rc == 0 || rc == 1 || rc == PERF_EXIT_BENCHMARK_FAILED)); then
@@ -197,6 +219,13 @@ wf_main() {
   WF_USERS="${WF_USERS:-${PERF_WF_USERS}}" WF_DURATION="${WF_DURATION:-${PERF_WF_DURATION}}"
   WF_WARMUP="${WF_WARMUP:-${PERF_WF_WARMUP}}" WF_SPAWN_RATE="${WF_SPAWN_RATE:-${PERF_WF_SPAWN_RATE}}"
   WF_WORKLOAD="${WF_WORKLOAD:-${PERF_WF_WORKLOAD}}"
+  if [[ "${WF_ACTION}" == worker ]]; then
+    # users, tokens and the target all come from the master; what this process measured goes
+    # back to it
+    perf_log "a worker of ${WF_MASTER_HOST} (waiting up to 300 s for it); Ctrl+C leaves its run"
+    exec env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "${PERF_VENV}/bin/python" -m perfkit.workflows.drive \
+      --worker-of "${WF_MASTER_HOST}" --workers-wait 300
+  fi
   if [[ "${WF_ACTION}" == clean ]]; then
     if [[ -n "${WF_URL}" ]]; then
       perf_gateway_answers "${WF_URL}" ||

@@ -149,7 +149,13 @@ script() {
   [[ "${stderr}" == *"utils/workflows.sh people --users N"* ]]
   script workflows.sh invite --users 2
   [ "${status}" -eq 2 ]
-  [[ "${stderr}" == *"unknown action 'invite': run, people or clean"* ]]
+  [[ "${stderr}" == *"unknown action 'invite': run, worker, people or clean"* ]]
+  script workflows.sh worker
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"worker needs --master-host HOST:PORT"* ]]
+  script workflows.sh run --remote-workers 2
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--remote-workers needs --master-port P"* ]]
   script workflows.sh people
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"people needs --users N"* ]]
@@ -170,5 +176,5 @@ script() {
   [[ "${stderr}" == *"target http://192.0.2.1:4444 is not on loopback"* ]]
   script workflows.sh run --duration 1m
   [ "${status}" -eq 2 ]
-  [[ "${stderr}" == *"--duration '1m', --warmup '5': seconds"* ]]
+  [[ "${stderr}" == *"--duration '1m', --warmup '', --spawn-rate '': seconds"* ]]
 }

@@ -108,6 +108,22 @@ def drivers(out: Path) -> list[psutil.Process]:
     return found
 
 
+def failures(stdout: str) -> str:
+    """What a run said failed (its `failed:` lines), else the end of its output."""
+    said = [line for line in stdout.splitlines() if line.startswith("failed: ")]
+    return "\n".join(said) or stdout[-2000:]
+
+
+def worker_processes(out: Path) -> list[psutil.Process]:
+    """The worker processes of the run writing `out` (its driver's children)."""
+    return [
+        child
+        for proc in drivers(out)
+        for child in proc.children()
+        if "--worker-of" in child.cmdline()
+    ]
+
+
 def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
     stack_url: str, tmp_path: Path
 ) -> None:
@@ -116,7 +132,7 @@ def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
         ["make", "workflows", "USERS=3", "DURATION=8", "WARMUP=0", "PREFIX=it-wfrun"],
         env,
     )
-    assert result.code == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert result.code == 0, failures(result.stdout) + result.stderr[-3000:]
     [out] = (tmp_path / "results").glob("workflows_*/workflows.json")
     measured = json.loads(out.read_text())
     assert (measured["workload"], measured["users"], measured["interrupted"]) == (
@@ -128,7 +144,9 @@ def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
     assert set(workflows) == {"baseline", "share", "collaborate", "token", "agent"}, (
         "mixed runs every workflow"
     )
-    assert all(w["requests"] > 0 and w["failures"] == 0 for w in workflows.values())
+    assert all(w["requests"] > 0 and w["failures"] == 0 for w in workflows.values()), (
+        measured["errors"]
+    )
     steps = {s["step"]: s for s in measured["steps"]}
     for step in (
         "baseline:list_tools",
@@ -282,7 +300,7 @@ def test_two_worker_processes_add_up_to_what_the_mcp_servers_served(
         ],
         env,
     )  # fmt: skip
-    assert result.code == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert result.code == 0, failures(result.stdout) + result.stderr[-3000:]
     measured = json.loads(out.read_text())
     assert measured["generator"]["workers"] == 2
     assert (measured["generator"]["connected"], measured["generator"]["finished"]) == (
@@ -298,6 +316,56 @@ def test_two_worker_processes_add_up_to_what_the_mcp_servers_served(
     assert f"tool calls: {calls['answered']} answered to the users" in result.stdout
     assert "2 worker processes: 2 connected, 2 finished" in result.stdout
     assert drivers(out) == []
+
+
+def test_a_worker_from_another_machine_joins_the_run_over_the_master_port(
+    stack_url: str, tmp_path: Path
+) -> None:
+    """The two commands for several machines, both on this one (loopback): the run listens
+    for one remote worker beside its local one; `worker --master-host` joins it, takes the
+    users and target from it and hands its samples back - and what its workflows made is
+    removed with the rest."""
+    env = kit_env(PERF_BASE_URL=stack_url)
+    out = tmp_path / "remote.json"
+    port = str(free_port())
+    master = subprocess.Popen(
+        [
+            "utils/workflows.sh", "run", "--users", "3", "--duration", "5", "--warmup", "1",
+            "--workers", "1", "--remote-workers", "1", "--master-port", port,
+            "--master-bind", "127.0.0.1", "--prefix", "it-wfrm", "--output", str(out),
+        ],
+        cwd=KIT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(2)
+    joined = run(
+        ["utils/workflows.sh", "worker", "--master-host", f"127.0.0.1:{port}"],
+        env,
+        timeout=180,
+    )
+    stdout, stderr = master.communicate(timeout=180)
+    assert master.returncode == 0, stdout[-2000:] + stderr[-3000:]
+    assert joined.code == 0, joined.stderr[-2000:]
+    measured = json.loads(out.read_text())
+    generator = measured["generator"]
+    assert (generator["workers"], generator["remote"]) == (2, 1)
+    assert (generator["connected"], generator["finished"]) == (2, 2)
+    assert "2 worker processes (1 on other machines): 2 connected, 2 finished" in stdout
+    assert len(measured["per_user"]) == 3 and measured["errors"] == []
+    assert "worker(s) from other machines" in stderr
+    admin = run(
+        ["utils/setup-auth.sh", "--url", stack_url, "--print"], env
+    ).stdout.strip()
+    status, servers = ask(f"{stack_url}/v1/servers?limit=0", admin)
+    assert status == 200
+    assert not [s for s in servers if s["name"].startswith("it-wfrm-share-")]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_the_first_command_of_a_fresh_clone_brings_the_local_stack_up_and_down(
@@ -346,7 +414,7 @@ def test_a_worker_that_dies_marks_the_run_partial(
     deadline = time.monotonic() + 60
     workers: list[psutil.Process] = []
     while len(workers) < 2 and time.monotonic() < deadline:
-        workers = [p for p in drivers(out) if "--worker-of" in p.cmdline()]
+        workers = worker_processes(out)
         time.sleep(0.2)
     assert len(workers) == 2, "the worker processes did not start"
     time.sleep(3)
@@ -361,6 +429,9 @@ def test_a_worker_that_dies_marks_the_run_partial(
     assert "2 worker processes: 2 connected, 1 finished - partial" in stdout
     assert measured["total"]["requests"] > 0  # what the other worker measured is kept
     assert "deactivated 3" in stderr and drivers(out) == []
+    assert not any(
+        w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers
+    )
 
 
 def test_a_token_that_is_not_an_admins_is_exit_3_before_any_load(

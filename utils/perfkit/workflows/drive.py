@@ -19,15 +19,12 @@ import locust
 
 import argparse
 import itertools
-import json
 import os
 import resource
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -49,7 +46,7 @@ from perfkit.workflows.locustfile import (
     sharings,
 )
 from perfkit.workflows.metrics import Sample, render, summarize
-from perfkit.workflows.people import Ledger
+from perfkit.workflows.people import Ledger, Made
 
 PROG = "perfkit.workflows.drive"
 # Locust's request_type of an event -> its kind in perfkit.workflows.metrics (HTTP methods: step)
@@ -76,13 +73,13 @@ def _cpu_seconds() -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m {PROG}")
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--people", type=Path, required=True)
+    parser.add_argument("--url", default="")  # required but for a worker
+    parser.add_argument("--people", type=Path, default=None)
     parser.add_argument("--users", type=int, default=2)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="baseline")
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--ledger", type=Path, default=None)
     parser.add_argument("--prefix", default="loadtest")
     # the share workflow's server visibility: public makes the gateway show it to every user,
@@ -93,12 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--protocol-version", default="2025-06-18"
     )  # the agents' MCP version
-    parser.add_argument("--workers", type=int, default=0)
-    # a worker process of --workers (started by the master, never by hand)
-    parser.add_argument("--worker-of", default="", help=argparse.SUPPRESS)
-    parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--started", type=float, default=0.0, help=argparse.SUPPRESS)
-    parser.add_argument("--samples", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=0)  # worker processes here
+    # workers started on other machines (utils/workflows.sh worker --master-host ...), and
+    # where the master listens for them (default 127.0.0.1 and a free port)
+    parser.add_argument("--remote-workers", type=int, default=0)
+    parser.add_argument("--master-bind", default="")
+    parser.add_argument("--master-port", type=int, default=0)
+    parser.add_argument("--workers-wait", type=float, default=WORKERS_WAIT_S)
+    # be a worker of the master at HOST:PORT (all else comes from the master)
+    parser.add_argument("--worker-of", default="")
     # every request's sample as JSON too (run-configurable.sh cuts the run into rounds)
     parser.add_argument("--keep-samples", type=Path, default=None)
     # users started a second (Locust's spawn rate; 0: all at once)
@@ -106,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     # stop as soon as an SLO of this profile (config.yaml slos: workflows/...) is breached
     parser.add_argument("--abort-on-slo", action="store_true")
     parser.add_argument("--profile", default="light")
-    parser.add_argument("--config", type=Path, default=None)  # default: the kit's config.yaml
+    parser.add_argument(
+        "--config", type=Path, default=None
+    )  # default: the kit's config.yaml
     # the benchmark MCP servers behind the gateway (URL, repeatable): the tool calls they
     # served during the run, beside the calls the users got answers to
     parser.add_argument("--server", action="append", default=[])
@@ -123,7 +125,19 @@ def check(args: argparse.Namespace) -> list[Person]:
         )
     if not 0 <= args.warmup <= MAX_SECONDS:
         problems.append(f"--warmup {args.warmup:g}: from 0 to {MAX_SECONDS:g} s")
-    if args.abort_on_slo and args.workers:
+    for name in ("url", "people", "out"):
+        if not getattr(args, name):
+            problems.append(f"--{name} is required (but for a worker: --worker-of)")
+    if args.remote_workers and not args.master_port:
+        problems.append(
+            "--remote-workers needs --master-port: the port the other machines' workers "
+            "connect to"
+        )
+    if not 0 <= args.remote_workers <= MAX_WORKERS:
+        problems.append(
+            f"--remote-workers {args.remote_workers}: from 0 to {MAX_WORKERS}"
+        )
+    if args.abort_on_slo and (args.workers or args.remote_workers):
         problems.append(
             "--abort-on-slo with --workers is not built: the workers hand their requests' "
             "times over only when they end (run it in one process, --workers 0)"
@@ -133,13 +147,13 @@ def check(args: argparse.Namespace) -> list[Person]:
             f"--workers {args.workers}: from 0 (in this process) to {MAX_WORKERS}"
         )
     try:
-        roster = load_people(args.people)
+        roster = load_people(args.people) if args.people else []
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         problems.append(
             f"--people {args.people}: not a tokens file of workflows-people ({exc})"
         )
         roster = []
-    if args.people.exists() and not problems and not roster:
+    if args.people and args.people.exists() and not problems and not roster:
         problems.append(f"--people {args.people} names no user")
     lacking = needs(args.workload, roster) if roster else None
     if lacking:
@@ -192,95 +206,172 @@ def on_signals(stop: Any) -> None:
         gevent.signal_handler(number, stop)
 
 
-def worker(args: argparse.Namespace, env: Environment) -> int:
-    """One of --workers' processes: runs the users the master gives it, then writes its
-    samples (their times from the master's start) and its CPU to --samples."""
+# what the master and its workers tell each other, beside Locust's own messages
+HELLO = "perfkit-hello"  # worker -> master: connected, send me the roster
+ROSTER = (
+    "perfkit-roster"  # master -> worker: the people (their tokens), where the run began
+)
+READY = "perfkit-ready"  # worker -> master: roster taken
+MADE = "perfkit-made"  # worker -> master: a server, prompt or token a workflow made (ledger)
+SEND = "perfkit-send"  # master -> workers: the users stopped, send your samples
+SAMPLES = (
+    "perfkit-samples"  # worker -> master: every request's sample, and the CPU used
+)
+
+
+def worker(args: argparse.Namespace) -> int:
+    """A worker process - one of --workers', or one started on another machine by
+    `utils/workflows.sh worker --master-host HOST:PORT`: takes the roster from the master over
+    Locust's connection (no file is shared), runs the users the master gives it, tells the
+    master what its workflows made, and hands its samples over when the master asks."""
+    env = Environment(
+        user_classes=list(dict.fromkeys(c for cs in WORKLOADS.values() for c in cs)),
+        events=locust.events,
+    )
     samples: list[Sample] = []
-    recorder(env, samples, args.started)
     cpu_before = _cpu_seconds()
-    host, port = args.worker_of.rsplit(":", 1)
-    runner = env.create_worker_runner(host, int(port))
+    host, _, port = args.worker_of.rpartition(":")
+    if not host or not port.isdigit():
+        print(
+            f"{PROG}: error: --worker-of '{args.worker_of}': HOST:PORT", file=sys.stderr
+        )
+        return 2
+    # Locust tries for 5 minutes; a worker with no master says so within --workers-wait
+    locust.runners.CONNECT_RETRY_COUNT = max(
+        1, int(args.workers_wait // locust.runners.CONNECT_TIMEOUT)
+    )
+    try:
+        runner = env.create_worker_runner(host, int(port))
+    except ConnectionError:
+        print(
+            f"{PROG}: error: no master answered at {host}:{port} within "
+            f"{args.workers_wait:g} s: start the run there first (utils/workflows.sh run "
+            "--remote-workers N --master-port PORT) and check that its port is reachable",
+            file=sys.stderr,
+        )
+        return 3
+
+    def on_roster(msg: Any, **_: Any) -> None:
+        data = msg.data
+        Roster.people = [
+            Person(p["email"], p["token"], tuple(p["teams"]), tuple(p["owns"]))
+            for p in data["people"]
+        ]
+        Roster.shares = sharings(Roster.people)
+        Roster.teamwork = collaborations(Roster.people)
+        Roster.prefix = data["prefix"]
+        Roster.share_visibility = data["share_visibility"]
+        Roster.protocol_version = data["protocol_version"]
+        Roster.turn = itertools.count(int(data["index"]), int(data["workers"]))
+        Roster.relay = lambda made: runner.send_message(MADE, asdict(made))
+        recorder(env, samples, float(data["started"]))
+        runner.send_message(READY)
+
+    def on_send(**_: Any) -> None:
+        runner.send_message(
+            SAMPLES,
+            {
+                "cpu_s": _cpu_seconds() - cpu_before,
+                "samples": [asdict(x) for x in samples],
+            },
+        )
+
+    runner.register_message(ROSTER, on_roster)
+    runner.register_message(SEND, on_send)
+    runner.send_message(HELLO)
     on_signals(runner.quit)  # else the master's quit ends it
     runner.greenlet.join()
-    write_json_atomic(
-        args.samples,
-        {"cpu_s": _cpu_seconds() - cpu_before, "samples": [asdict(x) for x in samples]},
-    )
     return 0
 
 
 def master(
     args: argparse.Namespace, env: Environment, started: float, interrupted: list[bool]
 ) -> tuple[list[Sample], float, dict[str, Any]]:
-    """--workers N: N worker processes on this machine, the users spread over them by
-    Locust's master; their samples merged once they end."""
-    port = free_port()
-    runner = env.create_master_runner("127.0.0.1", port)
-    folder = Path(tempfile.mkdtemp(prefix="perfkit-workers."))
-    files = [folder / f"worker-{i}.json" for i in range(args.workers)]
-    base = [
-        sys.executable,
-        "-m",
-        PROG,
-        *args.passed,
-        "--worker-of",
-        f"127.0.0.1:{port}",
-    ]
+    """--workers N and/or --remote-workers M: Locust's master, N worker processes on this
+    machine and M started on others; the users spread over them by the master; what their
+    workflows make recorded in this process's ledger; their samples gathered once the users
+    stop (also after Ctrl+C)."""
+    expected = args.workers + args.remote_workers
+    host, port = args.master_bind or "127.0.0.1", args.master_port or free_port()
+    runner = env.create_master_runner(host, port)
+    ready: set[str] = set()
+    gathered: dict[str, dict[str, Any]] = {}
+    roster = {
+        "people": [asdict(p) for p in Roster.people],
+        "prefix": Roster.prefix,
+        "share_visibility": Roster.share_visibility,
+        "protocol_version": Roster.protocol_version,
+        "started": started,
+        "workers": expected,
+    }
+
+    def on_hello(msg: Any, **_: Any) -> None:
+        index = runner.get_worker_index(msg.node_id) % expected
+        runner.send_message(ROSTER, {**roster, "index": index}, client_id=msg.node_id)
+
+    runner.register_message(HELLO, on_hello)
+    runner.register_message(READY, lambda msg, **_: ready.add(msg.node_id))
+    runner.register_message(MADE, lambda msg, **_: Roster.record(Made(**msg.data)))
+    runner.register_message(
+        SAMPLES, lambda msg, **_: gathered.__setitem__(msg.node_id, msg.data)
+    )
     procs = [
         subprocess.Popen(
-            [
-                *base,
-                "--worker-index",
-                str(i),
-                "--started",
-                repr(started),
-                "--samples",
-                str(f),
-            ]
+            [sys.executable, "-m", PROG, "--worker-of", f"127.0.0.1:{port}"]
         )
-        for i, f in enumerate(files)
+        for _ in range(args.workers)
     ]
 
     def stop() -> None:
         interrupted.append(True)
-        runner.quit()
 
     on_signals(stop)
-    deadline = time.monotonic() + WORKERS_WAIT_S
-    while runner.worker_count < args.workers and time.monotonic() < deadline:
+    if args.remote_workers:
+        print(
+            f"{PROG}: waiting {args.workers_wait:g} s for {args.remote_workers} worker(s) "
+            f"from other machines: on each, utils/workflows.sh worker --master-host "
+            f"<this machine>:{port}",
+            file=sys.stderr,
+            flush=True,
+        )
+    deadline = time.monotonic() + args.workers_wait
+    while len(ready) < expected and time.monotonic() < deadline:
         if interrupted or any(p.poll() is not None for p in procs):
             break
         gevent.sleep(0.1)
-    ready = runner.worker_count
-    if ready == args.workers and not interrupted:
+    connected = len(ready)
+    if connected == expected and not interrupted:
         runner.start(args.users, spawn_rate=args.spawn_rate or args.users)
-        gevent.spawn_later(args.warmup + args.duration, runner.quit)
-        runner.greenlet.join()
-    else:
-        runner.quit()
+        ends = time.monotonic() + args.warmup + args.duration
+        while time.monotonic() < ends and not interrupted:
+            gevent.sleep(0.1)
+    runner.stop()  # every worker stops its users
+    runner.send_message(SEND)
+    deadline = time.monotonic() + WORKERS_WAIT_S
+    while time.monotonic() < deadline:
+        gone = sum(p.poll() is not None for p in procs)  # a local worker that died
+        if len(gathered) >= connected - gone:
+            break
+        gevent.sleep(0.1)
+    runner.quit()
     for proc in procs:
         try:
             proc.wait(timeout=WORKERS_WAIT_S)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    samples: list[Sample] = []
-    cpu = 0.0
-    finished = 0
-    for f in files:
-        try:
-            data = json.loads(f.read_text())
-        except (OSError, ValueError):
-            continue
-        finished += 1
-        cpu += float(data["cpu_s"])
-        samples += [Sample(**x) for x in data["samples"]]
-    shutil.rmtree(folder, ignore_errors=True)
-    health = {"workers": args.workers, "connected": ready, "finished": finished}
-    if ready < args.workers:
+    samples = [Sample(**x) for data in gathered.values() for x in data["samples"]]
+    cpu = sum(float(data["cpu_s"]) for data in gathered.values())
+    health = {
+        "workers": expected,
+        "remote": args.remote_workers,
+        "connected": connected,
+        "finished": len(gathered),
+    }
+    if connected < expected:
         print(
-            f"{PROG}: error: {ready} of {args.workers} workers connected within "
-            f"{WORKERS_WAIT_S:g} s",
+            f"{PROG}: error: {connected} of {expected} workers connected within "
+            f"{args.workers_wait:g} s",
             file=sys.stderr,
         )
     return samples, cpu, health
@@ -356,7 +447,8 @@ def tool_calls(
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    args.passed = list(argv)  # what a worker process is started with, and more
+    if args.worker_of:
+        return worker(args)
     Roster.people = check(args)
     Roster.shares = sharings(Roster.people)
     Roster.teamwork = collaborations(Roster.people)
@@ -369,9 +461,6 @@ def main(argv: list[str]) -> int:
         events=locust.events,
         host=args.url.rstrip("/"),
     )
-    if args.worker_of:
-        Roster.turn = itertools.count(args.worker_index, args.workers)
-        return worker(args, env)
     rules = slo_rules(args.profile, args.config) if args.abort_on_slo else ()
     counts_before = [fetch_counts(url) for url in args.server]
     started = time.time()
@@ -379,7 +468,7 @@ def main(argv: list[str]) -> int:
     interrupted: list[bool] = []
     aborted: dict[str, Any] = {}
     health: dict[str, Any] = {"workers": 0}
-    if args.workers:
+    if args.workers or args.remote_workers:
         samples, worker_cpu, health = master(args, env, started, interrupted)
     else:
         samples, worker_cpu = [], 0.0

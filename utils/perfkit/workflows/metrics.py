@@ -200,9 +200,11 @@ def render(result: dict[str, Any]) -> str:
         )
     generator = result["generator"]
     if generator.get("workers"):
+        remote = generator.get("remote") or 0
+        where = f" ({remote} on other machines)" if remote else ""
         parts.append(
-            f"{generator['workers']} worker processes: {generator['connected']} connected, "
-            f"{generator['finished']} finished"
+            f"{generator['workers']} worker processes{where}: "
+            f"{generator['connected']} connected, {generator['finished']} finished"
             + (" - partial" if generator["finished"] < generator["workers"] else "")
         )
     calls = result.get("servers")
