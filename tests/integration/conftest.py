@@ -37,6 +37,12 @@ MAIN_URL = os.environ.get("PERF_TEST_GATEWAY_URL", "http://127.0.0.1:4444")
 RUN_BY_OTHER_TESTS = {
     "./run-advanced.sh --servers 1,3": "test_advanced.py::test_readme_scale_command",
     "./run-all.sh --profiles smoke,light": "test_run_all.py (smoke_run)",
+    "utils/workflows.sh run --users 3 --duration 10 --remote-workers": (
+        "test_workflows.py::test_a_worker_from_another_machine_joins_the_run_over_the_master_port"
+    ),
+    "./run-configurable.sh --profile smoke --scenarios workflows": (
+        "test_workflows.py::test_the_scenario_workflows_is_judged_and_reported_like_hey_s"
+    ),
     "make up MCP_PEER=": "test_mcp.py::test_federation_readme_commands",
     "make test-mcp MCP_PEER=": "test_mcp.py::test_federation_readme_commands",
     "make calibrate": "test_calibrate_e2e.py::test_readme_calibrate_command",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from conftest import KIT_ROOT, answers, kit_env, run, stack_processes
+from conftest import KIT_ROOT, answers, kit_env, readme_command, run, stack_processes
 
 PREFIX = "it-wf"
 STATE = KIT_ROOT / ".state" / "workflows"
@@ -321,51 +321,33 @@ def test_two_worker_processes_add_up_to_what_the_mcp_servers_served(
 def test_a_worker_from_another_machine_joins_the_run_over_the_master_port(
     stack_url: str, tmp_path: Path
 ) -> None:
-    """The two commands for several machines, both on this one (loopback): the run listens
-    for one remote worker beside its local one; `worker --master-host` joins it, takes the
-    users and target from it and hands its samples back - and what its workflows made is
-    removed with the rest."""
-    env = kit_env(PERF_BASE_URL=stack_url)
-    out = tmp_path / "remote.json"
-    port = str(free_port())
-    master = subprocess.Popen(
-        [
-            "utils/workflows.sh", "run", "--users", "3", "--duration", "5", "--warmup", "1",
-            "--workers", "1", "--remote-workers", "1", "--master-port", port,
-            "--master-bind", "127.0.0.1", "--prefix", "it-wfrm", "--output", str(out),
-        ],
-        cwd=KIT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    time.sleep(2)
-    joined = run(
-        ["utils/workflows.sh", "worker", "--master-host", f"127.0.0.1:{port}"],
-        env,
-        timeout=180,
+    """README's two commands for several machines, both on this one (loopback), as written:
+    the run waits for one remote worker; `worker --master-host` joins it, takes the users and
+    target from it and hands its samples back - and what its workflows made is removed with
+    the rest."""
+    env = kit_env(PERF_BASE_URL=stack_url, PERF_RESULTS_DIR=str(tmp_path / "results"))
+    command = readme_command(
+        "utils/workflows.sh run --users 3 --duration 10 --remote-workers"
     )
-    stdout, stderr = master.communicate(timeout=180)
-    assert master.returncode == 0, stdout[-2000:] + stderr[-3000:]
-    assert joined.code == 0, joined.stderr[-2000:]
+    done = run(["bash", "-c", command], env, timeout=300)
+    assert done.code == 0, failures(done.stdout) + done.stderr[-3000:]
+    [out] = (tmp_path / "results").glob("workflows_*/workflows.json")
     measured = json.loads(out.read_text())
     generator = measured["generator"]
-    assert (generator["workers"], generator["remote"]) == (2, 1)
-    assert (generator["connected"], generator["finished"]) == (2, 2)
-    assert "2 worker processes (1 on other machines): 2 connected, 2 finished" in stdout
+    assert (generator["workers"], generator["remote"]) == (1, 1)
+    assert (generator["connected"], generator["finished"]) == (1, 1)
+    assert (
+        "1 worker process (1 on other machines): 1 connected, 1 finished" in done.stdout
+    )
     assert len(measured["per_user"]) == 3 and measured["errors"] == []
-    assert "worker(s) from other machines" in stderr
+    assert "1 worker(s) from other machines" in done.stderr
+    assert "a worker of 127.0.0.1:5557" in done.stderr
     admin = run(
         ["utils/setup-auth.sh", "--url", stack_url, "--print"], env
     ).stdout.strip()
     status, servers = ask(f"{stack_url}/v1/servers?limit=0", admin)
     assert status == 200
-    assert not [s for s in servers if s["name"].startswith("it-wfrm-share-")]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    assert not [s for s in servers if s["name"].startswith("loadtest-share-")]
 
 
 def test_the_first_command_of_a_fresh_clone_brings_the_local_stack_up_and_down(
@@ -468,21 +450,15 @@ def test_the_scenario_workflows_is_judged_and_reported_like_hey_s(
     """run-configurable.sh's scenario workflows: one multi-user run cut into rounds, every
     workflow and timed step a test of summary.json, the report's per-user section, and the
     run's users gone after it."""
-    env = kit_env(PERF_BASE_URL=stack_url, PERF_RESULTS_DIR=str(tmp_path / "results"))
-    done = run(
-        [
-            "./scenarios/workflows-benchmark.sh",
-            "--profile",
-            "smoke",
-            "--iterations",
-            "2",
-            "--baseline",
-            "skip",
-            "--url",
-            stack_url,
-        ],
-        env,
+    env = kit_env(
+        PERF_BASE_URL=stack_url,
+        PERF_RESULTS_DIR=str(tmp_path / "results"),
+        PERF_ITERATIONS="2",
     )
+    command = readme_command(
+        "./run-configurable.sh --profile smoke --scenarios workflows"
+    )
+    done = run(["bash", "-c", command], env)
     assert done.code == 0, done.stdout[-2000:] + done.stderr[-3000:]
     [run_dir] = (tmp_path / "results").glob("smoke_*")
     summary = json.loads((run_dir / "summary.json").read_text())

@@ -203,7 +203,8 @@ def render(result: dict[str, Any]) -> str:
         remote = generator.get("remote") or 0
         where = f" ({remote} on other machines)" if remote else ""
         parts.append(
-            f"{generator['workers']} worker processes{where}: "
+            f"{generator['workers']} worker process{'es' if generator['workers'] != 1 else ''}"
+            f"{where}: "
             f"{generator['connected']} connected, {generator['finished']} finished"
             + (" - partial" if generator["finished"] < generator["workers"] else "")
         )
