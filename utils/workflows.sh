@@ -6,7 +6,7 @@
 #   utils/workflows.sh run [--users N] [--duration S] [--warmup S] [--workload NAME]
 #                          [--teams T] [--prefix P] [--output FILE] [--no-cleanup] [--url URL]
 #                          [--profile NAME] [--workers N] [--spawn-rate R]
-#                          [--keep-samples FILE] [--abort-on-slo]
+#                          [--keep-samples FILE] [--abort-on-slo] [--verbose]
 #                          [--remote-workers M --master-port P [--master-bind ADDR]]
 #   utils/workflows.sh worker --master-host HOST:PORT
 #   utils/workflows.sh people --users N [--teams T] [--prefix P] [--url URL]
@@ -40,6 +40,7 @@
 #                in one process; one process is one core at most)
 #   --users, --duration, --warmup, --spawn-rate (users started a second; 0: all at once),
 #   --workload   default: the profile's (config.yaml workflows:, profiles/*.env PERF_WF_*)
+#   --verbose    each failed request or check said as it happens
 #   --abort-on-slo  stop the run at the first breach of the profile's SLOs (judged each
 #                second once 5 s - or a third of the run - are measured; exit 1)
 #   --keep-samples FILE  every request's sample as JSON too (the scenario workflows cuts it
@@ -76,7 +77,7 @@ wf_parse_args() {
   shift
   WF_USERS="" WF_TEAMS=2 WF_PREFIX=loadtest WF_DRY_RUN=0 WF_URL="" WF_DURATION="" WF_WARMUP=""
   WF_WORKLOAD="" WF_OUTPUT="" WF_CLEANUP=1 WF_PROFILE=light WF_WORKERS=0 WF_SPAWN_RATE=""
-  WF_SAMPLES="" WF_ABORT=0 WF_REMOTE=0 WF_MASTER_PORT="" WF_MASTER_BIND="" WF_MASTER_HOST=""
+  WF_SAMPLES="" WF_ABORT=0 WF_VERBOSE=0 WF_REMOTE=0 WF_MASTER_PORT="" WF_MASTER_BIND="" WF_MASTER_HOST=""
   while (($#)); do
     case "$1" in
       --users | --teams | --prefix | --user-prefix | --url | --duration | --warmup | --workload | --output | \
@@ -105,6 +106,7 @@ wf_parse_args() {
       --dry-run) WF_DRY_RUN=1; shift ;;
       --no-cleanup) WF_CLEANUP=0; shift ;;
       --abort-on-slo) WF_ABORT=1; shift ;;
+      --verbose) WF_VERBOSE=1; shift ;;
       --cleanup) WF_CLEANUP=1; shift ;;
       -h | --help) wf_usage; exit 0 ;;
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
@@ -185,8 +187,9 @@ wf_run() {
   trap 'wf_end' EXIT
   wf_make "${token}" >&2
   perf_log "${WF_WORKLOAD}: ${WF_USERS} users for ${WF_DURATION} s after ${WF_WARMUP} s of warm-up"
-  local name url servers=() abort=() remote=()
-  ((!WF_ABORT)) || abort=(--abort-on-slo)
+  local name url servers=() extra=() remote=()
+  ((!WF_ABORT)) || extra=(--abort-on-slo)
+  ((!WF_VERBOSE)) || extra+=(--verbose)
   ((WF_REMOTE == 0)) || remote=(--remote-workers "${WF_REMOTE}" --master-port "${WF_MASTER_PORT}"
     --master-bind "${WF_MASTER_BIND:-0.0.0.0}" --workers-wait 300)
   while read -r name url; do
@@ -198,7 +201,7 @@ wf_run() {
     --ledger "${WF_LEDGER}" --prefix "${WF_PREFIX}" --protocol-version "${PERF_MCP_PROTOCOL_VERSION}" \
     --workers "${WF_WORKERS}" --spawn-rate "${WF_SPAWN_RATE}" "${servers[@]}" "${remote[@]}" \
     ${WF_SAMPLES:+--keep-samples "${WF_SAMPLES}"} --profile "${WF_PROFILE}" \
-    "${abort[@]}" || rc=$?
+    "${extra[@]}" || rc=$?
   if [[ -f "${out}" ]] && ((rc == 0 || rc == 1 || rc == PERF_EXIT_BENCHMARK_FAILED)); then
     local slo_rc=0
     perf_py workflows-slo "${out}" --profile "${WF_PROFILE}" || slo_rc=$?

@@ -255,3 +255,22 @@ def test_a_collaborations_edits_are_counted_not_timed() -> None:
         in render(measured)
     )
     assert "collaboration:" not in render(result())
+
+
+def test_a_locust_the_kit_is_not_built_on_is_named() -> None:
+    probe = (
+        "from perfkit.workflows.drive import locust_problem as p; "
+        "print(p('2.47.0')); print(p('2.39.1')); print(p('3.0.0'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={"PYTHONPATH": str(KIT_ROOT / "utils"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    fine, old, new = done.stdout.splitlines()
+    assert fine == "None"
+    assert old.startswith("Locust 2.39.1 is not the kit's (>=2.40,<3): `make setup`")
+    assert new.startswith("Locust 3.0.0 is not the kit's")

@@ -273,3 +273,21 @@ def test_the_workflows_parts_follow_the_roles_people_get() -> None:
     pair = roles(2, 1)  # a team of two, nobody outside it
     assert pair["collaborate"] == [["t1", ["u1", "u2"]]]
     assert pair["needs"]["collaborate"] is None and pair["needs"]["share"] is not None
+
+
+@pytest.mark.parametrize(
+    ("what", "status", "body", "fix"),
+    [
+        ("user x", 429, {"detail": "Too many requests"}, "rate-limited the kit"),
+        ("user x", 400, {"detail": "Password too weak"}, "password policy"),
+        ("login of x", 401, {"detail": "Invalid email or password"}, "account locked"),
+        ("login of x", 403, {"detail": "Password change required"}, "password change"),
+        ("user x", 403, {"detail": "Insufficient permissions"}, "admin.user_management"),
+    ],
+)
+def test_each_refusal_names_what_to_do(
+    what: str, status: int, body: dict[str, str], fix: str
+) -> None:
+    err = people._refused(what, status, body)
+    assert err.code == ExitCode.ENV_NOT_READY
+    assert f"{what}: HTTP {status}: {body['detail']}" in str(err) and fix in str(err)

@@ -15,7 +15,19 @@ interrupted).
 """
 
 # ruff: noqa: I001 - locust first: its gevent monkey-patching must precede other imports
-import locust
+import sys
+
+try:
+    import locust
+except (
+    ImportError
+) as missing:  # the kit's setup installs it; a venv made otherwise may lack it
+    print(
+        f"perfkit.workflows.drive: error: Locust cannot be imported ({missing}): `make setup` "
+        "installs the version the kit pins (utils/pins/requirements.txt)",
+        file=sys.stderr,
+    )
+    sys.exit(3)
 
 import argparse
 import itertools
@@ -24,7 +36,6 @@ import resource
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -106,9 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     # stop as soon as an SLO of this profile (config.yaml slos: workflows/...) is breached
     parser.add_argument("--abort-on-slo", action="store_true")
     parser.add_argument("--profile", default="light")
-    parser.add_argument(
-        "--config", type=Path, default=None
-    )  # default: the kit's config.yaml
+    parser.add_argument("--config", type=Path, default=None)  # default: config.yaml
+    # each failed request or check said as it happens (stderr), beside the end's report
+    parser.add_argument("--verbose", action="store_true")
     # the benchmark MCP servers behind the gateway (URL, repeatable): the tool calls they
     # served during the run, beside the calls the users got answers to
     parser.add_argument("--server", action="append", default=[])
@@ -165,7 +176,9 @@ def check(args: argparse.Namespace) -> list[Person]:
     return roster
 
 
-def recorder(env: Environment, samples: list[Sample], started: float) -> None:
+def recorder(
+    env: Environment, samples: list[Sample], started: float, verbose: bool = False
+) -> None:
     """Keep every request's exact time (at: wall-clock seconds since `started`)."""
 
     def on_request(
@@ -190,6 +203,12 @@ def recorder(env: Environment, samples: list[Sample], started: float) -> None:
                 status=int(getattr(response, "status_code", 0) or 0),
             )
         )
+        if verbose and exception is not None:
+            print(
+                f"failed: {name} ({samples[-1].user}): {samples[-1].error}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     env.events.request.add_listener(on_request)
 
@@ -445,8 +464,28 @@ def tool_calls(
     }
 
 
+LOCUST_MAJOR, LOCUST_MIN = (
+    2,
+    (2, 40),
+)  # what utils/pins/requirements.txt pins: >=2.40,<3
+
+
+def locust_problem(version: str) -> str | None:
+    """Why this Locust is not the one the kit is built on, or None."""
+    parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
+    if len(parts) == 2 and parts[0] == LOCUST_MAJOR and parts >= LOCUST_MIN:
+        return None
+    return (
+        f"Locust {version} is not the kit's (>=2.40,<3): `make setup` installs it "
+        "(utils/pins/requirements.txt)"
+    )
+
+
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    if problem := locust_problem(locust.__version__):
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
+        return 3
     if args.worker_of:
         return worker(args)
     Roster.people = check(args)
@@ -472,7 +511,7 @@ def main(argv: list[str]) -> int:
         samples, worker_cpu, health = master(args, env, started, interrupted)
     else:
         samples, worker_cpu = [], 0.0
-        recorder(env, samples, started)
+        recorder(env, samples, started, args.verbose)
         local = env.create_local_runner()
 
         def stop() -> None:

@@ -199,6 +199,16 @@ class Ledger:
 def _refused(what: str, status: int, body: Any) -> KitError:
     detail = body.get("detail") if isinstance(body, dict) else body
     text = f"{what}: HTTP {status}: {str(detail)[:200]}"
+    if what.startswith("login of ") and status in (401, 403, 423):
+        return KitError(
+            f"{text} - the gateway refused a user the kit just made: its account locked "
+            "(MAX_FAILED_LOGIN_ATTEMPTS failed logins lock it for "
+            "ACCOUNT_LOCKOUT_DURATION_MINUTES; an admin unlocks it: POST "
+            "/v1/auth/email/admin/users/<email>/unlock), or a password change required "
+            "(PASSWORD_MAX_AGE_DAYS, REQUIRE_PASSWORD_CHANGE_FOR_DEFAULT_PASSWORD); "
+            "what was made is removed again",
+            ExitCode.ENV_NOT_READY,
+        )
     if status in (401, 403):
         return KitError(
             f"{text} - making users needs a platform admin's token "
