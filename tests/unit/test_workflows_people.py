@@ -282,7 +282,12 @@ def test_the_workflows_parts_follow_the_roles_people_get() -> None:
         ("user x", 400, {"detail": "Password too weak"}, "password policy"),
         ("login of x", 401, {"detail": "Invalid email or password"}, "account locked"),
         ("login of x", 403, {"detail": "Password change required"}, "password change"),
-        ("user x", 403, {"detail": "Insufficient permissions"}, "admin.user_management"),
+        (
+            "user x",
+            403,
+            {"detail": "Insufficient permissions"},
+            "admin.user_management",
+        ),
     ],
 )
 def test_each_refusal_names_what_to_do(
