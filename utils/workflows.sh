@@ -51,8 +51,9 @@
 #   worker       a worker for a run on another machine: the users, their tokens and the
 #                target come from that run's master, what it measured goes back to it
 #   --profile    the settings' profile (default light): its SLOs - config.yaml `slos:` entries
-#                named workflows/<workflow>, workflows/<step> or workflows/all (p95_ms, p99_ms,
-#                min_rps, max_error_rate) - are checked on the run; a breach is exit 1
+#                named workflows/<workflow>, workflows/<workflow>.<step> or workflows/all
+#                (p95_ms, p99_ms, min_rps, max_error_rate) - are checked on the run; a
+#                breach is exit 1
 #   --url URL    the gateway; without it, the one answering at service.base_url, or - as make
 #                test - the local stack brought up (run takes it down again at its end);
 #                logs in as the configured admin

@@ -539,5 +539,5 @@ def test_abort_on_slo_stops_the_run_at_the_first_breach(
     assert took < 40, f"the run went on for {took:.0f} s"
     result = json.loads((tmp_path / "out.json").read_text())
     assert result["aborted"]["at_s"] < 30
-    assert "workflows/baseline:list_tools: p95_ms" in result["aborted"]["breaches"][0]
+    assert "workflows/baseline.list_tools: p95_ms" in result["aborted"]["breaches"][0]
     assert "stopped early at" in done.stdout

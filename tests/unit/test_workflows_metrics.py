@@ -175,7 +175,7 @@ def test_slos_are_checked_on_workflows_steps_and_the_total(tmp_path: Path) -> No
     )
     breaches, unmatched = slo.check(measured, rules)
     assert [b.describe() for b in breaches] == [
-        "workflows/baseline:list_tools: p95_ms 95.05 breaks <= 90 (slos.workflows/baseline:list_tools)",
+        "workflows/baseline.list_tools: p95_ms 95.05 breaks <= 90 (slos.workflows/baseline:list_tools)",
         "workflows/all: max_error_rate 0.009804 breaks <= 0 (slos.workflows/all)",
     ]
     assert unmatched == ["workflows/shar*"]
@@ -191,11 +191,11 @@ def test_a_breach_is_exit_1_and_written_into_the_result(
     config = tmp_path / "config.yaml"
     config.write_text('slos:\n  "workflows/baseline:call_tool": {p95_ms: 60}\n')
     assert slo.cli([str(path), "--config", str(config)]) == 1
-    assert "SLO breached: workflows/baseline:call_tool: p95_ms 69 breaks <= 60" in (
+    assert "SLO breached: workflows/baseline.call_tool: p95_ms 69 breaks <= 60" in (
         capsys.readouterr().out
     )
     assert json.loads(path.read_text())["slos"]["breaches"] == [
-        "workflows/baseline:call_tool: p95_ms 69 breaks <= 60 (slos.workflows/baseline:call_tool)"
+        "workflows/baseline.call_tool: p95_ms 69 breaks <= 60 (slos.workflows/baseline:call_tool)"
     ]
     config.write_text('slos:\n  "workflows/baseline:call_tool": {p95_ms: 100}\n')
     assert slo.cli([str(path), "--config", str(config)]) == 0

@@ -1,9 +1,11 @@
 """A multi-user run against the SLOs of config.yaml (`slos:`, the same limits as every run's:
 p95_ms, p99_ms, min_rps, max_error_rate): `perfkit workflows-slo RESULT [--profile P]`.
 
-A workflow, a step and the run's total are `workflows/<workflow>`, `workflows/<step>` (e.g.
-`workflows/share:member_calls`) and `workflows/all`; a pattern such as `workflows/share*`
-matches them. Checked on the run's single window (there are no rounds), each breach printed;
+A workflow, a step and the run's total are `workflows/<workflow>`,
+`workflows/<workflow>.<step>` (e.g. `workflows/share.member_calls`: the test ids of the
+scenario workflows, so one config serves both) and `workflows/all`; a pattern such as
+`workflows/share*` matches them, and `workflows/share:member_calls` (the step's name in the
+run's tables) is taken for `workflows/share.member_calls`. Checked on the run's single window (there are no rounds), each breach printed;
 the breaches are written into the result (`slos`). Patterns of other tests are not this run's.
 Exit 0 none broken, 1 a breach, 2 a bad result file or config.
 """
@@ -14,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,10 @@ PREFIX = "workflows/"
 def entries(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """test id -> its figures: each workflow, each step, and the total."""
     found = {f"{PREFIX}{w['workflow']}": w for w in result.get("workflows") or []}
-    found |= {f"{PREFIX}{s['step']}": s for s in result.get("steps") or []}
+    found |= {
+        f"{PREFIX}{s['step'].replace(':', '.', 1)}": s
+        for s in result.get("steps") or []
+    }
     found[f"{PREFIX}all"] = result["total"]
     return found
 
@@ -41,16 +47,20 @@ def check(
     mine = [r for r in rules if r.pattern.startswith(PREFIX)]
     figures = entries(result)
     breaches = []
+
+    def matches(rule: SloRule, test_id: str) -> bool:
+        return fnmatchcase(test_id, rule.pattern.replace(":", "."))
+
     for rule in mine:
         for test_id, entry in sorted(figures.items()):
-            if not rule.matches(test_id):
+            if not matches(rule, test_id):
                 continue
             for slo, limit in rule.limits:
                 value = entry.get(LIMITS[slo][0])
                 kind = LIMITS[slo][1]
                 if value is None or (value > limit if kind == "max" else value < limit):
                     breaches.append(SloBreach(test_id, rule.pattern, slo, limit, value))
-    unmatched = [r.pattern for r in mine if not any(r.matches(t) for t in figures)]
+    unmatched = [r.pattern for r in mine if not any(matches(r, t) for t in figures)]
     return breaches, unmatched
 
 
