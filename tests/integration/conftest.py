@@ -37,8 +37,14 @@ MAIN_URL = os.environ.get("PERF_TEST_GATEWAY_URL", "http://127.0.0.1:4444")
 RUN_BY_OTHER_TESTS = {
     "./run-advanced.sh --servers 1,3": "test_advanced.py::test_readme_scale_command",
     "./run-all.sh --profiles smoke,light": "test_run_all.py (smoke_run)",
-    "utils/workflows.sh run --users 3 --duration 10 --remote-workers": (
+    "utils/workflows.sh run --users 3 --duration 5 --remote-workers": (
         "test_workflows.py::test_a_worker_from_another_machine_joins_the_run_over_the_master_port"
+    ),
+    "make workflows USERS=3 DURATION=20": (
+        "test_workflows.py::test_a_run_measures_each_workflow_step_and_user_then_removes_them"
+    ),
+    "make workflows USERS=3 DURATION=10 WORKERS=2": (
+        "test_workflows.py::test_two_worker_processes_add_up_to_what_the_mcp_servers_served"
     ),
     "./run-configurable.sh --profile smoke --scenarios workflows": (
         "test_workflows.py::test_the_scenario_workflows_is_judged_and_reported_like_hey_s"

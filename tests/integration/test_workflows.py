@@ -127,11 +127,10 @@ def worker_processes(out: Path) -> list[psutil.Process]:
 def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
     stack_url: str, tmp_path: Path
 ) -> None:
+    """README's `make workflows USERS=3 DURATION=20`, as written."""
     env = kit_env(PERF_BASE_URL=stack_url, PERF_RESULTS_DIR=str(tmp_path / "results"))
-    result = run(
-        ["make", "workflows", "USERS=3", "DURATION=8", "WARMUP=0", "PREFIX=it-wfrun"],
-        env,
-    )
+    command = readme_command("make workflows USERS=3 DURATION=20")
+    result = run(["bash", "-c", command], env)
     assert result.code == 0, failures(result.stdout) + result.stderr[-3000:]
     [out] = (tmp_path / "results").glob("workflows_*/workflows.json")
     measured = json.loads(out.read_text())
@@ -167,7 +166,7 @@ def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
         assert steps[step]["failures"] == 0
         assert steps[step]["min"] <= steps[step]["p50"] <= steps[step]["max"]
     users = [u["user"] for u in measured["per_user"]]
-    assert users == [f"it-wfrun_user_{n}@perfkit.example.com" for n in (1, 2, 3)]
+    assert users == [f"loadtest_user_{n}@perfkit.example.com" for n in (1, 2, 3)]
     assert (
         sum(u["requests"] for u in measured["per_user"])
         == measured["total"]["requests"]
@@ -181,19 +180,19 @@ def test_a_run_measures_each_workflow_step_and_user_then_removes_them(
     conflicts = tallies.get("collaborate:update_conflict", 0)
     assert 0 < taken <= steps["collaborate:owner_updates"]["requests"] - conflicts
     assert "collaboration: " in result.stdout
-    assert "share:member_calls" in result.stdout and "it-wfrun_user_3" in result.stdout
+    assert "share:member_calls" in result.stdout and "loadtest_user_3" in result.stdout
     assert "deactivated 3" in result.stderr  # removed at the end
     assert "servers" in result.stderr.split("removed", 1)[1].split("\n", 1)[0]
-    assert not (STATE / "it-wfrun.ledger.jsonl").exists()
+    assert not (STATE / "loadtest.ledger.jsonl").exists()
     admin = run(
         ["utils/setup-auth.sh", "--url", stack_url, "--print"], env
     ).stdout.strip()
     status, servers = ask(f"{stack_url}/v1/servers?limit=0", admin)
     assert status == 200
-    assert not [s for s in servers if s["name"].startswith("it-wfrun-share-")]
+    assert not [s for s in servers if s["name"].startswith("loadtest-share-")]
     status, prompts = ask(f"{stack_url}/prompts?limit=0", admin)
     assert status == 200
-    assert not [p for p in prompts if p["name"].startswith("it-wfrun-collab-")]
+    assert not [p for p in prompts if p["name"].startswith("loadtest-collab-")]
 
 
 def test_the_share_workflow_fails_naming_a_visibility_leak(
@@ -291,16 +290,11 @@ def test_two_worker_processes_add_up_to_what_the_mcp_servers_served(
     """Locust's master and 2 worker processes: every user driven, every sample merged, and the
     tool calls the users got answers to are the calls the benchmark MCP servers served (a call
     cut off at the end may reach a server without its answer: at most one a user)."""
-    env = kit_env(PERF_BASE_URL=stack_url)
-    out = tmp_path / "workers.json"
-    result = run(
-        [
-            "utils/workflows.sh", "run", "--users", "3", "--duration", "5", "--warmup", "1",
-            "--workers", "2", "--prefix", "it-wfwk", "--output", str(out),
-        ],
-        env,
-    )  # fmt: skip
+    env = kit_env(PERF_BASE_URL=stack_url, PERF_RESULTS_DIR=str(tmp_path / "results"))
+    command = readme_command("make workflows USERS=3 DURATION=10 WORKERS=2")
+    result = run(["bash", "-c", command], env)
     assert result.code == 0, failures(result.stdout) + result.stderr[-3000:]
+    [out] = (tmp_path / "results").glob("workflows_*/workflows.json")
     measured = json.loads(out.read_text())
     assert measured["generator"]["workers"] == 2
     assert (measured["generator"]["connected"], measured["generator"]["finished"]) == (
@@ -308,7 +302,7 @@ def test_two_worker_processes_add_up_to_what_the_mcp_servers_served(
         2,
     )
     assert [u["user"] for u in measured["per_user"]] == [
-        f"it-wfwk_user_{n}@perfkit.example.com" for n in (1, 2, 3)
+        f"loadtest_user_{n}@perfkit.example.com" for n in (1, 2, 3)
     ]
     calls = measured["servers"]
     assert calls["errors"] == [] and calls["answered"] > 0
@@ -327,7 +321,7 @@ def test_a_worker_from_another_machine_joins_the_run_over_the_master_port(
     the rest."""
     env = kit_env(PERF_BASE_URL=stack_url, PERF_RESULTS_DIR=str(tmp_path / "results"))
     command = readme_command(
-        "utils/workflows.sh run --users 3 --duration 10 --remote-workers"
+        "utils/workflows.sh run --users 3 --duration 5 --remote-workers"
     )
     done = run(["bash", "-c", command], env, timeout=300)
     assert done.code == 0, failures(done.stdout) + done.stderr[-3000:]
