@@ -813,10 +813,17 @@ perf_run_workflows() {
     fi
     ((rc != 1)) || perf_warn "workflows: an SLO of config.yaml was broken (${dir}/run.log says which)"
     ((rc != PERF_EXIT_INTERRUPTED)) || perf_warn "workflows: the multi-user run was interrupted; its rounds are partial"
-    perf_py workflows-rounds write --samples "${dir}/samples.json" --raw "${PERF_RUN_DIR}/raw/workflows" \
+    if ! perf_py workflows-rounds write --samples "${dir}/samples.json" --raw "${PERF_RUN_DIR}/raw/workflows" \
       --workload "${PERF_WF_WORKLOAD}" --rounds "${PERF_ITERATIONS}" --round-seconds "${PERF_WF_ROUND_SECONDS}" \
-      --warmup "${PERF_WF_WARMUP}" >"${dir}/rounds.txt"
+      --warmup "${PERF_WF_WARMUP}" >"${dir}/rounds.txt"; then
+      for i in "${ids[@]}"; do
+        perf_record "${i}" failed "the multi-user run's samples could not be cut into rounds (${dir})" "${dir}"
+      done
+      continue
+    fi
     while read -r name counts; do
+      # the run measures the whole workload; --tests keeps only some of its tests
+      [[ " ${ids[*]} " == *" workflows/${name} "* ]] || continue
       if [[ " ${counts} " =~ [1-9] ]]; then
         perf_record "workflows/${name}" ok "" "${PERF_RUN_DIR}/raw/workflows/${name}"
       else
