@@ -108,6 +108,19 @@ def drivers(out: Path) -> list[psutil.Process]:
     return found
 
 
+def drive(url: str, prefix: str, env: dict[str, str], *flags: str) -> Any:
+    """perfkit.workflows.drive itself, as the users of `workflows.sh people --prefix` made
+    them (for what workflows.sh does not pass: a leaking visibility, another config)."""
+    return run(
+        [
+            str(KIT_ROOT / ".state/venv/bin/python"), "-m", "perfkit.workflows.drive",
+            "--url", url, "--people", str(STATE / f"{prefix}.tokens.json"), *flags,
+        ],
+        {**env, "PYTHONPATH": str(KIT_ROOT / "utils")},
+        timeout=120,
+    )  # fmt: skip
+
+
 def failures(stdout: str) -> str:
     """What a run said failed (its `failed:` lines), else the end of its output."""
     said = [line for line in stdout.splitlines() if line.startswith("failed: ")]
@@ -205,34 +218,14 @@ def test_the_share_workflow_fails_naming_a_visibility_leak(
     )
     assert made.code == 0, made.stderr[-2000:]
     try:
-        done = run(
-            [
-                str(KIT_ROOT / ".state/venv/bin/python"),
-                "-m",
-                "perfkit.workflows.drive",
-                "--url",
-                stack_url,
-                "--people",
-                str(STATE / "it-wfleak.tokens.json"),
-                "--users",
-                "1",
-                "--duration",
-                "3",
-                "--warmup",
-                "0",
-                "--workload",
-                "share",
-                "--share-visibility",
-                "public",
-                "--ledger",
-                str(STATE / "it-wfleak.ledger.jsonl"),
-                "--prefix",
-                "it-wfleak",
-                "--out",
-                str(tmp_path / "leak.json"),
-            ],
-            {**env, "PYTHONPATH": str(KIT_ROOT / "utils")},
-        )
+        done = drive(
+            stack_url,
+            "it-wfleak",
+            env,
+            "--users", "1", "--duration", "3", "--warmup", "0", "--workload", "share",
+            "--share-visibility", "public", "--ledger", str(STATE / "it-wfleak.ledger.jsonl"),
+            "--prefix", "it-wfleak", "--out", str(tmp_path / "leak.json"),
+        )  # fmt: skip
     finally:
         cleaned = run(["utils/workflows.sh", "clean", "--prefix", "it-wfleak"], env)
     assert cleaned.code == 0, cleaned.stdout + cleaned.stderr
@@ -500,32 +493,13 @@ def test_abort_on_slo_stops_the_run_at_the_first_breach(
     config.write_text('slos:\n  "workflows/baseline:list_tools": {p95_ms: 1}\n')
     try:
         begun = time.monotonic()
-        done = run(
-            [
-                str(KIT_ROOT / ".state/venv/bin/python"),
-                "-m",
-                "perfkit.workflows.drive",
-                "--url",
-                stack_url,
-                "--people",
-                str(STATE / "it-wfslo.tokens.json"),
-                "--users",
-                "2",
-                "--duration",
-                "60",
-                "--warmup",
-                "1",
-                "--workload",
-                "baseline",
-                "--out",
-                str(tmp_path / "out.json"),
-                "--abort-on-slo",
-                "--config",
-                str(config),
-            ],
-            {**env, "PYTHONPATH": str(KIT_ROOT / "utils")},
-            timeout=120,
-        )
+        done = drive(
+            stack_url,
+            "it-wfslo",
+            env,
+            "--users", "2", "--duration", "60", "--warmup", "1", "--workload", "baseline",
+            "--out", str(tmp_path / "out.json"), "--abort-on-slo", "--config", str(config),
+        )  # fmt: skip
         took = time.monotonic() - begun
     finally:
         run(["utils/workflows.sh", "clean", "--prefix", "it-wfslo"], env)

@@ -3,25 +3,29 @@ process for gevent, so the kit never imports it anywhere else):
 
   python -m perfkit.workflows.drive --url URL --people FILE --users N --duration S
                                     --warmup S --workload NAME --out FILE
-                                    [--ledger FILE --prefix P]
+                                    [--ledger FILE --prefix P] [--spawn-rate R]
+                                    [--workers N] [--remote-workers M --master-port P]
+                                    [--abort-on-slo --profile NAME] [--keep-samples FILE]
+  python -m perfkit.workflows.drive --worker-of HOST:PORT     (a worker; all else from there)
 
 FILE is `perfkit workflows-people make --tokens`'s: the gateway users the Locust users take in
-turn; --ledger is where the workflows record the servers and tokens they make (--prefix
-names them). All N users start at once; requests in the first S of warm-up are sent and left out.
-Every request's exact time is kept (perfkit.workflows.metrics), the JSON written to --out and
-the report printed. Exit 0, 2 bad options, 4 when anything failed (a request, or a check
-such as share's visibility), 130 on Ctrl+C (what was measured so far is written, marked
-interrupted).
+turn; --ledger is where the workflows record the servers, prompts and tokens they make
+(--prefix names them). The users start R a second (default all at once); requests in the
+first S of warm-up are sent and left out. Every request's exact time is kept
+(perfkit.workflows.metrics), the JSON written to --out and the report printed. Exit 0, 1 an
+SLO breached with --abort-on-slo, 2 bad options, 3 Locust missing or not the pinned version
+(or, for a worker, no master), 4 when anything failed (a request, a check such as share's
+visibility, a worker that did not finish), 130 on Ctrl+C (what was measured so far is
+written, marked interrupted).
 """
 
 # ruff: noqa: I001 - locust first: its gevent monkey-patching must precede other imports
 import sys
 
+# the kit's setup installs Locust; a venv made otherwise may lack it
 try:
     import locust
-except (
-    ImportError
-) as missing:  # the kit's setup installs it; a venv made otherwise may lack it
+except ImportError as missing:
     print(
         f"perfkit.workflows.drive: error: Locust cannot be imported ({missing}): `make setup` "
         "installs the version the kit pins (utils/pins/requirements.txt)",
@@ -72,9 +76,8 @@ MAX_SECONDS = 3600.0
 MAX_WORKERS = 16
 WORKERS_WAIT_S = 30.0  # for the worker processes to connect, and to end
 SETTLE_S = 0.5  # after the users stop, before the MCP servers' counts are read
-ABORT_AFTER_S = (
-    5.0  # --abort-on-slo judges no sooner than this far into the measured time
-)
+# --abort-on-slo judges no sooner than this far into the measured time
+ABORT_AFTER_S = 5.0
 
 
 def _cpu_seconds() -> float:
@@ -227,15 +230,13 @@ def on_signals(stop: Any) -> None:
 
 # what the master and its workers tell each other, beside Locust's own messages
 HELLO = "perfkit-hello"  # worker -> master: connected, send me the roster
-ROSTER = (
-    "perfkit-roster"  # master -> worker: the people (their tokens), where the run began
-)
+# master -> worker: the people (their tokens), where the run began
+ROSTER = "perfkit-roster"
 READY = "perfkit-ready"  # worker -> master: roster taken
 MADE = "perfkit-made"  # worker -> master: a server, prompt or token a workflow made (ledger)
 SEND = "perfkit-send"  # master -> workers: the users stopped, send your samples
-SAMPLES = (
-    "perfkit-samples"  # worker -> master: every request's sample, and the CPU used
-)
+# worker -> master: every request's sample, and the CPU used
+SAMPLES = "perfkit-samples"
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -464,10 +465,8 @@ def tool_calls(
     }
 
 
-LOCUST_MAJOR, LOCUST_MIN = (
-    2,
-    (2, 40),
-)  # what utils/pins/requirements.txt pins: >=2.40,<3
+# what utils/pins/requirements.txt pins: >=2.40,<3
+LOCUST_MAJOR, LOCUST_MIN = 2, (2, 40)
 
 
 def locust_problem(version: str) -> str | None:
@@ -561,8 +560,8 @@ def main(argv: list[str]) -> int:
         return 130
     if aborted:
         return 1
-    if args.workers and health["finished"] < args.workers:
-        return 4
+    if health["workers"] and health["finished"] < health["workers"]:
+        return 4  # a worker, here or on another machine, did not hand its samples over
     return 4 if result["errors"] else 0  # a failed request, wait, check or workflow
 
 
