@@ -513,24 +513,32 @@ stack_dataset() {
   cat "${STACK_DIR}/gateway.dataset" 2>/dev/null || true
 }
 
-stack_stop_pidfile() {
-  local pidfile="$1" pattern="$2" what="$3"
-  [[ -f "${pidfile}" ]] || return 0
-  if stack_pid_alive "${pidfile}" "${pattern}"; then
-    perf_log "stopping ${what} (pid $(<"${pidfile}"))"
-    perf_stop_group "$(<"${pidfile}")" 10
-  fi
-  rm -f "${pidfile}"
+# stack_stop_pidfiles PIDFILE PATTERN WHAT [PIDFILE PATTERN WHAT]...: stop the processes the
+# pid files name (each checked to still be what PATTERN says), all at once, and remove the files.
+stack_stop_pidfiles() {
+  local pids=() files=()
+  while (($# >= 3)); do
+    if [[ -f "$1" ]]; then
+      files+=("$1")
+      if stack_pid_alive "$1" "$2"; then
+        perf_log "stopping $3 (pid $(<"$1"))"
+        pids+=("$(<"$1")")
+      fi
+    fi
+    shift 3
+  done
+  ((${#pids[@]} == 0)) || perf_stop_groups 10 "${pids[@]}"
+  ((${#files[@]} == 0)) || rm -f "${files[@]}"
 }
 
 stack_down() {
-  local pidfile
+  local pidfile stops=()
   stack_peer_down
   for pidfile in "${STACK_DIR}"/server-*.pid; do
     [[ -e "${pidfile}" ]] || continue
-    stack_stop_pidfile "${pidfile}" bench_server.py "MCP server $(basename "${pidfile}" .pid)"
+    stops+=("${pidfile}" bench_server.py "MCP server $(basename "${pidfile}" .pid)")
   done
-  stack_stop_pidfile "${STACK_DIR}/gateway.pid" mcpgateway gateway
+  stack_stop_pidfiles "${STACK_DIR}/gateway.pid" mcpgateway gateway "${stops[@]}"
   if [[ -f "${STACK_DIR}/postgres.db" ]]; then
     perf_load_settings "${PERF_PROFILE:-light}"
     if [[ "${PERF_DB_STATE}" == keep ]]; then

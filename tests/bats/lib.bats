@@ -120,3 +120,27 @@ setup() {
   run perf_check_profile ../profiles/smoke
   [ "${status}" -eq 2 ]
 }
+
+@test "perf_stop_groups stops several process groups together, KILLing those that ignore TERM" {
+  local pids=() pid started elapsed_ms
+  setsid sleep 60 &
+  pids+=($!)
+  for _ in 1 2; do
+    setsid bash -c 'trap "" TERM; sleep 60 & wait' &
+    pids+=($!)
+  done
+  sleep 0.3
+  started=$(date +%s%N)
+  perf_stop_groups 1 "${pids[@]}"
+  elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+  for pid in "${pids[@]}"; do
+    # a KILLed group's orphans may linger as zombies until their new parent reaps them
+    if ps -o stat= -g "${pid}" | grep -qv '^Z'; then
+      echo "group ${pid} still running"
+      return 1
+    fi
+  done
+  # one grace of 1 s for both stubborn groups, not one each
+  echo "took ${elapsed_ms} ms"
+  ((elapsed_ms >= 900 && elapsed_ms < 1900))
+}

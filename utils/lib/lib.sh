@@ -140,6 +140,30 @@ perf_stop_group() {
   wait "${pid}" 2>/dev/null || true
 }
 
+# perf_stop_groups GRACE_SECONDS PID...: perf_stop_group for several groups at once - all TERMed
+# together, then waited for together (a stack's gateway and its MCP servers each take 1-2 s to
+# shut down; one after the other that added up on every stack down).
+perf_stop_groups() {
+  local grace="$1" waited=0 pid alive
+  shift
+  for pid in "$@"; do
+    kill -TERM -- "-${pid}" 2>/dev/null || kill -TERM "${pid}" 2>/dev/null || true
+  done
+  while ((waited < grace * 10)); do
+    alive=0
+    for pid in "$@"; do
+      ! kill -0 -- "-${pid}" 2>/dev/null || alive=1
+    done
+    ((alive)) || break
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  for pid in "$@"; do
+    kill -KILL -- "-${pid}" 2>/dev/null || true
+    wait "${pid}" 2>/dev/null || true
+  done
+}
+
 perf_kill_children() {
   local pid
   for pid in "${PERF_CHILD_PIDS[@]}"; do
