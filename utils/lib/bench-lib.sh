@@ -655,6 +655,9 @@ perf_run_test() {
   for s in "${live[@]}"; do
     perf_use_side "${s}"
     perf_upstream_snapshot "${i}" before
+    # the machine's speed in these minutes (perfkit.results.speed; ~0.15 s, between tests)
+    perf_py speed-reference --out "${PERF_RUN_DIR}/raw/${id}/speed-reference.json" ||
+      perf_warn "${id}: the machine-speed reference could not be measured"
   done
   for ((k = 1; k <= PERF_ITERATIONS; k++)); do
     mapfile -t order < <(perf_round_order "${k}")

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
+from perfkit.baseline.file import load_baseline
 from perfkit.calibration import rounds
 from perfkit.calibration.rates import (
     load_result,
@@ -39,6 +42,8 @@ from perfkit.calibration.rates import (
 from perfkit.compare.model import load_comparison
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.jsonfile import malformed
+from perfkit.results import speed
+from perfkit.results.summary import load_summary
 
 MODES = ("stored", "ab")
 ERROR = "error"
@@ -59,6 +64,12 @@ class JobTrial:
     ]  # test -> p50 change against the baseline, % (+ = better)
     seconds: float
     note: str | None = None
+    # the job's and the baseline's p50 medians (ms) and machine-speed references (ms a unit of
+    # perfkit.results.speed's work): what the reference would discount (speed_correction)
+    p50_ms: dict[str, float] = field(default_factory=dict)
+    base_p50_ms: dict[str, float] = field(default_factory=dict)
+    speed_ms: float | None = None
+    base_speed_ms: float | None = None
 
     @property
     def reported(self) -> bool:
@@ -82,6 +93,9 @@ class KindResult:
     verdicts: dict[str, int] = field(default_factory=dict)
     # unchanged stored jobs: |p50 change| of every test of every job, against the baseline
     drift_p50_pct: dict[str, float] | None = None
+    # unchanged stored jobs with a machine-speed reference: the spread of a test's job medians
+    # as measured and as the reference would correct them (speed_correction)
+    speed_correction: dict[str, Any] | None = None
 
 
 def read_job(run_dir: Path) -> tuple[str, dict[str, int], dict[str, float], str | None]:
@@ -100,6 +114,40 @@ def read_job(run_dir: Path) -> tuple[str, dict[str, int], dict[str, float], str 
     return comparison.verdict, dict(counts), changes, None
 
 
+def run_speed(run_dir: Path) -> float | None:
+    """The machine-speed reference a run measured (summary.json), if any."""
+    try:
+        return speed.speed_of(load_summary(run_dir).machine_speed)
+    except KitError:
+        return None
+
+
+def read_medians(
+    run_dir: Path,
+) -> tuple[dict[str, float], dict[str, float], float | None]:
+    """The job's and the baseline's p50 medians, and the baseline run's machine speed."""
+    try:
+        comparison = load_comparison(run_dir)
+    except KitError:
+        return {}, {}, None
+    if comparison is None:
+        return {}, {}, None
+    p50s = [
+        (t.id, m) for t in comparison.tests if (m := t.metrics.get("p50")) is not None
+    ]
+    job = {i: m.cand_median for i, m in p50s if m.cand_median}
+    base = {i: m.base_median for i, m in p50s if m.base_median}
+    # a stored baseline's file names the run it was saved from
+    source = Path(str((comparison.baseline or {}).get("source") or ""))
+    try:
+        base_run = (
+            Path(load_baseline(source).source.run_dir) if source.is_file() else source
+        )
+    except KitError:
+        return job, base, None
+    return job, base, run_speed(base_run)
+
+
 def make_trial(args: argparse.Namespace) -> JobTrial:
     verdict, tests, changes, note = read_job(Path(args.run)) if args.run else (
         ERROR, {}, {}, "the job left no run folder")  # fmt: skip
@@ -107,11 +155,50 @@ def make_trial(args: argparse.Namespace) -> JobTrial:
         verdict, note = ERROR, f"the job exited {args.exit}"
     elif verdict != ERROR and (verdict == "regression") != (args.exit == 1):
         note = f"verdict {verdict} but the job exited {args.exit}"
+    job, base, base_speed = read_medians(Path(args.run)) if args.run else ({}, {}, None)
     return JobTrial(
         mode=args.mode, kind=args.kind, job=args.job, run=args.run, exit=args.exit,
         verdict=verdict, tests=tests, p50_changes=changes, seconds=args.seconds,
-        note=args.note or note,
+        note=args.note or note, p50_ms=job, base_p50_ms=base,
+        speed_ms=run_speed(Path(args.run)) if args.run else None, base_speed_ms=base_speed,
     )  # fmt: skip
+
+
+def speed_correction(trials: list[JobTrial]) -> dict[str, Any] | None:
+    """Would the machine-speed reference narrow the job-to-job drift? Over the unchanged
+    stored jobs and their baseline (all with a reference): per test, the spread (sd of log p50
+    medians, as perfkit.compare.drift pools it) as measured, and with each job's medians
+    divided by its reference's time; their medians over tests, and how the reference and the
+    jobs' mean log p50 moved together (correlation). None without 3 such jobs."""
+    rows = [(t.speed_ms, t.p50_ms) for t in trials if t.speed_ms and t.p50_ms]
+    if len(rows) < 3:
+        return None
+    base = next((t for t in trials if t.base_speed_ms and t.base_p50_ms), None)
+    if base is not None and base.base_speed_ms:
+        rows.insert(0, (base.base_speed_ms, base.base_p50_ms))
+    tests = sorted(set.intersection(*(set(p) for _, p in rows)))
+    if not tests:
+        return None
+    raw, corrected = {}, {}
+    for test in tests:
+        logs = [math.log(p[test]) for _, p in rows]
+        logs_c = [math.log(p[test] / s) for s, p in rows]
+        raw[test] = round(100 * statistics.stdev(logs), 2)
+        corrected[test] = round(100 * statistics.stdev(logs_c), 2)
+    level = [statistics.mean(math.log(p[t]) for t in tests) for _, p in rows]
+    ref = [math.log(s) for s, _ in rows]
+    return {
+        "jobs": len(rows),
+        "with_baseline": base is not None,
+        "spread_pct": raw,
+        "corrected_spread_pct": corrected,
+        "median_spread_pct": round(statistics.median(raw.values()), 2),
+        "median_corrected_spread_pct": round(statistics.median(corrected.values()), 2),
+        "reference_spread_pct": round(100 * statistics.stdev(ref), 2),
+        "correlation": round(statistics.correlation(ref, level), 3)
+        if statistics.pstdev(ref) > 0 and statistics.pstdev(level) > 0
+        else None,
+    }
 
 
 def load_trials(path: Path) -> list[JobTrial]:
@@ -155,6 +242,9 @@ def summarize(mode: str, kind: str, trials: list[JobTrial]) -> KindResult:
         inconclusive_share=share(done, "inconclusive"),
         verdicts=dict(Counter(t.verdict for t in trials)),
         drift_p50_pct=drift(done) if mode == "stored" and kind == "aa" else None,
+        speed_correction=speed_correction(done)
+        if mode == "stored" and kind == "aa"
+        else None,
     )
 
 
@@ -177,6 +267,15 @@ def render(results: list[KindResult], wall_s: float) -> str:
                 f"\njob-to-job drift of a test's p50 (unchanged stored jobs, against the "
                 f"baseline): median {d['median']:.1f}%, 95th percentile {d['p95']:.1f}%, "
                 f"max {d['max']:.1f}%"
+            )
+        if r.speed_correction:
+            c = r.speed_correction
+            lines.append(
+                f"machine-speed reference over {c['jobs']} jobs: a test's job-to-job spread "
+                f"(sd of log p50, median over tests) {c['median_spread_pct']:.1f}% as "
+                f"measured, {c['median_corrected_spread_pct']:.1f}% corrected by the "
+                f"reference (which itself moved {c['reference_spread_pct']:.1f}%; "
+                f"correlation with the jobs' p50 level {c['correlation']})"
             )
     minutes, seconds = divmod(round(wall_s), 60)
     lines.append(f"\nwall time {minutes}m{seconds:02d}s")

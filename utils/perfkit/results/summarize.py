@@ -21,6 +21,7 @@ from perfkit.atomic import write_json_atomic
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.monitor.summary import for_summary
 from perfkit.names import JUDGED_METRICS
+from perfkit.results import speed
 from perfkit.results.csvstats import (
     RoundStats,
     group_round_stats,
@@ -306,6 +307,7 @@ def summarize(run_dir: Path, partial: bool) -> Summary:
         resources=resources,
         servers=for_servers(run_dir),
         database=database,
+        machine_speed=speed.for_summary(run_dir),
     )
 
 

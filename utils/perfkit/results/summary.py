@@ -10,7 +10,8 @@ Schema versions of summary.json:
       2026-12-02 as an optional key: a summary without it still reads); database.queries,
       the database scenario's SQL and slow queries (perfkit.results.dbqueries; optional, added
       2026-12-04); database.pool, its connection pool analysis (perfkit.results.dbpool;
-      optional, added 2026-12-04)
+      optional, added 2026-12-04); machine_speed, the run's machine-speed reference
+      (perfkit.results.speed; optional, added 2026-12-06)
 """
 
 from __future__ import annotations
@@ -144,12 +145,14 @@ class Summary:
     # perfkit.results.database: the state the gateway's database started from and its rows
     # before and after; only when the run took the snapshots
     database: dict[str, Any] | None = None
+    # perfkit.results.speed: a fixed piece of CPU work timed between tests; only when measured
+    machine_speed: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["tests"] = [test.to_dict() for test in self.tests]
-        for key in ("resources", "servers", "database"):
+        for key in ("resources", "servers", "database", "machine_speed"):
             if data[key] is None:
                 del data[key]
         return {"schema_version": data.pop("schema_version"), **data}
@@ -170,6 +173,7 @@ class Summary:
             resources=data.get("resources"),
             servers=data.get("servers"),
             database=data.get("database"),
+            machine_speed=data.get("machine_speed"),
             schema_version=int(data["schema_version"]),
         )
 
