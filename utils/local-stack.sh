@@ -344,7 +344,9 @@ stack_record() {
   perf_py gateway record "${STACK_DIR}/gateway.json" "${STACK_SPEC}" "${args[@]}"
 }
 
-stack_start_server() {
+# stack_launch_server INDEX: start MCP server INDEX (bench-time-INDEX) without waiting for it
+# (stack_wait_server does), so that several servers and the gateway start at the same time.
+stack_launch_server() {
   local index="$1" port name pidfile log
   port=$((STACK_SERVER_BASE_PORT + index))
   name="bench-time-${index}"
@@ -353,10 +355,17 @@ stack_start_server() {
   stack_pid_alive "${pidfile}" bench_server.py && return 0
   [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:${port}/mcp" 2>/dev/null)" == "000" ]] ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "port ${port} (MCP server ${name}) is taken by a process the kit did not start; free it"
+  STACK_LAUNCHED+=("${pidfile}")
   (exec setsid "${PERF_VENV}/bin/python" "${PERF_KIT_ROOT}/utils/servers/bench_server.py" \
     --port "${port}" --name "${name}" --delay-ms "${PERF_SERVER_DELAY_MS:-0}" >"${log}" 2>&1 </dev/null) &
   printf '%s\n' "$!" >"${pidfile}"
-  stack_wait_http "http://127.0.0.1:${port}/mcp" 30 "MCP server ${name}" "${log}" "${pidfile}" bench_server.py
+}
+
+# stack_wait_server INDEX: until MCP server INDEX answers (exit 3 with its log if it does not).
+stack_wait_server() {
+  local index="$1"
+  stack_wait_http "http://127.0.0.1:$((STACK_SERVER_BASE_PORT + index))/mcp" 30 "MCP server bench-time-${index}" \
+    "${STACK_LOGS}/server-${index}.log" "${STACK_DIR}/server-${index}.pid" bench_server.py
 }
 
 # stack_register COUNT: register bench-time-1..COUNT with the gateway, skipping known names.
@@ -466,11 +475,33 @@ stack_peer_down() {
   rm -f "${STACK_DIR}/peer"
 }
 
+# stack_up_failed: on a failed `up` (EXIT trap until every process answers), stop the MCP
+# servers this call started - never ones that were running before it.
+stack_up_failed() {
+  local rc=$? pidfile stops=()
+  ((rc != 0)) || return 0
+  for pidfile in "${STACK_LAUNCHED[@]}"; do
+    stops+=("${pidfile}" bench_server.py "MCP server $(basename "${pidfile}" .pid)")
+  done
+  ((${#stops[@]} == 0)) || stack_stop_pidfiles "${stops[@]}"
+  return "${rc}"
+}
+
 stack_up() {
   local servers="$1" port index
   perf_require_cmd curl "install it: apt-get install -y curl"
   port="$(stack_port)"
   mkdir -p "${STACK_DIR}" "${STACK_LOGS}"
+  # the MCP servers start while the gateway boots (each takes 1-2 s; one after the other that
+  # added up), and are waited for once it answers; if the gateway does not come up, the servers
+  # this call started are stopped again
+  STACK_LAUNCHED=()
+  trap stack_up_failed EXIT
+  if [[ "${PERF_STACK_SHARED_SERVERS:-0}" != 1 ]]; then
+    for ((index = 1; index <= servers; index++)); do
+      stack_launch_server "${index}"
+    done
+  fi
   stack_start_gateway "${port}"
   for ((index = 1; index <= servers; index++)); do
     if [[ "${PERF_STACK_SHARED_SERVERS:-0}" == 1 ]]; then
@@ -478,9 +509,10 @@ stack_up() {
       [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$((STACK_SERVER_BASE_PORT + index))/mcp" 2>/dev/null)" != 000 ]] ||
         perf_die "${PERF_EXIT_ENV_NOT_READY}" "PERF_STACK_SHARED_SERVERS=1 but no MCP server answers on port $((STACK_SERVER_BASE_PORT + index))"
     else
-      stack_start_server "${index}"
+      stack_wait_server "${index}"
     fi
   done
+  trap - EXIT
   stack_register "${servers}"
   stack_populate "${2:-light}"
   stack_peer_up "${servers}" "${2:-light}"

@@ -274,3 +274,36 @@ def test_a_locust_the_kit_is_not_built_on_is_named() -> None:
     assert fine == "None"
     assert old.startswith("Locust 2.39.1 is not the kit's (>=2.40,<3): `make setup`")
     assert new.startswith("Locust 3.0.0 is not the kit's")
+
+
+RECORD = """
+import json, time
+from locust.env import Environment
+from perfkit.workflows.drive import recorder
+env, samples = Environment(), []
+recorder(env, samples, time.time())
+env.events.request.fire(request_type="POST", name="share:member_calls", response_time=12.5,
+    response_length=10, exception=None, context={"user": "a"},
+    url="http://127.0.0.1:4444/servers/3f2a/mcp?x=1")
+env.events.request.fire(request_type="WORKFLOW", name="share", response_time=99.0,
+    response_length=0, exception=None, context={"user": "a"})
+print(json.dumps([[s.kind, s.method, s.path] for s in samples]))
+"""
+
+
+def test_each_request_keeps_its_method_and_path_for_coverage() -> None:
+    """A step's sample names the request (method, path without host or query): what REST
+    coverage counts; a workflow's whole time is no request."""
+    done = subprocess.run(
+        [sys.executable, "-c", RECORD],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(KIT_ROOT / "utils")},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [
+        ["step", "POST", "/servers/3f2a/mcp"],
+        ["workflow", "", ""],
+    ]

@@ -41,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.results.events",
         "record a test's outcome in a run's events.jsonl",
     ),
+    "coverage": (
+        "perfkit.coverage.report",
+        "REST coverage: the gateway's OpenAPI operations against what runs exercised",
+    ),
     "speed-reference": (
         "perfkit.results.speed",
         "time a fixed piece of CPU-bound Python work: the machine's speed in a run",

@@ -35,6 +35,7 @@ from perfkit.config_checks import (
     warmup_notes,
     words,
 )
+from perfkit.coverage.exclusions import Exclusion, parse_exclusions
 from perfkit.names import JUDGED_METRICS, PAYLOAD_VARS, SCENARIOS
 
 ALIASES = {"GATEWAY_VERSION": "PERF_GATEWAY_VERSION"}
@@ -154,6 +155,8 @@ PATH_VARS = ("PERF_TOKEN_CACHE", "PERF_BASELINES_DIR", "PERF_RESULTS_DIR")
 YAML_ONLY = {"scenarios.all", *(f"scenarios.{s}.endpoints" for s in SCENARIOS)}
 # a free-form top-level section: test id or glob -> limits (perfkit.compare.slo)
 SLOS_KEY = "slos"
+# operations left out of REST coverage on purpose, with reasons (perfkit.coverage.exclusions)
+COVERAGE_KEY = "coverage"
 YAML_LEAVES = {var.yaml_key for var in VARS.values() if var.yaml_key} | YAML_ONLY
 
 
@@ -247,6 +250,8 @@ class Settings:
     generate_report: bool
     notes: tuple[str, ...]
     slos: tuple[SloRule, ...] = ()  # config.yaml `slos:` (not exported to the shell)
+    # config.yaml `coverage.exclude` (not exported to the shell either)
+    coverage_exclude: tuple[Exclusion, ...] = ()
 
     def regression_thresholds(self) -> dict[str, float]:
         """Metric -> regression threshold: baselines.thresholds, else the general one."""
@@ -361,12 +366,25 @@ def yaml_slos(path: Path, document: dict[Any, Any]) -> tuple[SloRule, ...]:
         raise usage(f"{path}: {exc}") from None
 
 
+def yaml_coverage(path: Path, document: dict[Any, Any]) -> tuple[Exclusion, ...]:
+    section = document.pop(COVERAGE_KEY, None)
+    if section is None:
+        return ()
+    if not isinstance(section, dict) or set(section) - {"exclude"}:
+        raise usage(
+            f"{path}: 'coverage' holds one key, 'exclude' (a list), not {section!r}"
+        )
+    return parse_exclusions(section.get("exclude"), str(path))
+
+
 def yaml_layer(
     path: Path,
 ) -> tuple[dict[str, Raw], dict[str, str], tuple[SloRule, ...]]:
-    """Settings from config.yaml, its YAML-only keys (scenarios.all, endpoints), its SLOs."""
+    """Settings from config.yaml, its YAML-only keys (scenarios.all, endpoints), its SLOs
+    (its coverage exclusions are read, and checked, by yaml_coverage)."""
     document = read_yaml(path)
     slos = yaml_slos(path, document)
+    yaml_coverage(path, document)
     leaves: dict[str, Any] = {}
     flatten(document, "", path, leaves)
     texts = {key: yaml_text(value, key, path) for key, value in leaves.items()}
@@ -483,7 +501,15 @@ def load_settings(
     notes = load_notes(values) + warmup_notes(values)
     check_payloads(values, raws)
     fields = {field_name(n): value for n, value in values.items()}
-    return Settings(profile=profile, notes=tuple(notes), slos=slos, **fields)
+    path = config_path or root / "config.yaml"
+    exclude = yaml_coverage(path, read_yaml(path)) if path.exists() else ()
+    return Settings(
+        profile=profile,
+        notes=tuple(notes),
+        slos=slos,
+        coverage_exclude=exclude,
+        **fields,
+    )
 
 
 # --- command line ---

@@ -41,6 +41,7 @@ import signal
 import socket
 import subprocess
 import time
+from urllib.parse import urlsplit
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -191,8 +192,11 @@ def recorder(
         exception: BaseException | None,
         context: dict[str, Any],
         response: Any = None,
+        url: str = "",
         **_: Any,
     ) -> None:
+        kind = KINDS.get(request_type, "step")
+        request = urlsplit(url) if kind == "step" and url else None
         samples.append(
             Sample(
                 # a count is dated by the request it counts (context "at")
@@ -202,8 +206,10 @@ def recorder(
                 ms=float(response_time),
                 ok=exception is None,
                 error="" if exception is None else str(exception)[:200],
-                kind=KINDS.get(request_type, "step"),
+                kind=kind,
                 status=int(getattr(response, "status_code", 0) or 0),
+                method=request_type.upper() if request else "",
+                path=(request.path or "/") if request else "",
             )
         )
         if verbose and exception is not None:

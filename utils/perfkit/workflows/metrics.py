@@ -30,6 +30,9 @@ class Sample:
     # check beside the steps; tally: one outcome counted (a collaboration's kept or lost edit)
     kind: str = "step"
     status: int = 0  # the HTTP status of a request's answer (0: none, or not a request)
+    # a request's method and path (no host, no query): what REST coverage counts
+    method: str = ""
+    path: str = ""
 
 
 def quantile(ordered: list[float], q: float) -> float:
