@@ -58,7 +58,7 @@ SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
 	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
 	calibrate calibrate-jobs trend report report-compare datasets populate populate-clean growth migration-cost \
-	workflows workflows-users workflows-clean
+	workflows workflows-users workflows-clean coverage
 
 help: ## Show this help
 	@printf 'MCP Gateway Performance Kit\n\nusage: make TARGET [PROFILE=light] [GATEWAY_URL=...]\n\n'
@@ -141,6 +141,9 @@ growth: setup ## How cost grows with data: the same tests on a fresh stack per d
 
 migration-cost: setup ## The schema migration's time from an older release's database, empty and populated: FROM=1.0.6 (default) DATASET=small (default)
 	./utils/migration-cost.sh --profile $(PROFILE) $(if $(FROM),--from $(FROM)) $(if $(DATASET),--dataset $(DATASET))
+
+coverage: setup ## REST coverage: the gateway's OpenAPI operations the newest run (or RUN=DIR) exercised, per group, with config.yaml's exclusions [ALL=1 lists every uncovered one]
+	@./utils/coverage.sh --profile $(PROFILE) $(if $(RUN),--run $(RUN)) $(if $(GATEWAY_URL),--url $(GATEWAY_URL)) $(if $(ALL),--all)
 
 test-mixed: setup ## Benchmark the mixed workload (several hey at once)
 	@$(RUNNER) --scenarios mixed

@@ -5,6 +5,13 @@ its first tag as the gateway names it (FastAPI routers tag their routes: "Tools"
 "RBAC"), in lower case; an untagged operation's group is its path's first segment. A concrete
 request (`GET /servers/3f2a/tools?limit=10`) is matched to the template it fills - the most
 literal one when several fit (`/tools/plugin_bindings` before `/tools/{tool_id}`).
+
+Two facts of the gateway's document shape the count (release 1.0.7):
+- FastAPI lists a route with and without its trailing slash (`GET /v1/tools` and
+  `GET /v1/tools/`): one handler, counted as one operation (the slash-less path).
+- The REST API is documented under `/v1`; the unversioned paths (`/tools`) are deprecated
+  aliases the gateway still serves (LEGACY_API_ENABLED) but does not document. A request to
+  one counts for the `/v1` operation it stands for, and is reported as made through the alias.
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ from urllib.parse import urlsplit
 from perfkit.exitcodes import ExitCode, KitError
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+VERSION_PREFIX = (
+    "/v1"  # where the documented REST API lives; unversioned paths alias it
+)
 _PARAM = re.compile(r"\{[^}/]+\}")
 
 
@@ -59,24 +69,25 @@ def operations(document: dict[str, Any]) -> list[Operation]:
             "not an OpenAPI 3 document (no 'openapi' version and 'paths')",
             ExitCode.ENV_NOT_READY,
         )
-    found = []
+    found: dict[str, Operation] = {}
     for path, item in paths.items():
         if not isinstance(item, dict):
             continue
+        # a route's trailing-slash twin is the same operation
+        path = str(path).rstrip("/") or "/"
         for method in METHODS:
             spec = item.get(method)
             if not isinstance(spec, dict):
                 continue
-            found.append(
-                Operation(
-                    method=method.upper(),
-                    path=str(path),
-                    group=group_of(str(path), spec.get("tags") or []),
-                    operation_id=str(spec.get("operationId") or ""),
-                    summary=str(spec.get("summary") or ""),
-                )
+            op = Operation(
+                method=method.upper(),
+                path=path,
+                group=group_of(path, spec.get("tags") or []),
+                operation_id=str(spec.get("operationId") or ""),
+                summary=str(spec.get("summary") or ""),
             )
-    return found
+            found.setdefault(op.key, op)
+    return list(found.values())
 
 
 class Matcher:
@@ -88,7 +99,20 @@ class Matcher:
             self._by_method.setdefault(op.method, []).append(op)
 
     def match(self, method: str, url_or_path: str) -> Operation | None:
+        """The operation the request is - through an unversioned alias too (legacy())."""
         path = urlsplit(url_or_path).path or "/"
+        return self._find(method, path) or (
+            None
+            if path.startswith(VERSION_PREFIX + "/")
+            else self._find(method, VERSION_PREFIX + path)
+        )
+
+    def legacy(self, method: str, url_or_path: str) -> bool:
+        """Whether the request reached its operation through an unversioned alias."""
+        path = urlsplit(url_or_path).path or "/"
+        return self._find(method, path) is None and self.match(method, path) is not None
+
+    def _find(self, method: str, path: str) -> Operation | None:
         return next(
             (
                 op

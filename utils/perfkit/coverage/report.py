@@ -12,7 +12,7 @@ listed apart as `outside`.
 Schema versions of coverage.json:
   1 - source, generated_at, runs, operations, excluded, covered, percent, percent_of_all,
       groups [{group, operations, excluded, covered, percent}], covered_operations
-      [{operation, group, by}], uncovered [{operation, group}], excluded_operations
+      [{operation, group, by, legacy_alias}], uncovered [{operation, group}], excluded_operations
       [{operation, group, reason}], outside [{request, by}], notes
 """
 
@@ -109,14 +109,17 @@ def compute(
     matcher = Matcher(ops)
     by: dict[str, set[str]] = {}
     outside: dict[str, set[str]] = {}
+    legacy: set[str] = set()
     for request in requests:
         op = matcher.match(request.method, request.path)
         if op is None:
             outside.setdefault(f"{request.method} {request.path}", set()).add(
                 request.source
             )
-        else:
-            by.setdefault(op.key, set()).add(request.source)
+            continue
+        by.setdefault(op.key, set()).add(request.source)
+        if matcher.legacy(request.method, request.path):
+            legacy.add(op.key)
     groups: dict[str, GroupCoverage] = {}
     result = Coverage(source, runs, [])
     for op in ops:
@@ -126,7 +129,12 @@ def compute(
         if op.key in by:
             group.covered += 1
             result.covered_operations.append(
-                {"operation": op.key, "group": op.group, "by": sorted(by[op.key])}
+                {
+                    "operation": op.key,
+                    "group": op.group,
+                    "by": sorted(by[op.key]),
+                    "legacy_alias": op.key in legacy,
+                }
             )
             if reason:
                 result.notes.append(
@@ -145,6 +153,12 @@ def compute(
         {"request": key, "by": sorted(sources)}
         for key, sources in sorted(outside.items())
     ]
+    if legacy:
+        result.notes.append(
+            f"{len(legacy)} operation(s) were reached only or also through the deprecated "
+            "unversioned paths (/tools for /v1/tools), which the gateway still serves with "
+            "Deprecation headers; they count for their /v1 operation"
+        )
     result.notes += [
         f"coverage.exclude entry {match!r} matches no operation of the document"
         for match in unused(exclusions, ops)
