@@ -8,7 +8,8 @@
 #   make coverage [RUN=results/latest] [GATEWAY_URL=...]
 #
 # --run DIR: a run folder (repeatable: their requests count together); default the newest run,
-#   results/latest. The document is kept beside the result: DIR/openapi.json, DIR/coverage.json.
+#   results/latest. The document is kept beside the result: DIR/openapi.json, DIR/coverage.json;
+#   the run's report.html, if it has one, is written again with a coverage section.
 # --url URL: the gateway whose document is read (also GATEWAY_URL); by default the configured
 #   one, and with service.manage auto the local stack is brought up for it (and taken down
 #   again) when nothing answers - as make test does.
@@ -94,6 +95,8 @@ coverage_main() {
   mv -f "${document}.part" "${document}"
   perf_py coverage "${COV_RUNS[@]}" --openapi "${document}" --source "${PERF_TARGET_URL}/openapi.json" \
     --profile "${COV_PROFILE}" "${COV_ARGS[@]}"
+  # the run's report gains its coverage section
+  [[ ! -f "${COV_RUNS[0]}/report.html" ]] || perf_py report "${COV_RUNS[0]}" >/dev/null
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

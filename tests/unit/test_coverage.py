@@ -5,6 +5,7 @@ folder, an exclusion without a reason)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,40 @@ def test_exclusion_entries_are_checked() -> None:
     ):
         with pytest.raises(KitError):
             parse_exclusions(bad, "c")
+
+
+def test_the_report_shows_the_run_s_coverage(tmp_path: Path) -> None:
+    """A run folder with coverage.json gets a coverage section (per group, uncovered and
+    excluded listed); one without has none."""
+    from perfkit.report import run_page
+    from perfkit.report.run_data import build_report
+
+    run = tmp_path / "run"
+    shutil.copytree(
+        Path(__file__).resolve().parents[1] / "fixtures" / "runs" / "smoke_all", run
+    )
+    assert 'id="coverage"' not in run_page.render(build_report(run))
+    document = tmp_path / "openapi.json"
+    document.write_text(json.dumps(DOCUMENT))
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "coverage:\n  exclude:\n    - match: group:llmchat\n      reason: needs an LLM\n"
+    )
+    assert (
+        main(
+            [
+                "coverage",
+                str(run),
+                "--openapi",
+                str(document),
+                "--config",
+                str(config),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    html = run_page.render(build_report(run))
+    assert 'id="coverage"' in html and 'data-table="coverage"' in html
+    assert "of 11 operations not excluded are covered" in html
+    assert "POST /llmchat/chat</span>: needs an LLM" in html

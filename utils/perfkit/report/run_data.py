@@ -20,6 +20,8 @@ from perfkit.compare.model import (
     TestComparison,
     load_comparison,
 )
+from perfkit.coverage.report import load_coverage
+from perfkit.exitcodes import KitError
 from perfkit.gateway.record import build_text, overrides_text
 from perfkit.monitor.sampler import RESOURCES_FILE
 from perfkit.protocol.federation import FederationRow, federation
@@ -138,6 +140,8 @@ class Report:
     # the scenario workflows' multi-user run (raw/workflows/workflows.json): per workflow,
     # step and user over the whole run, the collaborations' edits, the generator
     workflows: dict[str, Any] | None = None
+    # make coverage's result for this run (coverage.json): the gateway's operations it covered
+    coverage: dict[str, Any] | None = None
 
 
 def _change(m: MetricResult) -> Change:
@@ -298,7 +302,16 @@ def build_report(run_dir: Path) -> Report:
         database_queries=(summary.database or {}).get("queries"),
         database_pool=(summary.database or {}).get("pool"),
         workflows=multi_user(run_dir),
+        coverage=rest_coverage(run_dir),
     )
+
+
+def rest_coverage(run_dir: Path) -> dict[str, Any] | None:
+    """make coverage's coverage.json of this run, or None (not computed, or unreadable)."""
+    try:
+        return load_coverage(run_dir)
+    except KitError:
+        return None
 
 
 def multi_user(run_dir: Path) -> dict[str, Any] | None:
