@@ -18,6 +18,7 @@ from perfkit.baseline.promotion import load_pending
 from perfkit.calibration.rates import load_result
 from perfkit.cli import main
 from perfkit.compare.model import load_comparison
+from perfkit.coverage.report import load_coverage
 from perfkit.dataset.cli import load_report
 from perfkit.exitcodes import KitError
 from perfkit.gateway.record import load_record
@@ -86,6 +87,10 @@ LOADERS: dict[str, tuple[str, Callable[[Path], Any]]] = {
         "migration/small.json",
         lambda d: load_migration(d / "migration" / "small.json"),
     ),
+    "coverage.json": (
+        "run/coverage.json",
+        lambda d: load_coverage(d / "run"),
+    ),
     "populate report.json": (
         "populate/report.json",
         lambda d: load_report(d / "populate" / "report.json"),
@@ -134,6 +139,7 @@ def test_every_owner_module_is_tested_here() -> None:
         "baseline/jobs.py",
         "calibration/rates.py",
         "compare/model.py",
+        "coverage/report.py",
         "dataset/cli.py",
         "gateway/record.py",
         "migration.py",

@@ -108,6 +108,14 @@ def test_a_reference_that_stands_still_changes_nothing() -> None:
     assert result["correlation"] is None  # a flat reference correlates with nothing
 
 
+def test_the_baseline_s_job_counts_as_one_of_the_jobs() -> None:
+    trials = [trial(n, 10.0 + n, {"a": 20.0 + n}) for n in (1, 2)]
+    assert speed_correction(trials) is None
+    trials[0].base_speed_ms, trials[0].base_p50_ms = 10.0, {"a": 20.0}
+    result = speed_correction(trials)
+    assert result is not None and result["jobs"] == 3 and result["with_baseline"]
+
+
 def test_too_few_jobs_with_a_reference_is_no_answer() -> None:
     trials = [
         trial(1, 10.0, {"a": 20.0}),

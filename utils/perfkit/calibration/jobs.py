@@ -169,13 +169,14 @@ def speed_correction(trials: list[JobTrial]) -> dict[str, Any] | None:
     stored jobs and their baseline (all with a reference): per test, the spread (sd of log p50
     medians, as perfkit.compare.drift pools it) as measured, and with each job's medians
     divided by its reference's time; their medians over tests, and how the reference and the
-    jobs' mean log p50 moved together (correlation). None without 3 such jobs."""
+    jobs' mean log p50 moved together (correlation). None without 3 such jobs (the baseline's
+    counted)."""
     rows = [(t.speed_ms, t.p50_ms) for t in trials if t.speed_ms and t.p50_ms]
-    if len(rows) < 3:
-        return None
     base = next((t for t in trials if t.base_speed_ms and t.base_p50_ms), None)
     if base is not None and base.base_speed_ms:
         rows.insert(0, (base.base_speed_ms, base.base_p50_ms))
+    if len(rows) < 3:
+        return None
     tests = sorted(set.intersection(*(set(p) for _, p in rows)))
     if not tests:
         return None

@@ -13,4 +13,7 @@
 - servers.py: servers-*.json - the benchmark MCP servers' own call counts (`perfkit servers-stats`)
 - upstream.py: raw/<id>/upstream-*.txt - where a test's time went, by the benchmark MCP servers' own account
 - run_all.py: runs.json - what run-all.sh ran (`perfkit run-all-record`)
+- speed.py: the machine-speed reference - a fixed unit of CPU work timed before each test's
+  rounds (`perfkit speed-reference`, raw/<id>/speed-reference.json) - into summary.json's
+  machine_speed
 """
