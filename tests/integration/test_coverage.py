@@ -87,12 +87,12 @@ def test_readme_coverage_command_counts_the_document_and_the_run(
     )
     assert "data-coverage" in (latest / "report.html").read_text()
 
-    # nothing answers: exit 3, and the run keeps the coverage it had
-    down = run(["bash", "-c", f"{command} GATEWAY_URL=http://127.0.0.1:4499"], env)
+    # nothing answers: exit 3 (the script's own code: make turns every failure into 2), and
+    # the run keeps the coverage it had
+    down = run(["utils/coverage.sh", "--url", "http://127.0.0.1:4499"], env)
     assert down.code == 3, down.stderr[-1000:]
+    assert "does not answer" in down.stderr
     assert json.loads((latest / "coverage.json").read_text()) == data
-    # no run yet: exit 2 naming what to do
-    empty = run(
-        ["bash", "-c", command], kit_env(PERF_RESULTS_DIR=str(tmp_path / "none"))
-    )
+    # no run yet: exit 2 naming what to do, before any gateway is touched
+    empty = run(["utils/coverage.sh"], kit_env(PERF_RESULTS_DIR=str(tmp_path / "none")))
     assert empty.code == 2 and "make test" in empty.stderr, empty.stderr[-1000:]

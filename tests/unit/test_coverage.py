@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from perfkit.cli import main
 from perfkit.coverage.exclusions import Exclusion, parse_exclusions
 from perfkit.coverage.exercised import exercised
 from perfkit.coverage.openapi import Matcher, operations
-from perfkit.coverage.report import compute, load_coverage
+from perfkit.coverage.report import compute, load_coverage, shape
 from perfkit.exitcodes import KitError
 
 
@@ -132,6 +133,7 @@ def test_coverage_counts_excluded_operations_apart(tmp_path: Path) -> None:
         "GET /admin/ui": "HTMX admin UI partials",
     }
     assert data["outside"] == [{"request": "POST /mcp", "by": ["mcp/global"]}]
+    assert shape("/servers/3f2a9c0d8e7b6a5f4e3d2c1b0a9f8e7d/mcp") == "/servers/{id}/mcp"
     assert any("GET /health is excluded" in n for n in data["notes"])
     assert any("'DELETE /nowhere' matches no operation" in n for n in data["notes"])
 
@@ -209,3 +211,39 @@ def test_the_report_shows_the_run_s_coverage(tmp_path: Path) -> None:
     assert 'id="coverage"' in html and 'data-table="coverage"' in html
     assert "of 11 operations not excluded are covered" in html
     assert "POST /llmchat/chat</span>: needs an LLM" in html
+
+
+def test_the_recorded_1_0_7_document_counts_as_the_gateway_describes_itself() -> None:
+    """The local stack's real /openapi.json (1.0.7, admin API on; reduced to its operations by
+    tests/fixtures/record-gateway-fixtures.sh): 543 listed operations, 481 once the
+    trailing-slash twins are one; the REST API under /v1, its unversioned aliases matched."""
+    from conftest import gateway_answer
+
+    status, body = gateway_answer("openapi")
+    assert status == "200"
+    document = json.loads(body)
+    listed = sum(
+        1
+        for item in document["paths"].values()
+        for m in item
+        if m in ("get", "post", "put", "delete", "patch")
+    )
+    ops = operations(document)
+    assert (listed, len(ops)) == (543, 481)
+    groups = Counter(o.group for o in ops)
+    assert groups["admin ui"] == 204 and groups["teams"] == 19 and groups["tools"] == 8
+    matcher = Matcher(ops)
+    assert matcher.match("GET", "/tools?limit=10").key == "GET /v1/tools"
+    assert matcher.legacy("GET", "/tools") and not matcher.legacy("GET", "/v1/tools")
+    assert (
+        matcher.match("GET", "/v1/tools/plugin_bindings").group
+        == "tool plugin bindings"
+    )
+    assert matcher.match("POST", "/servers/abc/mcp") is None  # served beside the API
+    # config.yaml's exclusions all match something, and each says why
+    from perfkit.config import load_settings
+    from perfkit.coverage.exclusions import unused
+    from perfkit.names import KIT_ROOT
+
+    exclusions = load_settings(KIT_ROOT, "light", {}, {}).coverage_exclude
+    assert exclusions and unused(exclusions, ops) == []

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -99,6 +100,15 @@ class Coverage:
         }
 
 
+_ID = re.compile(r"[0-9a-fA-F]{16,}|[0-9a-fA-F-]{36}|\d+")
+
+
+def shape(path: str) -> str:
+    """A path with its ids as `{id}` (the workflows' concrete server ids), so that requests
+    outside the document are listed once per endpoint."""
+    return "/".join("{id}" if _ID.fullmatch(part) else part for part in path.split("/"))
+
+
 def compute(
     ops: list[Operation],
     requests: list[Request],
@@ -113,7 +123,7 @@ def compute(
     for request in requests:
         op = matcher.match(request.method, request.path)
         if op is None:
-            outside.setdefault(f"{request.method} {request.path}", set()).add(
+            outside.setdefault(f"{request.method} {shape(request.path)}", set()).add(
                 request.source
             )
             continue
@@ -155,9 +165,9 @@ def compute(
     ]
     if legacy:
         result.notes.append(
-            f"{len(legacy)} operation(s) were reached only or also through the deprecated "
-            "unversioned paths (/tools for /v1/tools), which the gateway still serves with "
-            "Deprecation headers; they count for their /v1 operation"
+            f"{len(legacy)} operation(s) were reached through the deprecated unversioned "
+            "paths (/tools for /v1/tools), which the gateway still serves with Deprecation "
+            "headers; they count for their /v1 operation"
         )
     result.notes += [
         f"coverage.exclude entry {match!r} matches no operation of the document"
