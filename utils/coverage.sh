@@ -52,6 +52,8 @@ coverage_runs() {
     COV_RUNS=("$(readlink -f "${PERF_RESULTS_DIR}/latest")")
   fi
   for run in "${COV_RUNS[@]}"; do
+    [[ -e "${run}" ]] ||
+      perf_die "${PERF_EXIT_USAGE}" "no run folder at '${run}': coverage counts what runs exercised - run the benchmarks first (make test), or name a run folder (RUN=... / --run DIR)"
     [[ -f "${run}/plan.tsv" ]] ||
       perf_die "${PERF_EXIT_USAGE}" "'${run}' is not a run folder (no plan.tsv); name one under ${PERF_RESULTS_DIR}"
   done
