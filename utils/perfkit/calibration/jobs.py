@@ -39,7 +39,7 @@ from perfkit.calibration.rates import (
     wilson_interval,
     write_result,
 )
-from perfkit.compare.model import load_comparison
+from perfkit.compare.model import Comparison, load_comparison
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.jsonfile import malformed
 from perfkit.results import speed
@@ -98,20 +98,26 @@ class KindResult:
     speed_correction: dict[str, Any] | None = None
 
 
-def read_job(run_dir: Path) -> tuple[str, dict[str, int], dict[str, float], str | None]:
+def load_job(run_dir: Path) -> tuple[Comparison | None, str | None]:
+    """A job's comparison (read once), or why it has none."""
     try:
         comparison = load_comparison(run_dir)
     except KitError as exc:
-        return ERROR, {}, {}, f"no verdict: {exc}"
+        return None, f"no verdict: {exc}"
     if comparison is None:
-        return ERROR, {}, {}, f"no verdict: {run_dir} was not compared"
+        return None, f"no verdict: {run_dir} was not compared"
+    return comparison, None
+
+
+def read_job(comparison: Comparison) -> tuple[str, dict[str, int], dict[str, float]]:
+    """The job's verdict, its tests' verdicts counted, and each test's p50 change."""
     counts = Counter(t.verdict for t in comparison.tests)
     changes = {
         t.id: p50.change_pct
         for t in comparison.tests
         if (p50 := t.metrics.get("p50")) is not None and p50.change_pct is not None
     }
-    return comparison.verdict, dict(counts), changes, None
+    return comparison.verdict, dict(counts), changes
 
 
 def run_speed(run_dir: Path) -> float | None:
@@ -123,15 +129,9 @@ def run_speed(run_dir: Path) -> float | None:
 
 
 def read_medians(
-    run_dir: Path,
+    comparison: Comparison,
 ) -> tuple[dict[str, float], dict[str, float], float | None]:
     """The job's and the baseline's p50 medians, and the baseline run's machine speed."""
-    try:
-        comparison = load_comparison(run_dir)
-    except KitError:
-        return {}, {}, None
-    if comparison is None:
-        return {}, {}, None
     p50s = [
         (t.id, m) for t in comparison.tests if (m := t.metrics.get("p50")) is not None
     ]
@@ -149,13 +149,15 @@ def read_medians(
 
 
 def make_trial(args: argparse.Namespace) -> JobTrial:
-    verdict, tests, changes, note = read_job(Path(args.run)) if args.run else (
-        ERROR, {}, {}, "the job left no run folder")  # fmt: skip
+    comparison, note = (
+        load_job(Path(args.run)) if args.run else (None, "the job left no run folder")
+    )
+    verdict, tests, changes = read_job(comparison) if comparison else (ERROR, {}, {})
     if verdict != ERROR and args.exit not in (0, 1):
         verdict, note = ERROR, f"the job exited {args.exit}"
     elif verdict != ERROR and (verdict == "regression") != (args.exit == 1):
         note = f"verdict {verdict} but the job exited {args.exit}"
-    job, base, base_speed = read_medians(Path(args.run)) if args.run else ({}, {}, None)
+    job, base, base_speed = read_medians(comparison) if comparison else ({}, {}, None)
     return JobTrial(
         mode=args.mode, kind=args.kind, job=args.job, run=args.run, exit=args.exit,
         verdict=verdict, tests=tests, p50_changes=changes, seconds=args.seconds,
