@@ -63,14 +63,19 @@ def test_too_little_history_is_not_usable() -> None:
 
 
 def judge(
-    verdict: str, change: float, history: list[float], value: float
+    verdict: str,
+    change: float,
+    history: list[float],
+    value: float,
+    why: str | None = None,
 ) -> tuple[str, str | None]:
-    """A p50 metric whose within-job verdict is `verdict` (rounds changed by `change`)."""
+    """A p50 metric whose within-job verdict is `verdict` (rounds changed by `change`; `why`
+    the within-job note)."""
     base = [20.0, 20.1, 19.9, 20.0, 20.05]
     within = metric_stats(base, scaled(base, 1 - change), "lower")
     drift = drift_stats([("e", v) for v in history], "e", value, "lower")
     return across_jobs(
-        verdict, None, within, drift, drift.p_worse, drift.p_better, GATES, 0.35
+        verdict, why, within, drift, drift.p_worse, drift.p_better, GATES, 0.35
     )
 
 
@@ -130,6 +135,34 @@ def test_the_decision_table(
     assert found == expected, text
     if note is not None:
         assert note in (text or ""), text
+
+
+NOISY = "too noisy (robust CV baseline 7.6% > 5.0%)"
+UNCONFIRMED = "8.4% faster, but not significant with 5 and 5 rounds"
+
+
+@pytest.mark.parametrize(
+    ("why", "history", "value", "expected", "note"),
+    [
+        # rounds that cannot be set against the baseline's: the history judges alone
+        (NOISY, STEADY, 20.1, "unchanged", "judged against the history"),
+        (UNCONFIRMED, STEADY, 20.0, "unchanged", "judged against the history"),
+        (NOISY, DRIFTING, 20.1, "inconclusive", "wider than the threshold"),
+        (NOISY, STEADY, 23.0, "inconclusive", "worse than the median of 5"),
+        # never more than unchanged: a slowdown must hold within the run too
+        (NOISY, STEADY, 40.0, "inconclusive", "too noisy"),
+        # too little history, or a reason the history cannot mend: as the rounds said
+        (NOISY, [20.0, 20.1], 20.0, "inconclusive", NOISY),
+        ("too few rounds (2 baseline, 5 candidate; need 3)", STEADY, 20.0, "inconclusive",
+         "too few rounds"),
+    ],
+)  # fmt: skip
+def test_rounds_that_cannot_judge_leave_it_to_the_history(
+    why: str, history: list[float], value: float, expected: str, note: str
+) -> None:
+    found, text = judge("inconclusive", 0.0, history, value, why)
+    assert found == expected, text
+    assert note in (text or ""), text
 
 
 # --- the whole path: save, compare, record, compare again ----------------------------------

@@ -116,17 +116,21 @@ def across_jobs(
     run-to-run history (Benjamini-Hochberg across tests, and the size gate against the
     history's center) or beyond the machine's drift bound (a change no unchanged job showed
     here: it counts however short the history); `unchanged` needs a history that could have
-    seen a threshold-sized change. With no history yet, only the drift bound counts."""
+    seen a threshold-sized change. With no history yet, only the drift bound counts.
+
+    A test whose rounds cannot be set against the baseline's (too noisy on either side, or a
+    change the rounds cannot confirm) is judged against the history alone once there is one:
+    `unchanged` when its median is not significantly worse than the earlier jobs' by the size
+    gate and the history could have seen a threshold-sized change; never a regression or an
+    improvement (those must hold within the run too)."""
+    if verdict == "inconclusive" and drift.usable and note and history_judges(note):
+        return _by_history(note, drift, q_worse, gates)
     if verdict not in ("regression", "improvement", "unchanged"):
         return verdict, note
     if not drift.usable:
         return _without_history(verdict, within, drift, drift_bound)
     assert drift.change is not None and drift.bound is not None
-    off = f"{abs(drift.change):.1%} {'worse' if drift.change < 0 else 'better'}"
-    where = (
-        f"{off} than the median of {drift.jobs} earlier jobs' (an unchanged job stays within "
-        f"{drift.bound:.1%} with 95% confidence)"
-    )
+    where = _where(drift)
     beyond_bound = abs(drift.change) >= drift_bound  # beyond any drift seen here
     if verdict == "regression":
         worse = q_worse is not None and q_worse <= gates.alpha
@@ -144,18 +148,58 @@ def across_jobs(
             return "improvement", None
         why = f"better than the baseline's rounds, but {where}: job-to-job drift"
         return "inconclusive", why
-    if (
+    if _worse_than_history(drift, q_worse, gates):
+        return "inconclusive", f"{where}, though not against the baseline's rounds"
+    if drift.bound > gates.threshold:
+        return "inconclusive", _too_wide(drift, gates)
+    return "unchanged", None
+
+
+def history_judges(note: str) -> bool:
+    """Whether decide()'s inconclusive `note` says the rounds cannot be set against the
+    baseline's - too noisy, or a change they cannot confirm - rather than that there are too
+    few of them or nothing to compare: the history then judges (across_jobs)."""
+    return note.startswith("too noisy") or ", but not significant with " in note
+
+
+def _where(drift: DriftStats) -> str:
+    assert drift.change is not None and drift.bound is not None
+    off = f"{abs(drift.change):.1%} {'worse' if drift.change < 0 else 'better'}"
+    return (
+        f"{off} than the median of {drift.jobs} earlier jobs' (an unchanged job stays within "
+        f"{drift.bound:.1%} with 95% confidence)"
+    )
+
+
+def _worse_than_history(drift: DriftStats, q_worse: float | None, gates: Gates) -> bool:
+    assert drift.change is not None
+    return (
         q_worse is not None
         and q_worse <= gates.alpha
         and -drift.change >= gates.size_gate
-    ):
-        return "inconclusive", f"{where}, though not against the baseline's rounds"
+    )
+
+
+def _too_wide(drift: DriftStats, gates: Gates) -> str:
+    assert drift.bound is not None
+    return (
+        f"the job-to-job drift here ({drift.bound:.1%} over {drift.jobs} jobs) is wider "
+        f"than the threshold {gates.threshold:.0%}: a slowdown that size could hide in it"
+    )
+
+
+def _by_history(
+    note: str, drift: DriftStats, q_worse: float | None, gates: Gates
+) -> tuple[str, str | None]:
+    """A test the rounds could not judge (`note` says why), against the history alone."""
+    assert drift.bound is not None
+    if _worse_than_history(drift, q_worse, gates):
+        return "inconclusive", f"{note}; and {_where(drift)}"
     if drift.bound > gates.threshold:
-        return "inconclusive", (
-            f"the job-to-job drift here ({drift.bound:.1%} over {drift.jobs} jobs) is wider "
-            f"than the threshold {gates.threshold:.0%}: a slowdown that size could hide in it"
-        )
-    return "unchanged", None
+        return "inconclusive", f"{note}; and {_too_wide(drift, gates)}"
+    return "unchanged", (
+        f"{note} against the baseline's rounds; judged against the history: {_where(drift)}"
+    )
 
 
 def _without_history(
