@@ -58,7 +58,7 @@ SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
 	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
 	calibrate calibrate-jobs trend report report-compare datasets populate populate-clean growth migration-cost \
-	workflows workflows-users workflows-clean coverage
+	workflows workflows-users workflows-clean coverage rest-sweep
 
 help: ## Show this help
 	@printf 'MCP Gateway Performance Kit\n\nusage: make TARGET [PROFILE=light] [GATEWAY_URL=...]\n\n'
@@ -88,7 +88,7 @@ populate: setup ## Write DATASET (tiny, small - the default -, medium, large, ma
 populate-clean: setup ## Remove what make populate wrote, and only that [DRY_RUN=1]
 	@$(POPULATE_ENV) $(POPULATE) --clean
 
-workflows: setup ## Several users at once on Locust: users made, driven, removed [USERS=3 DURATION=30 WARMUP=5 WORKLOAD=mixed|baseline|share|collaborate|token|agent WORKERS=0 TEAMS=2 PREFIX=loadtest SPAWN_RATE= ABORT_ON_SLO=1]
+workflows: setup ## Several users at once on Locust: users made, driven, removed [USERS=3 DURATION=30 WARMUP=5 WORKLOAD=mixed|baseline|share|collaborate|token|agent|rest WORKERS=0 TEAMS=2 PREFIX=loadtest SPAWN_RATE= ABORT_ON_SLO=1]
 	@utils/workflows.sh run $(if $(USERS),--users $(USERS)) $(if $(DURATION),--duration $(DURATION)) $(if $(WARMUP),--warmup $(WARMUP)) \
 		$(if $(WORKLOAD),--workload $(WORKLOAD)) $(if $(TEAMS),--teams $(TEAMS)) $(if $(PREFIX),--prefix $(PREFIX)) --profile $(PROFILE) \
 		$(if $(WORKERS),--workers $(WORKERS)) $(if $(SPAWN_RATE),--spawn-rate $(SPAWN_RATE)) $(if $(filter 1,$(ABORT_ON_SLO)),--abort-on-slo)
@@ -144,6 +144,10 @@ migration-cost: setup ## The schema migration's time from an older release's dat
 
 coverage: setup ## REST coverage: the gateway's OpenAPI operations the newest run (or RUN=DIR) exercised, per group, with config.yaml's exclusions [ALL=1 lists every uncovered one]
 	@./utils/coverage.sh --profile $(PROFILE) $(if $(RUN),--run $(RUN)) $(if $(GATEWAY_URL),--url $(GATEWAY_URL)) $(if $(ALL),--all)
+
+rest-sweep: setup ## The REST API under load, then its coverage: the workload rest (scenario workflows) beside gateway-core and mcp, then make coverage of that run [PROFILE=light USERS=3]
+	@rc=0; PERF_WF_WORKLOAD=rest $(if $(USERS),PERF_WF_USERS=$(USERS)) $(RUNNER) --scenarios $(if $(filter-out all,$(SCENARIOS)),$(SCENARIOS),gateway-core,mcp,workflows) || rc=$$?; \
+	./utils/coverage.sh --profile $(PROFILE) $(if $(GATEWAY_URL),--url $(GATEWAY_URL)) || { c=$$?; [ "$$rc" -ne 0 ] || rc=$$c; }; exit "$$rc"
 
 test-mixed: setup ## Benchmark the mixed workload (several hey at once)
 	@$(RUNNER) --scenarios mixed

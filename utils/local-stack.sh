@@ -242,7 +242,9 @@ stack_write_env() {
         "RATE_LIMITING_REDIS_ENABLED=false" "${limits[@]}" \
         "SSRF_ALLOW_LOCALHOST=true" "SSRF_ALLOW_PRIVATE_NETWORKS=true" "OBSERVABILITY_ENABLED=false" \
         "DB_POOL_SIZE=${PERF_DB_POOL_SIZE}" "DB_MAX_OVERFLOW=${PERF_DB_MAX_OVERFLOW}" "HTTPX_MAX_CONNECTIONS=200" \
-        "TOKEN_EXPIRY=${PERF_STACK_TOKEN_EXPIRY:-120}" "USE_STATEFUL_SESSIONS=$([[ "${PERF_MCP_SESSIONS:-stateless}" == stateful ]] && echo true || echo false)"
+        "TOKEN_EXPIRY=${PERF_STACK_TOKEN_EXPIRY:-120}" "USE_STATEFUL_SESSIONS=$([[ "${PERF_MCP_SESSIONS:-stateless}" == stateful ]] && echo true || echo false)" \
+        "ROOT_ALLOWED_SCHEMES='[\"https\"]'"
+      # (https roots: the workload rest adds and removes some; the default allows none)
       # PERF_GATEWAY_ENV_FILE's settings, checked: the last word on any name
       [[ ! -f "${STACK_DIR}/gateway-settings.env" ]] || cat "${STACK_DIR}/gateway-settings.env"
     } >"${env_file}"

@@ -24,7 +24,11 @@
 #                prompt read and edited by all its members at once: kept, lost and conflicting
 #                edits counted, a plain member's edit refused), token (made, used, revoked,
 #                refused), agent (an MCP session: initialize, tools/list, 3 tool calls,
-#                close), mixed (the default: 50:25:15:5:5 of those); sharing and
+#                close), mixed (the default: 50:25:15:5:5 of those), rest (the REST API
+#                operation by operation: tools, resources, prompts, servers, gateways, A2A
+#                agents, teams, tokens, RBAC, users, export/import, roots, what an operator
+#                reads, compliance, protocol - perfkit/workflows/rest.py; the admin's steps
+#                with the admin's token, passed in the driver's environment); sharing and
 #                collaboration are other names of share and collaborate
 #   people       T teams (default 2) and N users <P>_user_<n>@perfkit.example.com, each in a
 #                team (every third in two), each logged in once: their tokens in
@@ -142,8 +146,8 @@ wf_parse_args() {
     collaboration) WF_WORKLOAD=collaborate ;;
   esac
   case "${WF_WORKLOAD}" in
-    "" | baseline | share | collaborate | token | agent | mixed) ;;
-    *) perf_die "${PERF_EXIT_USAGE}" "--workload '${WF_WORKLOAD}': baseline, share, collaborate, token, agent or mixed" ;;
+    "" | baseline | share | collaborate | token | agent | mixed | rest) ;;
+    *) perf_die "${PERF_EXIT_USAGE}" "--workload '${WF_WORKLOAD}': baseline, share, collaborate, token, agent, mixed or rest" ;;
   esac
 }
 
@@ -196,7 +200,11 @@ wf_run() {
   while read -r name url; do
     [[ -z "${name}" ]] || servers+=(--server "${url}")
   done < <("${PERF_KIT_ROOT}/utils/local-stack.sh" servers --url "${WF_URL}" 2>/dev/null || true)
-  perf_waited env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "${PERF_VENV}/bin/python" -m perfkit.workflows.drive \
+  # only the workload rest works admin operations: only it gets the admin's token (in its
+  # environment, never on a command line)
+  local admin=()
+  [[ "${WF_WORKLOAD}" != rest ]] || admin=("PERFKIT_TOKEN=${token}")
+  perf_waited env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "${admin[@]}" "${PERF_VENV}/bin/python" -m perfkit.workflows.drive \
     --url "${WF_URL}" --people "${WF_TOKENS}" --users "${WF_USERS}" --duration "${WF_DURATION}" \
     --warmup "${WF_WARMUP}" --workload "${WF_WORKLOAD}" --out "${out}" \
     --ledger "${WF_LEDGER}" --prefix "${WF_PREFIX}" --protocol-version "${PERF_MCP_PROTOCOL_VERSION}" \

@@ -167,7 +167,7 @@ script() {
   [[ "${stderr}" == *"unknown option '--colour'"* ]]
   script workflows.sh run --workload chat
   [ "${status}" -eq 2 ]
-  [[ "${stderr}" == *"--workload 'chat': baseline, share, collaborate, token, agent or mixed"* ]]
+  [[ "${stderr}" == *"--workload 'chat': baseline, share, collaborate, token, agent, mixed or rest"* ]]
   script workflows.sh run --users 0
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"--users '0': a whole number from 1 to 999"* ]]

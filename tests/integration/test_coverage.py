@@ -11,7 +11,9 @@ from collections import Counter
 from pathlib import Path
 
 from conftest import kit_env, readme_command, run
+from perfkit.workflows.rounds import REST, TIMED_STEPS
 from test_mcp import token_for
+from test_workflows import ask
 
 METHODS = ("get", "put", "post", "delete", "patch")
 TESTS = "rest_list_servers_limit_10,health,rpc_ping,server_tools_list"
@@ -100,3 +102,60 @@ def test_readme_coverage_command_counts_the_document_and_the_run(
     ):  # make names results/latest
         empty = run(args, kit_env(PERF_RESULTS_DIR=str(tmp_path / "none")))
         assert empty.code == 2 and "make test" in empty.stderr, empty.stderr[-1000:]
+
+
+def test_the_rest_sweep_covers_most_operations_each_a_test(
+    stack_url: str, tmp_path: Path
+) -> None:
+    """README's make rest-sweep, cut short (one round of the workload rest, a test of each
+    other scenario): most operations not excluded covered, every step of every rest workflow
+    sent and answered as checked (never a failure, never a 5xx), each a test of summary.json
+    with its figures, the report's per-operation table, and nothing the workflows made left
+    on the gateway."""
+    env = kit_env(
+        PERF_RESULTS_DIR=str(tmp_path / "results"),
+        PERF_TESTS="rest_list_servers_limit_10,health,server_tools_list,workflows/*",
+        PERF_WF_ROUND_SECONDS="40",
+        **SCALED,
+    )
+    command = readme_command("make rest-sweep")
+    done = run(["bash", "-c", f"{command} GATEWAY_URL={stack_url}"], env, timeout=600)
+    assert done.code == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    latest = (tmp_path / "results" / "latest").resolve()
+    data = json.loads((latest / "coverage.json").read_text())
+    assert data["percent"] >= 70.0, data["uncovered"]
+    assert (
+        f"{data['covered']} of {data['operations'] - data['excluded']}" in done.stdout
+    )
+
+    kept = json.loads((latest / "raw" / "workflows" / "samples.json").read_text())
+    sent = {s["step"] for s in kept["samples"] if s.get("kind", "step") == "step"}
+    failed = [(s["step"], s.get("error")) for s in kept["samples"] if not s.get("ok")]
+    assert failed == []
+    steps = {f"{flow}:{step}" for flow in REST for step in TIMED_STEPS[flow]}
+    assert steps <= sent, sorted(steps - sent)
+    assert not [s for s in kept["samples"] if int(s.get("status") or 0) >= 500]
+
+    summary = json.loads((latest / "summary.json").read_text())
+    tests = {t["id"]: t for t in summary["tests"]}
+    timed = [
+        tests[f"workflows/{flow}.{step}"] for flow in REST for step in TIMED_STEPS[flow]
+    ]
+    assert all(t["status"] in ("ok", "skipped") for t in timed)
+    measured = [t for t in timed if t["status"] == "ok"]
+    assert len(measured) > len(timed) // 2
+    assert all(t["aggregate"]["p50_ms"] > 0 for t in measured)
+    report = (latest / "report.html").read_text()
+    assert 'data-table="coverage-figures"' in report
+    assert "workflows/teams.approve" in report
+
+    admin = token_for(stack_url, {})
+    for path, key in (("/v1/tools?limit=0&include_inactive=true", "tools"),
+                      ("/v1/gateways?limit=0&include_inactive=true", "gateways"),
+                      ("/v1/a2a?limit=0&include_inactive=true", "agents"),
+                      ("/v1/rbac/roles", "roles"), ("/v1/roots", "roots")):  # fmt: skip
+        status, found = ask(f"{stack_url}{path}", admin)
+        assert status == 200, found
+        rows = found.get(key, found) if isinstance(found, dict) else found
+        left = [r for r in rows if "perfkit-run-rest-" in json.dumps(r)]
+        assert left == [], (path, left)

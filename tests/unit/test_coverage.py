@@ -211,6 +211,16 @@ def test_the_report_shows_the_run_s_coverage(tmp_path: Path) -> None:
     assert 'id="coverage"' in html and 'data-table="coverage"' in html
     assert "of 11 operations not excluded are covered" in html
     assert "POST /llmchat/chat</span>: needs an LLM" in html
+    # each covered operation with the figures of the tests that measured it
+    report = build_report(run)
+    assert report.coverage is not None
+    figures = report.coverage["figures"]
+    covered = {c["operation"] for c in report.coverage["covered_operations"]}
+    assert {f["operation"] for f in figures} == covered
+    measured = [f for f in figures if f["values"]]
+    assert measured and all(f["values"]["p50"] is not None for f in measured)
+    table = html.split('data-table="coverage-figures"', 1)[1].split("</table>", 1)[0]
+    assert f'<td class="mono">{measured[0]["test"]}</td>' in table
 
 
 def test_the_recorded_1_0_7_document_counts_as_the_gateway_describes_itself() -> None:

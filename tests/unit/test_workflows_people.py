@@ -129,16 +129,66 @@ def test_removal_order_and_what_the_gateway_cannot_delete() -> None:
         ("DELETE", "/v1/teams/t1"),
         ("DELETE", f"/v1/teams/t9/members/{quoted}"),
         ("DELETE", f"/v1/auth/email/admin/users/{quoted}"),
+        ("GET", f"/v1/auth/email/admin/users/{quoted}"),
         ("PUT", f"/v1/auth/email/admin/users/{quoted}"),
         ("DELETE", "/v1/auth/email/admin/users/loadtest_user_2%40perfkit.example.com"),
     ]
-    assert gateway.calls[5][2] == {"is_active": False}
+    assert gateway.calls[6][2] == {"is_active": False}
     assert removal.deactivated == [f"user {EMAIL}"]
     assert removal.failed == []
     assert (
         people._counted(removal.removed)
         == "2 members, 1 server, 1 team, 1 token, 1 user"
     )
+
+
+def test_what_the_workload_rest_made_goes_before_the_tools_and_teams_it_refers_to() -> (
+    None
+):
+    """bindings and tokens first, then servers (they bundle tools), then what nothing refers
+    to, then tools and gateways, then teams; a user its workflow deleted already (1.0.7's
+    delete of an unknown user is a 500, its read a 404) counts as removed."""
+    gone = "loadtest-rest-9@perfkit.example.com"
+    made = [
+        Made("team", "t2", "loadtest-rest-t"),
+        Made("gateway", "g1"),
+        Made("tool", "x1"),
+        Made("role", "r1"),
+        Made("root", "https://perfkit.example.com/loadtest-rest-1"),
+        Made("agent", "a1"),
+        Made("resource", "u1"),
+        Made("prompt", "p1"),
+        Made("server", "s1"),
+        Made("agent-binding", "ab1"),
+        Made("tool-binding", "tb1"),
+        Made("user", gone),
+    ]
+
+    def gateway(method: str, path: str, body: Any) -> tuple[int, Any]:
+        calls.append((method, path))
+        if path.endswith("%40perfkit.example.com"):
+            return (500, {}) if method == "DELETE" else (404, {})
+        return (400, {}) if path == "/v1/tools/x1" else (200, {})
+
+    calls: list[tuple[str, str]] = []
+    removal = people.remove(gateway, made)
+    assert [p for _, p in calls] == [
+        "/v1/a2a-agents/plugin-bindings/ab1",
+        "/v1/tools/plugin_bindings/tb1",
+        "/v1/servers/s1",
+        "/v1/a2a/a1",
+        "/v1/roots/https%3A%2F%2Fperfkit.example.com%2Floadtest-rest-1",
+        "/v1/prompts/p1",
+        "/v1/rbac/roles/r1",
+        "/v1/resources/u1",
+        "/v1/gateways/g1",
+        "/v1/tools/x1",  # 1.0.7's 400 for a tool it no longer has: removed
+        "/v1/teams/t2",
+        "/v1/auth/email/admin/users/loadtest-rest-9%40perfkit.example.com",
+        "/v1/auth/email/admin/users/loadtest-rest-9%40perfkit.example.com",
+    ]
+    assert removal.failed == [] and removal.deactivated == []
+    assert len(removal.removed) == len(made)
 
 
 def test_a_dry_run_asks_nothing() -> None:

@@ -33,6 +33,21 @@ def test_the_tests_are_each_workflow_and_its_timed_steps() -> None:
         rounds.tests("chat")
 
 
+def test_the_workload_rest_is_its_workflows_each_step_an_operation() -> None:
+    rest = rounds.tests("rest")
+    assert [t for t in rest if "." not in t] == list(rounds.REST)
+    assert len(rest) == len(set(rest))
+    assert {
+        "tools.create",
+        "teams.approve",
+        "users.logout",
+        "protocol.cancel_status",
+    } <= set(rest)
+    # a rest workflow is a part of the workload, not a workload of its own
+    with pytest.raises(KitError, match="mixed or rest"):
+        rounds.tests("teams")
+
+
 def test_samples_fall_into_their_windows_with_the_status_they_earned(
     tmp_path: Path,
 ) -> None:

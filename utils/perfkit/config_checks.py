@@ -241,7 +241,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "float": positive_float,
     "float0": non_negative_float,
     "workload": lambda t: choice(
-        t, ("mixed", "baseline", "share", "collaborate", "token", "agent")
+        t, ("mixed", "baseline", "share", "collaborate", "token", "agent", "rest")
     ),
     "fraction": lambda t: fraction(t, False),
     "fraction0": lambda t: fraction(t, True),

@@ -10,7 +10,9 @@ its MCP endpoint received, per JSON-RPC method (`initialize`, `notifications/ini
 them, from the request's arrival to its answer's last byte. The kit turns those into where a
 tool call's time goes (the server's own share, the sessions the gateway opened per call).
 `--delay-ms` adds that much waiting to every call: a deliberately slower MCP server, to check
-that the kit notices.
+that the kit notices. Beside MCP, two plain routes for the workload rest: `POST /a2a/`, an A2A
+agent (JSON-RPC SendMessage, answered with the time), and `GET /openapi.json`, the OpenAPI
+document of `GET /stats` (a REST tool's schema is generated from it).
 """
 
 from __future__ import annotations
@@ -268,6 +270,47 @@ def build_server(
                 "calls": counts,
                 "total": sum(counts.values()),
                 "requests": ledger.snapshot(),
+            }
+        )
+
+    @mcp.custom_route("/a2a/", methods=["POST"])
+    async def a2a_agent(request: Request) -> JSONResponse:
+        """An A2A agent (JSON-RPC, as the gateway invokes one): any message gets the time
+        as the agent's answer."""
+        try:
+            message = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "not JSON"}, status_code=400)
+        ident = message.get("id") if isinstance(message, dict) else None
+        text = f"perfkit agent: it is {datetime.now(UTC).isoformat()}"
+        return JSONResponse(
+            {
+                "jsonrpc": "2.0",
+                "id": ident,
+                "result": {
+                    "messageId": f"perfkit-{time.monotonic_ns()}",
+                    "role": "ROLE_AGENT",
+                    "parts": [{"text": text}],
+                },
+            }
+        )
+
+    @mcp.custom_route("/openapi.json", methods=["GET"])
+    async def openapi(request: Request) -> JSONResponse:
+        """An OpenAPI document of this server's plain HTTP routes (GET /stats), for tools
+        made from it (the gateway's generate-schemas-from-openapi)."""
+        answer = {"description": "calls served", "content": {
+            "application/json": {"schema": {"type": "object", "properties": {
+                "server": {"type": "string"}, "total": {"type": "integer"}}}}}}  # fmt: skip
+        return JSONResponse(
+            {
+                "openapi": "3.0.3",
+                "info": {"title": name, "version": "1"},
+                "paths": {
+                    "/stats": {
+                        "get": {"operationId": "stats", "responses": {"200": answer}}
+                    }
+                },
             }
         )
 

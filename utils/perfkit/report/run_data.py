@@ -275,6 +275,7 @@ def build_report(run_dir: Path) -> Report:
     baseline = (comparison.baseline if comparison else None) or {}
     files = [SUMMARY_FILE, COMPARISON_FILE, RUN_FILE, RESOURCES_FILE, WORKFLOWS_FILE]
     upstream_rows, upstream_unknown = upstream.rows(summary.tests)
+    grouped = scenarios(summary, comparison)
     return Report(
         run_dir=str(run_dir),
         title=f"{summary.profile or 'run'} run {run_dir.name}",
@@ -284,7 +285,7 @@ def build_report(run_dir: Path) -> Report:
         settings=summary.settings,
         gateway_settings=dict(summary.target.get("gateway_settings") or {}),
         system=system_info(summary),
-        scenarios=scenarios(summary, comparison),
+        scenarios=grouped,
         details=[
             test_detail(run_dir, t, comparison.test(t.id) if comparison else None)
             for t in summary.tests
@@ -302,16 +303,50 @@ def build_report(run_dir: Path) -> Report:
         database_queries=(summary.database or {}).get("queries"),
         database_pool=(summary.database or {}).get("pool"),
         workflows=multi_user(run_dir),
-        coverage=rest_coverage(run_dir),
+        coverage=rest_coverage(run_dir, grouped),
     )
 
 
-def rest_coverage(run_dir: Path) -> dict[str, Any] | None:
-    """make coverage's coverage.json of this run, or None (not computed, or unreadable)."""
+def rest_coverage(
+    run_dir: Path, grouped: list[Scenario] | None = None
+) -> dict[str, Any] | None:
+    """make coverage's coverage.json of this run, or None (not computed, or unreadable);
+    with `figures`: each covered operation's tests of this run and their figures."""
     try:
-        return load_coverage(run_dir)
+        coverage = load_coverage(run_dir)
     except KitError:
         return None
+    if coverage is not None:
+        coverage["figures"] = operation_figures(coverage, grouped or [])
+    return coverage
+
+
+def operation_figures(
+    coverage: dict[str, Any], grouped: list[Scenario]
+) -> list[dict[str, Any]]:
+    """Per covered operation (by group), each test of the run that made its requests, with
+    that test's figures: p50, p95, req/s, error rate and verdict. A workflow step's source
+    (`workflows/<workflow>:<step>`) is its test `workflows/<workflow>.<step>`; a source that
+    is no test of the run (a step no window timed) is named with no figures."""
+    rows = {row.id: row for scenario in grouped for row in scenario.tests}
+    found = []
+    for covered in coverage.get("covered_operations") or []:
+        for source in covered.get("by") or []:
+            test = str(source)
+            if test.startswith("workflows/"):
+                test = test.replace(":", ".", 1)
+            row = rows.get(test)
+            found.append(
+                {
+                    "group": covered.get("group"),
+                    "operation": covered.get("operation"),
+                    "test": test,
+                    "values": row.values if row else None,
+                    "verdict": row.verdict if row else None,
+                }
+            )
+    found.sort(key=lambda f: (str(f["group"]), str(f["operation"]), f["test"]))
+    return found
 
 
 def multi_user(run_dir: Path) -> dict[str, Any] | None:

@@ -47,13 +47,15 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+from locust import User
 from locust.env import Environment
 
 from perfkit.atomic import write_json_atomic
 from perfkit.results.servers import fetch_counts, served
+from perfkit.names import TOKEN_ENV
 from perfkit.workflows.locustfile import (
     TOOL_CALL_STEPS,
-    WORKLOADS,
+    WORKLOADS as FLOW_WORKLOADS,
     Person,
     Roster,
     load_people,
@@ -63,6 +65,10 @@ from perfkit.workflows.locustfile import (
 )
 from perfkit.workflows.metrics import Sample, render, summarize
 from perfkit.workflows.people import Ledger, Made
+from perfkit.workflows.rest import RestUser
+
+WORKLOADS: dict[str, list[type[User]]] = {**FLOW_WORKLOADS, "rest": [RestUser]}
+ADMIN = "platform-admin"  # how the rest workload's admin steps name their user
 
 PROG = "perfkit.workflows.drive"
 # Locust's request_type of an event -> its kind in perfkit.workflows.metrics (HTTP methods: step)
@@ -173,6 +179,16 @@ def check(args: argparse.Namespace) -> list[Person]:
     lacking = needs(args.workload, roster) if roster else None
     if lacking:
         problems.append(lacking)
+    if args.workload == "rest" and not os.environ.get(TOKEN_ENV):
+        problems.append(
+            f"workload rest works the admin's operations too: the admin's token in "
+            f"{TOKEN_ENV} (utils/workflows.sh passes it)"
+        )
+    if args.workload == "rest" and not args.server:
+        problems.append(
+            "workload rest registers the benchmark MCP server as a gateway and A2A agent: "
+            "--server URL (the local stack's, utils/local-stack.sh servers)"
+        )
     for problem in problems:
         print(f"{PROG}: error: {problem}", file=sys.stderr)
     if problems:
@@ -288,6 +304,8 @@ def worker(args: argparse.Namespace) -> int:
         Roster.prefix = data["prefix"]
         Roster.share_visibility = data["share_visibility"]
         Roster.protocol_version = data["protocol_version"]
+        Roster.admin = Person(ADMIN, data["admin"], ()) if data.get("admin") else None
+        Roster.bench_url = data.get("bench_url") or ""
         Roster.turn = itertools.count(int(data["index"]), int(data["workers"]))
         Roster.relay = lambda made: runner.send_message(MADE, asdict(made))
         recorder(env, samples, float(data["started"]))
@@ -327,6 +345,8 @@ def master(
         "prefix": Roster.prefix,
         "share_visibility": Roster.share_visibility,
         "protocol_version": Roster.protocol_version,
+        "admin": Roster.admin.token if Roster.admin else "",
+        "bench_url": Roster.bench_url,
         "started": started,
         "workers": expected,
     }
@@ -500,6 +520,9 @@ def main(argv: list[str]) -> int:
     Roster.prefix = args.prefix
     Roster.share_visibility = args.share_visibility
     Roster.protocol_version = args.protocol_version
+    admin = os.environ.get(TOKEN_ENV, "")
+    Roster.admin = Person(ADMIN, admin, ()) if admin else None
+    Roster.bench_url = args.server[0] if args.server else ""
     env = Environment(
         user_classes=WORKLOADS[args.workload],
         events=locust.events,

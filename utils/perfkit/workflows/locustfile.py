@@ -144,6 +144,10 @@ class Roster:
     protocol_version: ClassVar[str] = (
         "2025-06-18"  # MCP-Protocol-Version the agents send
     )
+    # the workload rest: the admin (its token from the driver's environment) and the
+    # benchmark MCP server its gateways and A2A agents point at
+    admin: ClassVar[Person | None] = None
+    bench_url: ClassVar[str] = ""
 
     @classmethod
     def next(cls) -> Person:
@@ -193,6 +197,11 @@ def needs(workload: str, people: list[Person]) -> str | None:
             f"workload {workload} needs a team with its owner, another member and a user "
             "outside it: at least 3 users in 2 teams (--users 3 --teams 2)"
         )
+    if workload == "rest" and len(people) < 3:
+        return (
+            "workload rest needs 3 users at least (a team's member, an invitee and one "
+            "asking to join): --users 3"
+        )
     if workload in ("collaborate", "mixed") and not collaborations(people):
         return (
             f"workload {workload} needs a team of at least two users: at least 2 users in "
@@ -224,16 +233,18 @@ class GatewayUser(FastHttpUser):
         mcp: bool = False,
         session: str = "",
         seen: Seen | None = None,
+        anonymous: bool = False,
+        redirects: bool = True,
     ) -> Any:
         """One request as step `step` by `who` (default this user); its JSON (None for an
         empty answer), or StepFailed when the status is not `expect` (one or a set) or the
-        answer reports an error. `seen` gets the answer's status and headers."""
+        answer reports an error. `seen` gets the answer's status and headers; `anonymous`
+        sends no token (a login), `redirects=False` takes a redirect as the answer."""
         expected = expect if isinstance(expect, frozenset) else frozenset({expect})
         who = who or self.me
-        headers = {
-            "Authorization": f"Bearer {token or who.token}",
-            "Accept": MCP_ACCEPT if mcp else "application/json",
-        }
+        headers = {"Accept": MCP_ACCEPT if mcp else "application/json"}
+        if not anonymous:
+            headers["Authorization"] = f"Bearer {token or who.token}"
         if mcp:
             headers["MCP-Protocol-Version"] = Roster.protocol_version
         if session:
@@ -247,10 +258,16 @@ class GatewayUser(FastHttpUser):
             kwargs["data"] = json.dumps(body)
             headers["Content-Type"] = "application/json"
         kwargs["headers"] = headers
+        if not redirects:
+            kwargs["allow_redirects"] = False
         with self.client.request(method, path, **kwargs) as answer:
             if answer.status_code not in expected:
                 wanted = " or ".join(str(code) for code in sorted(expected))
-                answer.failure(f"HTTP {answer.status_code} (expected {wanted})")
+                said = said_of(answer.text or "")
+                answer.failure(
+                    f"HTTP {answer.status_code} (expected {wanted})"
+                    + (f": {said}" if said else "")
+                )
                 raise StepFailed(step)
             if seen is not None:
                 seen.status = answer.status_code
@@ -600,6 +617,20 @@ def rpc(
     if ident is not None:
         message["id"] = ident
     return message
+
+
+def said_of(text: str, limit: int = 200) -> str:
+    """What a refused request's answer says: its `detail`, `message` or `error`, else its
+    text (cut to `limit` characters) - so that a failure names the gateway's reason."""
+    document, is_json = document_of(text) if text else (None, False)
+    if isinstance(document, dict):
+        said = next(
+            (document[k] for k in ("detail", "message", "error") if document.get(k)), ""
+        )
+        text = said if isinstance(said, str) else json.dumps(said)
+    elif is_json:
+        text = json.dumps(document)
+    return " ".join(text.split())[:limit]
 
 
 def prompt_text(rendered: Any) -> str:

@@ -12,9 +12,11 @@
       earlier run that the gateway could only deactivate is made active again, with a new
       password; an active user of that name is not the kit's to take (exit 3).
   perfkit workflows-people clean --url URL (--ledger FILE | --prefix P) [--dry-run]
-      removes what a ledger records (tokens, servers, prompts, memberships, teams, users), or
-      what an earlier run left by prefix (users `<P>_user_*`, teams `<P>_team_*`, servers
-      `<P>-share-*`, prompts `<P>-collab-*`); --dry-run lists it first.
+      removes what a ledger records (tokens, servers, prompts, memberships, teams, users, and
+      what the workload rest makes: plugin bindings, resources, A2A agents, roots, roles,
+      tools, gateways), or what an earlier run left by prefix (users `<P>_user_*`, teams
+      `<P>_team_*`, servers `<P>-share-*`, prompts `<P>-collab-*`, and everything named
+      `<P>-rest-*`); --dry-run lists it first.
 
 The admin's token comes in the environment (PERFKIT_TOKEN), never on a command line.
 
@@ -157,7 +159,7 @@ def owners(pairs: list[tuple[int, int]]) -> dict[int, set[int]]:
 # -- the ledger ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Made:
-    kind: str  # user | team | member | server | prompt | token
+    kind: str  # user | team | member | server | prompt | token, or a kind of REMOVED_BY
     key: str  # the user's email, the team's or server's or token's id, "<team id> <email>"
     name: str = ""
 
@@ -347,15 +349,36 @@ def _gone(status: int) -> bool:
     )  # 404: removed already (a workflow deletes its servers)
 
 
+# what the workflows make, the order it is removed in (what refers to others first) and the
+# request that removes it; a user, a team and a membership are handled apart (see remove)
+REMOVED_BY: dict[str, tuple[int, str]] = {
+    "token": (0, "/v1/tokens/admin/{key}"),
+    "tool-binding": (0, "/v1/tools/plugin_bindings/{key}"),
+    "agent-binding": (0, "/v1/a2a-agents/plugin-bindings/{key}"),
+    "server": (1, "/v1/servers/{key}"),
+    "prompt": (2, "/v1/prompts/{key}"),
+    "resource": (2, "/v1/resources/{key}"),
+    "agent": (2, "/v1/a2a/{key}"),
+    "root": (2, "/v1/roots/{key}"),
+    "role": (2, "/v1/rbac/roles/{key}"),
+    "tool": (3, "/v1/tools/{key}"),
+    "gateway": (3, "/v1/gateways/{key}"),
+    "team": (4, "/v1/teams/{key}"),
+}
+MEMBER_ORDER, USER_ORDER = 5, 6
+
+
 def remove(send: Send, made: list[Made], dry_run: bool = False) -> Removal:
-    """Tokens, servers and prompts the workflows made, teams (their memberships end with them), other
-    memberships, then users - the reverse of making them; a user the gateway cannot delete (a
-    former team member, see the module's text) is deactivated."""
+    """What the workflows made (tokens and bindings, servers, prompts, resources, agents,
+    roots, roles, tools, gateways), teams (their memberships end with them), other
+    memberships, then users - the reverse of making them; a user the gateway cannot delete
+    (a former team member, see the module's text) is deactivated."""
     result = Removal([], [], [])
-    order = {"token": 0, "server": 1, "prompt": 1, "team": 2, "member": 3, "user": 4}
+    order = {kind: rank for kind, (rank, _) in REMOVED_BY.items()}
+    order |= {"member": MEMBER_ORDER, "user": USER_ORDER}
     todo = sorted(
         {(m.kind, m.key): m for m in made}.values(),
-        key=lambda m: (order.get(m.kind, 3), m.key),
+        key=lambda m: (order.get(m.kind, MEMBER_ORDER), m.key),
     )
     our_teams = {m.key for m in todo if m.kind == "team"}
     for m in todo:
@@ -372,20 +395,18 @@ def remove(send: Send, made: list[Made], dry_run: bool = False) -> Removal:
                 f"/v1/teams/{team}/members/{urllib.parse.quote(email)}",
                 None,
             )
-        elif m.kind == "team":
-            status, _ = send("DELETE", f"/v1/teams/{m.key}", None)
-        elif m.kind == "server":
-            status, _ = send("DELETE", f"/v1/servers/{m.key}", None)
-        elif m.kind == "prompt":
-            status, _ = send("DELETE", f"/prompts/{m.key}", None)
-        elif m.kind == "token":
-            status, _ = send("DELETE", f"/v1/tokens/admin/{m.key}", None)
-            status = (
-                204 if status == 409 else status
-            )  # 409: revoked already (its workflow)
+        elif m.kind in REMOVED_BY:
+            key = urllib.parse.quote(m.key, safe="")
+            status, _ = send("DELETE", REMOVED_BY[m.kind][1].format(key=key), None)
+            if m.kind == "token" and status == 409:
+                status = 204  # revoked already (its workflow)
+            if m.kind == "tool" and status == 400:
+                status = 404  # 1.0.7 answers 400 for a tool it no longer has
         else:
             path = f"/v1/auth/email/admin/users/{urllib.parse.quote(m.key)}"
             status, _ = send("DELETE", path, None)
+            if not _gone(status) and send("GET", path, None)[0] == 404:
+                status = 404  # deleted already (1.0.7 answers 500 for a user it lacks)
             if not _gone(status):
                 status, _ = send("PUT", path, {"is_active": False})
                 if status == 200:
@@ -405,15 +426,29 @@ def _listed(send: Send, path: str, key: str) -> list[dict[str, Any]]:
     return [r for r in rows or [] if isinstance(r, dict)]
 
 
+# what the workload rest makes, listed to find an earlier run's leftovers by name: kind, the
+# list (inactive ones too: a run cut short may leave one deactivated), its key in the answer
+REST_LISTS = (
+    ("server", "/v1/servers?limit=0&include_inactive=true", "servers"),
+    ("prompt", "/v1/prompts?limit=0&include_inactive=true", "prompts"),
+    ("resource", "/v1/resources?limit=0&include_inactive=true", "resources"),
+    ("agent", "/v1/a2a?limit=0&include_inactive=true", "agents"),
+    ("role", "/v1/rbac/roles", "roles"),
+    ("tool", "/v1/tools?limit=0&include_inactive=true", "tools"),
+    ("gateway", "/v1/gateways?limit=0&include_inactive=true", "gateways"),
+)
+
+
 def leftovers(send: Send, prefix: str) -> list[Made]:
     """What earlier runs with this prefix left on the gateway: their users, active teams and
-    shared servers and prompts (their tokens end with their users)."""
+    shared servers and prompts (their tokens end with their users), and what the workload
+    rest made (named `<prefix>-rest-...`)."""
     users = _listed(send, "/v1/auth/email/admin/users?limit=0", "users")
     teams = _listed(send, "/v1/teams/?limit=500", "teams")
     made = [
         Made("team", str(t["id"]), str(t.get("name", "")))
         for t in teams
-        if str(t.get("name", "")).startswith(f"{prefix}_team_")
+        if str(t.get("name", "")).startswith((f"{prefix}_team_", f"{prefix}-rest-"))
     ]
     made += [
         Made("server", str(v["id"]), str(v.get("name", "")))
@@ -425,10 +460,16 @@ def leftovers(send: Send, prefix: str) -> list[Made]:
         for p in _listed(send, "/prompts?limit=0", "prompts")
         if str(p.get("name", "")).startswith(f"{prefix}-collab-")
     ]
+    for kind, path, key in REST_LISTS:
+        made += [
+            Made(kind, str(x["id"]), str(x.get("name", "")))
+            for x in _listed(send, path, key)
+            if str(x.get("name", "")).startswith(f"{prefix}-rest-")
+        ]
     made += [
         Made("user", str(u["email"]))
         for u in users
-        if str(u.get("email", "")).startswith(f"{prefix}_user_")
+        if str(u.get("email", "")).startswith((f"{prefix}_user_", f"{prefix}-rest-"))
         and str(u.get("email", "")).endswith(f"@{DOMAIN}")
         and u.get("is_active", True)
     ]

@@ -48,16 +48,82 @@ TIMED_STEPS: dict[str, tuple[str, ...]] = {
     ),
     "token": ("create", "use", "revoke", "use_revoked"),
     "agent": ("initialize", "initialized", "tools_list", "tools_call"),
+    # the workload rest (perfkit/workflows/rest.py): every step one operation of the REST API
+    "tools": (
+        "create", "get", "list", "update", "deactivate", "activate", "tags", "tag_entities",
+        "search", "bind", "bindings", "team_bindings", "unbind", "unbind_ref", "schemas",
+        "delete",
+    ),
+    "resources": (
+        "create", "read", "info", "read_uri", "templates", "list", "update", "deactivate",
+        "activate", "complete", "delete",
+    ),
+    "prompts": (
+        "create", "get", "render", "list", "update", "deactivate", "activate", "delete",
+    ),
+    "servers": (
+        "tools_to_bundle", "create", "get", "list", "server_tools", "server_resources",
+        "server_prompts", "update", "deactivate", "activate", "well_known_redirect",
+        "protected_resource", "delete",
+    ),
+    "gateways": (
+        "create", "get", "list", "update", "refresh", "deactivate", "activate", "delete",
+    ),
+    "agents": (
+        "create", "get", "list", "update", "deactivate", "activate", "invoke_by_name",
+        "invoke", "jsonrpc", "bind", "bindings", "team_bindings", "unbind", "unbind_ref",
+        "delete",
+    ),
+    "teams": (
+        "create", "get", "list", "update", "add_member", "members", "set_role", "leave",
+        "invite", "invitations", "accept", "remove_member", "invite_again",
+        "cancel_invitation", "discover", "join", "join_requests", "approve", "join_again",
+        "reject", "delete",
+    ),
+    "tokens": (
+        "create", "list", "get", "update", "usage", "whoami", "csrf", "team_create",
+        "team_list", "admin_list", "admin_revoke", "revoke",
+    ),
+    "rbac": (
+        "available", "my_roles", "my_permissions", "create", "list", "get", "update",
+        "assign", "user_roles", "user_permissions", "check", "revoke", "delete",
+    ),
+    "users": (
+        "create", "get", "list", "update", "replace", "unlock", "login", "email_login", "me",
+        "events", "admin_events", "logout", "delete",
+    ),
+    "exports": (
+        "export", "tools_to_pick", "export_selected", "import_dry_run", "import_status",
+        "import_statuses", "import_cleanup",
+    ),
+    "roots": ("add", "list", "get", "rename", "export", "remove"),
+    "observe": (
+        "version", "health", "ready", "security_health", "root", "mcp_mode",
+        "well_known", "metrics", "metrics_config", "metrics_stats", "catalog",
+        "trace", "security_events", "audit_trails", "performance", "log_search",
+    ),
+    "compliance": ("frameworks", "report", "reports", "get_report", "export_report"),
+    "protocol": (
+        "initialize", "ping", "notify", "initialize_unversioned", "notify_unversioned",
+        "rpc_ping", "cancel", "cancel_status",
+    ),
 }  # fmt: skip
 MIXED = ("baseline", "share", "collaborate", "token", "agent")
+# the workload rest's workflows, in the order a user runs them
+REST = (
+    "tools", "resources", "prompts", "servers", "gateways", "agents", "teams", "tokens",
+    "rbac", "users", "exports", "roots", "observe", "compliance", "protocol",
+)  # fmt: skip
+WORKLOADS = {"mixed": MIXED, "rest": REST}  # workloads of several workflows
 
 
 def tests(workload: str) -> list[str]:
     """The test names of a workload: each workflow, then its steps as `<workflow>.<step>`."""
-    flows = MIXED if workload == "mixed" else (workload,)
-    if any(f not in TIMED_STEPS for f in flows):
+    flows = WORKLOADS.get(workload, (workload,))
+    if workload in REST or any(f not in TIMED_STEPS for f in flows):
         raise KitError(
-            f"workload '{workload}': one of {', '.join(sorted(TIMED_STEPS))} or mixed",
+            f"workload '{workload}': one of {', '.join(sorted(set(TIMED_STEPS) - set(REST)))},"
+            " mixed or rest",
             ExitCode.USAGE,
         )
     return [name for f in flows for name in (f, *(f"{f}.{s}" for s in TIMED_STEPS[f]))]
