@@ -165,6 +165,25 @@ def test_the_command_writes_coverage_json_and_refuses_bad_input(
     assert "has no reason" in capsys.readouterr().err
 
 
+def test_a_test_that_was_not_measured_puts_nothing_under_load(tmp_path: Path) -> None:
+    """A plan row whose test was skipped or failed (summary.json) covers nothing; without a
+    summary (an interrupted run) the plan counts."""
+    run = plan(tmp_path / "run", [
+        ("mcp/server_sse_connect", "sse-connect", "GET", "/servers/{server:bench-virtual}/mcp"),
+        ("mcp/server_sse_tools_call", "sse-call", "POST", "/servers/{server:bench-virtual}/mcp"),
+        ("gateway-core/health", "single", "GET", "/health"),
+    ])  # fmt: skip
+    every = {(r.method, r.source) for r in exercised(run)}
+    assert ("POST", "mcp/server_sse_tools_call") in every
+    tests = [{"id": "mcp/server_sse_connect", "status": "ok"},
+             {"id": "mcp/server_sse_tools_call", "status": "skipped"},
+             {"id": "gateway-core/health", "status": "failed"}]  # fmt: skip
+    (run / "summary.json").write_text(json.dumps({"tests": tests}))
+    assert {(r.method, r.path, r.source) for r in exercised(run)} == {
+        ("GET", "/servers/{server:bench-virtual}/sse", "mcp/server_sse_connect")
+    }
+
+
 def test_exclusion_entries_are_checked() -> None:
     assert parse_exclusions(None, "c") == ()
     for bad in (

@@ -1,5 +1,6 @@
 """The requests a run folder shows the kit made, as (method, path) with the test that made
-them: every test of its plan.tsv (hey's, the components of a mixed group, the MCP paths with
+them: every test of its plan.tsv that was measured (summary.json: a skipped or failed test put
+nothing under load; hey's, the components of a mixed group, the MCP paths with
 their `{server:bench-virtual}` placeholders, the legacy SSE transport's two requests, a
 session's set-up), and the workflows' requests (raw/workflows/samples.json as perfkit.workflows.drive
 --keep-samples writes it: each request's method and path). The database scenario's tests call the gateway's service layer, not its API: they
@@ -32,10 +33,24 @@ def _path(url_or_path: str) -> str:
     return urlsplit(url_or_path).path or "/"
 
 
+def not_run(run_dir: Path) -> set[str]:
+    """The tests of the run's summary.json that were not measured (skipped, failed): their
+    plan rows put nothing under load. Empty when there is no summary to tell (an interrupted
+    run: its plan counts)."""
+    try:
+        tests = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))[
+            "tests"
+        ]
+        return {str(t["id"]) for t in tests if t.get("status") != "ok"}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
 def from_plan(run_dir: Path) -> list[Request]:
     found = []
+    idle = not_run(run_dir)
     for row in read_plan(run_dir):
-        if row.kind in NO_REQUEST or row.method in ("", "-"):
+        if row.kind in NO_REQUEST or row.method in ("", "-") or row.id in idle:
             continue
         path = _path(row.path)
         if row.kind.startswith("sse-"):
