@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from perfkit.results.plan import read_plan
+from perfkit.results.summary import summary_path
 
 # plan kinds that send no HTTP request of their own: a group's rounds are its components',
 # a db test calls the service layer, a workflow test is a window of the workflows' run
@@ -38,9 +39,7 @@ def not_run(run_dir: Path) -> set[str]:
     plan rows put nothing under load. Empty when there is no summary to tell (an interrupted
     run: its plan counts)."""
     try:
-        tests = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))[
-            "tests"
-        ]
+        tests = json.loads(summary_path(run_dir).read_text(encoding="utf-8"))["tests"]
         return {str(t["id"]) for t in tests if t.get("status") != "ok"}
     except (OSError, ValueError, KeyError, TypeError):
         return set()
