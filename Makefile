@@ -39,6 +39,11 @@ SEED ?=
 APPEND ?=
 RESET ?=
 DRY_RUN ?=
+CANDIDATES ?=
+BLOCKS ?=
+PARTS ?=
+BUDGET ?=
+ENV_EXAMPLE ?=
 COMPOSE_FILE ?= .state/docker/docker-compose.yaml
 
 SHELL := /bin/bash
@@ -56,7 +61,7 @@ SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*
 	test-prompts test-mixed test-gateway-core test-mcp test-database test-advanced test-scalability test-databases \
 	test-docker bench-endpoint clean clean-results check lint \
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
-	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions \
+	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions tune overhead \
 	calibrate calibrate-jobs trend report report-compare datasets populate populate-clean growth migration-cost \
 	workflows workflows-users workflows-clean coverage rest-sweep
 
@@ -219,6 +224,16 @@ compare-versions: setup ## A/B of two builds (a version, .whl, .tar.gz or source
 		$(foreach s,$(BASE_SET),--base-set '$(s)') $(foreach s,$(CANDIDATE_SET),--candidate-set '$(s)') \
 		--profile $(PROFILE) $(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(ITERATIONS),--iterations $(ITERATIONS)) \
 		$(if $(SEQUENTIAL),--sequential)
+
+tune: setup ## Tuning advisor: each setting of config.yaml tune.candidates (or CANDIDATES="NAME=VALUE ...") A/B'd against the stack's own, ranked; the better ones recommended and measured together [PROFILE= SCENARIOS= TESTS= ITERATIONS= BUDGET=minutes ENV_EXAMPLE=1]
+	@utils/tune.sh $(foreach c,$(CANDIDATES),--candidate '$(c)') \
+		$(if $(filter command line environment,$(origin PROFILE)),--profile $(PROFILE)) \
+		$(if $(filter-out all,$(SCENARIOS)),--scenarios $(SCENARIOS)) $(if $(TESTS),--tests '$(TESTS)') \
+		$(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(BUDGET),--budget $(BUDGET)) \
+		$(if $(ENV_EXAMPLE),--write-env-example)
+
+overhead: setup ## The kit's own cost: plain hey against the kit on GET /health, interleaved; the kit/plain req/s ratio with its interval [BLOCKS=8 PARTS=1: each part of the kit alone; GATEWAY_URL=]
+	@utils/overhead.sh $(if $(BLOCKS),--blocks $(BLOCKS)) $(if $(PARTS),--parts)
 
 calibrate: setup ## The kit's own detection check: A/A and +10/20/30% pairs on a calibrated target [TRIALS=10]
 	@utils/calibrate.sh $(if $(TRIALS),--trials $(TRIALS))

@@ -377,6 +377,14 @@ def yaml_coverage(path: Path, document: dict[Any, Any]) -> tuple[Exclusion, ...]
     return parse_exclusions(section.get("exclude"), str(path))
 
 
+def yaml_tune(path: Path, document: dict[Any, Any]) -> None:
+    """config.yaml's `tune` block (make tune), checked here so that a mistake in it is found
+    by every command, not only by the sweep that needs it."""
+    from perfkit.tune.candidates import TUNE_KEY, parse_section
+
+    parse_section(document.pop(TUNE_KEY, None), str(path))
+
+
 def yaml_layer(
     path: Path,
 ) -> tuple[dict[str, Raw], dict[str, str], tuple[SloRule, ...]]:
@@ -385,6 +393,7 @@ def yaml_layer(
     document = read_yaml(path)
     slos = yaml_slos(path, document)
     yaml_coverage(path, document)
+    yaml_tune(path, document)
     leaves: dict[str, Any] = {}
     flatten(document, "", path, leaves)
     texts = {key: yaml_text(value, key, path) for key, value in leaves.items()}

@@ -9,7 +9,9 @@ ignored without a word - which is why the kit checks every name first. A release
   `AliasChoices(...)` or `AliasPath(NAME, ...)`); names match case-insensitively;
 - every name read directly, anywhere in the mcpgateway package: `os.getenv("X")`,
   `os.environ.get("X")`, `os.environ["X"]`, `os.environ.setdefault("X", ...)`, `"X" in
-  os.environ` (also as `getenv` / `environ` imported from os); these match exactly.
+  os.environ` (also as `getenv` / `environ` imported from os); these match exactly;
+- the names the server `mcpgateway` runs on reads the same way: uvicorn (installed beside it)
+  reads WEB_CONCURRENCY, its worker count when `--workers` is not given.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pathlib import Path
 from perfkit.exitcodes import ExitCode, KitError
 
 PACKAGE = "mcpgateway"
+# the server the `mcpgateway` command starts (a sibling package in the same site-packages)
+LAUNCHER = "uvicorn"
 CONFIG = "config.py"
 SETTINGS_CLASS = "Settings"
 ENVIRON_METHODS = frozenset({"get", "setdefault", "pop"})
@@ -60,18 +64,19 @@ def read_release(package: Path) -> ReleaseSettings:
     config = package / CONFIG
     fields = settings_fields(parse(config), where_prefix(config, package))
     direct: dict[str, str] = {}
-    for path in sorted(package.rglob("*.py")):
-        tree = parse(path)
-        if tree is None:
-            continue
-        prefix = where_prefix(path, package)
-        for name, line in direct_reads(tree):
-            direct.setdefault(name, f"{prefix}:{line}")
+    for folder in (package, package.parent / LAUNCHER):
+        for path in sorted(folder.rglob("*.py")):
+            tree = parse(path)
+            if tree is None:
+                continue
+            prefix = where_prefix(path, folder)
+            for name, line in direct_reads(tree):
+                direct.setdefault(name, f"{prefix}:{line}")
     return ReleaseSettings(fields, direct)
 
 
 def where_prefix(path: Path, package: Path) -> str:
-    return f"{PACKAGE}/{path.relative_to(package).as_posix()}"
+    return f"{package.name}/{path.relative_to(package).as_posix()}"
 
 
 def parse(path: Path) -> ast.Module | None:
