@@ -21,6 +21,9 @@ import psutil  # type: ignore[import-untyped]  # no types-psutil in the venv
 _GONE = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied)
 PG_TIMEOUT_S = 2.0
 PG_STALE_S = 5.0  # an older PostgreSQL count is reported as null, not as current
+# a process's inet sockets are counted every CONNECTIONS_EVERY samples and carried between:
+# counting them parses the host's socket tables, the dearest read of a sample
+CONNECTIONS_EVERY = 4
 
 
 @dataclass
@@ -92,6 +95,17 @@ class ProcessTracker:
 
     def __init__(self) -> None:
         self._known: dict[tuple[int, float], psutil.Process] = {}
+        self._connections: dict[tuple[int, float], int] = {}
+        self._ticks = 0
+
+    def tick(self) -> None:
+        """A new sample begins (sockets are counted afresh every CONNECTIONS_EVERY of them)."""
+        self._ticks += 1
+
+    def _count_connections(self, key: tuple[int, float], proc: psutil.Process) -> int:
+        if key not in self._connections or self._ticks % CONNECTIONS_EVERY == 0:
+            self._connections[key] = len(proc.net_connections(kind="inet"))
+        return self._connections[key]
 
     def stat(self, pid: int) -> ProcStat | None:
         try:
@@ -113,7 +127,7 @@ class ProcessTracker:
                     cpu_percent=round(cpu, 1),
                     rss_bytes=proc.memory_info().rss,
                     num_threads=proc.num_threads(),
-                    connections=len(proc.net_connections(kind="inet")),
+                    connections=self._count_connections(key, proc),
                 )
         except _GONE:
             return None
@@ -128,6 +142,9 @@ class ProcessTracker:
 
     def forget_dead(self) -> None:
         self._known = {k: p for k, p in self._known.items() if p.is_running()}
+        self._connections = {
+            k: n for k, n in self._connections.items() if k in self._known
+        }
 
 
 def listening_pids(port: int) -> list[int]:
@@ -148,17 +165,58 @@ def listening_pids(port: int) -> list[int]:
     )
 
 
-def with_children(pids: list[int]) -> list[int]:
-    """The PIDs and all their descendants (a gateway's workers), the vanished ones left out."""
-    found: set[int] = set()
-    for pid in pids:
-        try:
-            proc = psutil.Process(pid)
-            found.add(pid)
-            found.update(child.pid for child in proc.children(recursive=True))
-        except _GONE:
+@dataclass(frozen=True)
+class ProcTable:
+    """Every process of the host, read once per sample (one /proc/PID/stat each): who is whose
+    parent, names and start times - what finding a role's processes needs, without a scan of
+    /proc per role."""
+
+    parent: dict[int, int]
+    name: dict[int, str]
+    created: dict[int, float]
+
+    def descendants(self, pids: list[int]) -> list[int]:
+        """The PIDs still alive and all their descendants (a gateway's workers)."""
+        children: dict[int, list[int]] = {}
+        for pid, ppid in self.parent.items():
+            children.setdefault(ppid, []).append(pid)
+        found: set[int] = set()
+        todo = [pid for pid in pids if pid in self.parent]
+        while todo:
+            pid = todo.pop()
+            if pid not in found:
+                found.add(pid)
+                todo.extend(children.get(pid, []))
+        return sorted(found)
+
+
+def process_table(proc_root: Path = Path("/proc")) -> ProcTable:
+    """Read from /proc/PID/stat directly, one read a process: psutil's process_iter reads
+    each process's files several times over, which made this scan most of a sample's cost.
+    `created` is the start time in clock ticks since boot: a key that tells a reused PID."""
+    parent, name, created = {}, {}, {}
+    for entry in os.scandir(proc_root):
+        if not entry.name.isdigit():
             continue
-    return sorted(found)
+        try:
+            with open(f"{entry.path}/stat", "rb") as stat:
+                raw = stat.read()
+        except OSError:  # gone since the listing
+            continue
+        left, right = raw.find(b"("), raw.rfind(b")")
+        fields = raw[right + 2 :].split()
+        if left < 0 or right < 0 or len(fields) < 20:
+            continue
+        pid = int(entry.name)
+        name[pid] = raw[left + 1 : right].decode(errors="replace")
+        parent[pid] = int(fields[1])  # state, ppid, ...
+        created[pid] = float(fields[19])  # starttime
+    return ProcTable(parent, name, created)
+
+
+def with_children(pids: list[int]) -> list[int]:
+    """The PIDs and all their descendants, from a table read now."""
+    return process_table().descendants(pids)
 
 
 def top_level(pids: list[int]) -> list[int]:
@@ -185,20 +243,21 @@ class GeneratorFinder:
         self.binary_name = binary_name
         self._verdict: dict[tuple[int, float], bool] = {}
 
-    def pids(self) -> list[int]:
+    def pids(self, table: ProcTable) -> list[int]:
         found = []
-        for proc in psutil.process_iter(["name", "create_time"]):
-            if proc.info["name"] != self.binary_name:
+        for pid, name in table.name.items():
+            if name != self.binary_name:
                 continue
-            key = (proc.pid, proc.info["create_time"] or 0.0)
+            key = (pid, table.created[pid])
             if key not in self._verdict:
-                self._verdict[key] = self._belongs(proc)
+                self._verdict[key] = self._belongs(pid)
             if self._verdict[key]:
-                found.append(proc.pid)
+                found.append(pid)
         return found
 
-    def _belongs(self, proc: psutil.Process) -> bool:
+    def _belongs(self, pid: int) -> bool:
         try:
+            proc = psutil.Process(pid)
             value = proc.environ().get("PERF_RUN_DIR")
             if not value:
                 return False

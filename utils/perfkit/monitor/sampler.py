@@ -35,11 +35,12 @@ from perfkit.monitor.sample import (
     GeneratorFinder,
     PgCounter,
     ProcessTracker,
+    ProcTable,
     host_stat,
     listening_pids,
     prime_host,
+    process_table,
     top_level,
-    with_children,
 )
 
 # This module owns resources.jsonl: its name, its schema versions (one per line) and its loader.
@@ -118,7 +119,7 @@ class Sampler:
 
     def start(self) -> None:
         prime_host()
-        self._gateway_pids()
+        self._gateway_pids(process_table())
         if self.pg:
             self.pg.start()
 
@@ -126,25 +127,27 @@ class Sampler:
         if self.pg:
             self.pg.stop()
 
-    def _gateway_pids(self) -> list[int]:
-        alive = [pid for pid in self._gateway_roots if psutil.pid_exists(pid)]
+    def _gateway_pids(self, table: ProcTable) -> list[int]:
+        alive = [pid for pid in self._gateway_roots if pid in table.parent]
         port = self.targets.gateway_port
         due = time.monotonic() - self._gateway_looked_up >= REDISCOVER_S
         if not alive and port is not None and not self.targets.gateway_pids and due:
             self._gateway_looked_up = time.monotonic()
             alive = top_level(listening_pids(port))
             self._gateway_roots = alive
-        return with_children(alive)
+        return table.descendants(alive)
 
     def sample(self) -> dict[str, Any]:
         now = round(time.time(), 3)
+        table = process_table()  # one scan of /proc for every role
+        self.tracker.tick()
         roles: dict[str, Any] = {}
         if self.watches_gateway:
-            roles["gateway"] = asdict(self.tracker.role(self._gateway_pids()))
+            roles["gateway"] = asdict(self.tracker.role(self._gateway_pids(table)))
         if self.targets.server_pids:
-            servers = with_children(self.targets.server_pids)
+            servers = table.descendants(self.targets.server_pids)
             roles["mcp_servers"] = asdict(self.tracker.role(servers))
-        roles["generator"] = asdict(self.tracker.role(self.generators.pids()))
+        roles["generator"] = asdict(self.tracker.role(self.generators.pids(table)))
         line: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "t": now,
