@@ -178,3 +178,40 @@ script() {
   [ "${status}" -eq 2 ]
   [[ "${stderr}" == *"--duration '1m', --warmup '', --spawn-rate '': seconds"* ]]
 }
+
+@test "tune.sh: an unknown flag, bad rounds or budget are exit 2 before any setup" {
+  script tune.sh --candidates X=1
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"unknown option '--candidates' (see --help)"* ]]
+  script tune.sh --iterations 0
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--iterations '0': give a whole number of rounds"* ]]
+  script tune.sh --budget soon
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--budget 'soon': give minutes"* ]]
+  script tune.sh --candidate
+  [ "${status}" -eq 2 ]
+  script tune.sh --help
+  [ "${status}" -eq 0 ]
+  [[ "${output}" == *"--budget MINUTES"* ]]
+}
+
+@test "overhead.sh: bad counts, a path without / or an unknown flag are exit 2 before any setup" {
+  script overhead.sh --blocks 1
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--blocks 1: give 2..100"* ]]
+  script overhead.sh --requests many
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--requests 'many': give a whole number"* ]]
+  script overhead.sh --requests 5 --concurrency 10
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--concurrency 10 is more than --requests 5"* ]]
+  script overhead.sh --path health
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"--path 'health': give a path starting with /"* ]]
+  script overhead.sh --part
+  [ "${status}" -eq 2 ]
+  script overhead.sh --help
+  [ "${status}" -eq 0 ]
+  [[ "${output}" == *"--parts"* ]]
+}

@@ -66,6 +66,9 @@ RUN_BY_OTHER_TESTS = {
     "make migration-cost FROM=": "test_populate.py::test_readme_migration_cost_command",
     "make coverage": "test_coverage.py::test_readme_coverage_command_counts_the_document_and_the_run",
     "make rest-sweep": "test_coverage.py::test_the_rest_sweep_covers_most_operations_each_a_test",
+    "make tune CANDIDATES=": (
+        "test_tune.py::test_a_costly_setting_is_ranked_worse_and_a_broken_one_is_said"
+    ),
     ".state/venv/bin/pip download": "test_ab_builds.py (the wheel's A/A)",
     "make compare-versions BASE=1.0.7.post20260921 CANDIDATE=.state/builds/": (
         "test_ab_builds.py::test_a_wheel_of_the_release_against_the_release_is_no_regression"

@@ -238,3 +238,46 @@ def test_report_in_headless_chromium(name: str, tmp_path: Path) -> None:
     )
     png = report.with_suffix(".png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
+
+
+def test_tune_page_in_headless_chromium(tmp_path: Path) -> None:
+    """make tune's page, from a sweep of two recorded real A/Bs (tests/fixtures/ab): drawn,
+    self-contained, no console error."""
+    sweep = tmp_path / "tune_1"
+    sweep.mkdir()
+    candidates = {
+        "slow-setting": "LOG_LEVEL=DEBUG,LOG_REQUESTS=true",
+        "aa": "CACHE_TYPE=memory",
+    }
+    plan = {
+        "release": "1.0.7.post20260921", "budget_minutes": None, "estimate_seconds": 300,
+        "estimate_source": "recorded", "started_at": "2026-12-06T08:00:00+00:00",
+        "workload": {"profile": "light", "scenarios": "gateway-core", "tests": "",
+                     "test_count": 9, "rounds": 5},
+        "candidates": [
+            {"label": label, "slug": folder, "trade_off": None,
+             "settings": dict(pair.split("=") for pair in label.split(","))}
+            for folder, label in candidates.items()
+        ],
+        "trade_offs": {},
+    }  # fmt: skip
+    (sweep / "plan.json").write_text(json.dumps(plan))
+    env = {**os.environ, "PYTHONPATH": str(KIT_ROOT / "utils")}
+    for folder in candidates:
+        shutil.copytree(KIT_ROOT / "tests" / "fixtures" / "ab" / folder, sweep / folder)
+        subprocess.run(
+            [sys.executable, "-m", "perfkit", "tune", "record", str(sweep), "--slug", folder,
+             "--status", "measured", "--exit", "1", "--seconds", "300", "--run", str(sweep / folder)],
+            cwd=KIT_ROOT, env=env, check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "perfkit", "tune", "report", str(sweep)],
+        cwd=KIT_ROOT, env=env, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    page = sweep / "tune.html"
+    result = load(page, tmp_path / "profile")
+    assert problems(result["events"]) == []
+    assert requested(result["events"]) == [page.as_uri()]
+    [chart] = result["charts"]
+    assert chart["kind"] == "tune" and chart["width"] > 200 and chart["shapes"] > 4
+    assert page.read_text().count("<tr data-verdict=") == 2
