@@ -170,6 +170,13 @@ def render_summary(summary: Summary) -> str:
     upstream = render_upstream(summary.tests)
     if upstream:
         lines += ["", upstream]
+    stalled = [
+        f"stalls: {test.id}: {test.stalls['text']}"
+        for test in summary.tests
+        if test.stalls and test.stalls.get("found")
+    ]
+    if stalled:
+        lines += ["", *stalled]
     queries = render_queries((summary.database or {}).get("queries"))
     if queries:
         lines += ["", queries]

@@ -33,7 +33,7 @@ class Banner:
 
 @dataclass
 class Attention:
-    kind: str  # failed | regression | slo | inconclusive | warning
+    kind: str  # failed | regression | slo | inconclusive | stall | warning
     subject: str  # a test id, or "run"
     text: str
 
@@ -112,7 +112,7 @@ def _fmt_change(metric: str, m: MetricResult) -> str:
 
 def attention(summary: Summary, comparison: Comparison | None) -> list[Attention]:
     """What needs a look, worst first: failed tests, regressions, SLO breaches,
-    inconclusive tests, then measurement warnings."""
+    inconclusive tests, tests whose requests were held in stalls, then measurement warnings."""
     items: list[Attention] = []
     for test in summary.tests:
         if test.status in {"failed", "skipped"}:
@@ -137,6 +137,11 @@ def attention(summary: Summary, comparison: Comparison | None) -> list[Attention
         if compared_test.verdict == "inconclusive":
             notes = "; ".join(compared_test.notes) or "inconclusive"
             items.append(Attention("inconclusive", compared_test.id, notes))
+    items += [
+        Attention("stall", test.id, str(test.stalls["text"]))
+        for test in summary.tests
+        if test.stalls and test.stalls.get("found")
+    ]
     items += [
         Attention("warning", "run", w)
         for w in measurement_warnings(summary, comparison)

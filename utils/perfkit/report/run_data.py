@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from perfkit.benchtoken import load_as_text
 from perfkit.compare.model import (
     COMPARISON_FILE,
     Comparison,
@@ -39,10 +40,10 @@ from perfkit.report.series import (
     LatencyData,
     Throughput,
     latency_data,
-    load_rounds,
     throughput,
 )
 from perfkit.results import upstream
+from perfkit.results.csvstats import load_rounds
 from perfkit.results.database import describe as describe_database
 from perfkit.results.run import RUN_FILE
 from perfkit.results.summary import SUMMARY_FILE, Summary, TestResult, load_summary
@@ -103,6 +104,8 @@ class TestDetail:
     status_codes: dict[str, int]
     errors: dict[str, int | None]  # non_2xx, transport (None: unknown)
     components: list[str]
+    # perfkit.results.stalls: summary.json's `stalls` of the test (None: not computed)
+    stalls: dict[str, Any] | None = None
 
 
 @dataclass
@@ -224,6 +227,7 @@ def test_detail(
             "transport": transport if transport_known else None,
         },
         components=[c.id for c in test.components or []],
+        stalls=test.stalls,
     )
 
 
@@ -264,6 +268,8 @@ def configuration(summary: Summary) -> dict[str, Any]:
         found["gateway build"] = build
     if (overrides := overrides_text(target.get("env_overrides"))) is not None:
         found["gateway settings overrides"] = overrides
+    if (load_as := load_as_text(target.get("load_as"))) is not None:
+        found["load ran as"] = load_as
     if summary.database is not None and "state" in summary.database:
         found["gateway database"] = describe_database(summary.database)
     return found

@@ -10,12 +10,9 @@ Resource use (resources.jsonl) is read by perfkit.report.resources.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from perfkit.results.csvstats import read_hey_csv
 
 HISTOGRAM_BINS = 30
 # Percentile curve: 0..99 in steps of 1, then the tail in finer steps.
@@ -48,25 +45,6 @@ class RoundTimeline:
 class Throughput:
     bucket_s: float
     rounds: list[RoundTimeline]
-
-
-def round_csvs(test_dir: Path, index: int) -> list[Path]:
-    """The hey CSVs of round `index`: round-<k>.csv, or every component's CSV of a group."""
-    single = test_dir / f"round-{index}.csv"
-    if single.is_file():
-        return [single]
-    group = test_dir / f"round-{index}"
-    return sorted(group.glob("*.csv")) if group.is_dir() else []
-
-
-def load_rounds(test_dir: Path, indexes: list[int]) -> dict[int, pd.DataFrame]:
-    """Each round's rows (components of a group round concatenated); missing rounds left out."""
-    frames: dict[int, pd.DataFrame] = {}
-    for index in indexes:
-        parts = [read_hey_csv(path) for path in round_csvs(test_dir, index)]
-        if parts:
-            frames[index] = pd.concat(parts, ignore_index=True)
-    return frames
 
 
 def ok_rows(frame: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,8 @@
 - dbpool.py: the database scenario's connection pool analysis - database-pool.json's levels, where throughput peaks and the pool fills, the sizing it recommends - into summary.json's database.pool, the text after a run
 - servers.py: servers-*.json - the benchmark MCP servers' own call counts (`perfkit servers-stats`)
 - upstream.py: raw/<id>/upstream-*.txt - where a test's time went, by the benchmark MCP servers' own account
+- stalls.py: moments a test's rounds show the target answering nothing while half its clients
+  or more waited (periodic whole-gateway stalls) - summary.json's per-test `stalls`
 - run_all.py: runs.json - what run-all.sh ran (`perfkit run-all-record`)
 - speed.py: the machine-speed reference - a fixed unit of CPU work timed before each test's
   rounds (`perfkit speed-reference`, raw/<id>/speed-reference.json) - into summary.json's

@@ -5,6 +5,7 @@ components' hey runs started together (`raw/<id>/round-<k>/<component>.csv` + `.
 Throughput counts 2xx responses only; latency percentiles are over 2xx responses, linear
 interpolation, in milliseconds. hey's CSV leaves transport errors out, so they are
 `expected_requests - rows` when the number of requests is known (request mode), else unknown.
+`load_rounds` gives a test's rows round by round (the report's charts, perfkit.results.stalls).
 """
 
 from __future__ import annotations
@@ -161,6 +162,25 @@ def round_index(path: Path) -> int | None:
     name = path.stem if path.suffix else path.name
     match = _ROUND_NAME.match(name)
     return int(match.group(1)) if match else None
+
+
+def round_csvs(test_dir: Path, index: int) -> list[Path]:
+    """The hey CSVs of round `index`: round-<k>.csv, or every component's CSV of a group."""
+    single = test_dir / f"round-{index}.csv"
+    if single.is_file():
+        return [single]
+    group = test_dir / f"round-{index}"
+    return sorted(group.glob("*.csv")) if group.is_dir() else []
+
+
+def load_rounds(test_dir: Path, indexes: list[int]) -> dict[int, pd.DataFrame]:
+    """Each round's rows (components of a group round concatenated); missing rounds left out."""
+    frames: dict[int, pd.DataFrame] = {}
+    for index in indexes:
+        parts = [read_hey_csv(path) for path in round_csvs(test_dir, index)]
+        if parts:
+            frames[index] = pd.concat(parts, ignore_index=True)
+    return frames
 
 
 def _is_2xx(codes: pd.Series) -> pd.Series:

@@ -38,6 +38,7 @@ from perfkit.results.plan import PlanRow, read_plan
 from perfkit.results.run import load_run
 from perfkit.results.samples import TestSamples, round_metrics
 from perfkit.results.servers import for_summary as for_servers
+from perfkit.results.stalls import for_test as for_stalls
 from perfkit.results.summary import (
     ComponentResult,
     Summary,
@@ -207,7 +208,9 @@ def build_test(
     settings: dict[str, Any],
 ) -> tuple[TestResult, list[str]]:
     members = [c for c in plan if c.kind == "component" and c.group == row.id]
-    rounds, unreadable = collect_rounds(row, run_dir / "raw" / row.id, members)
+    raw_dir = run_dir / "raw" / row.id
+    rounds, unreadable = collect_rounds(row, raw_dir, members)
+    complete = [r.index for r in rounds if r.complete and r.index is not None]
     status, reason = judge(
         event, rounds, unreadable, float(settings["error_threshold"])
     )
@@ -230,9 +233,8 @@ def build_test(
         aggregate=aggregate(rounds),
         probe=asdict(event.probe) if event and event.probe else None,
         components=_components(members, rounds) if row.kind == "group" else None,
-        upstream=None
-        if row.kind == "group"
-        else for_upstream(run_dir / "raw" / row.id, rounds),
+        upstream=None if row.kind == "group" else for_upstream(raw_dir, rounds),
+        stalls=for_stalls(raw_dir, complete, row.concurrency) if complete else None,
     )
     warnings = unreadable + round_warnings(
         row.id, rounds, float(settings["generator_cpu_warning"]), row.kind != "db"

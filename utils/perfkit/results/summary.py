@@ -11,7 +11,8 @@ Schema versions of summary.json:
       the database scenario's SQL and slow queries (perfkit.results.dbqueries; optional, added
       2026-12-04); database.pool, its connection pool analysis (perfkit.results.dbpool;
       optional, added 2026-12-04); machine_speed, the run's machine-speed reference
-      (perfkit.results.speed; optional, added 2026-12-06)
+      (perfkit.results.speed; optional, added 2026-12-06); per test `stalls`, the periodic
+      stalls found in its rounds (perfkit.results.stalls; optional, added 2026-12-06)
 """
 
 from __future__ import annotations
@@ -75,10 +76,13 @@ class TestResult:
     # perfkit.results.upstream: what reached the benchmark MCP servers during the rounds and
     # their own time; only with the test's upstream snapshots
     upstream: dict[str, Any] | None = None
+    # perfkit.results.stalls: moments its rounds' requests were held at once; only when a
+    # complete round has rows
+    stalls: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("components", "resources", "upstream"):
+        for key in ("components", "resources", "upstream", "stalls"):
             if data[key] is None:
                 del data[key]
         return data
@@ -106,6 +110,7 @@ class TestResult:
             else None,
             resources=data.get("resources"),
             upstream=data.get("upstream"),
+            stalls=data.get("stalls"),
         )
 
     @property
