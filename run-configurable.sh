@@ -14,7 +14,8 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--tests GL
                              [--url URL] [--iterations N] [--requests N] [--concurrency N]
                              [--duration D] [--warmup N] [--timeout S] [--sequential]
                              [--mcp-sessions stateless|stateful] [--mcp-peer NAME]
-                             [--dataset NAME] [--slow-ms MS] [--skip-checks] [--quiet]
+                             [--dataset NAME] [--slow-ms MS] [--strict-secrets]
+                             [--skip-checks] [--quiet]
        ./run-configurable.sh --endpoint URL [--method M] [--payload FILE] [--expect EXPR]
                              [--name NAME] [--no-auth] [--skip-checks] [other options above]
 
@@ -46,7 +47,12 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--tests GL
   --slow-ms MS        the database scenario: a statement at least this slow, run alone, is a
                       slow query - explained, and the index its scan suggests measured
                       (default 100; PERF_DB_SLOW_MS)
+  --strict-secrets    refuse to run (exit 3) when the gateway issues no benchmark token: by
+                      default the load then sends your own token, which local users can
+                      read on hey's command line (README.md, "Secrets")
   --skip-checks       skip utils/check-services.sh
+  --list-tests        print the tests the run would measure (plan.tsv's rows: id, scenario,
+                      kind, ...) and exit: no gateway needed, nothing sent
   --quiet             no progress on stderr
   --endpoint URL      ad-hoc: benchmark this one URL (GET unless --method) and nothing else
   --method M          HTTP method for --endpoint
@@ -71,10 +77,12 @@ run_parse_args() {
   RUN_NAME=""
   RUN_AUTH=yes
   RUN_SKIP_CHECKS=0
+  RUN_STRICT_SECRETS=0
   RUN_AB_BASE=""
   RUN_AB_CANDIDATE=""
   RUN_AB_RECORDS=("" "")
   RUN_SETS=()
+  RUN_LIST_TESTS=0
   while (($#)); do
     case "$1" in
       --profile) RUN_PROFILE="$(perf_flag_value "$@")"; shift 2 ;;
@@ -104,6 +112,8 @@ run_parse_args() {
       --ab-base-record) RUN_AB_RECORDS[0]="$(perf_flag_value "$@")"; shift 2 ;;
       --ab-candidate-record) RUN_AB_RECORDS[1]="$(perf_flag_value "$@")"; shift 2 ;;
       --skip-checks) RUN_SKIP_CHECKS=1; shift ;;
+      --strict-secrets) RUN_STRICT_SECRETS=1; shift ;;
+      --list-tests) RUN_LIST_TESTS=1; shift ;;
       --quiet) PERF_QUIET=1; shift ;;
       -h | --help) run_usage; exit 0 ;;
       *) run_usage >&2; perf_die "${PERF_EXIT_USAGE}" "unknown option '$1'" ;;
@@ -201,8 +211,9 @@ run_make_dir() {
   export PERF_RUN_DIR="${RUN_DIR}"
 }
 
-# run_prepare_side URL DIR [RECORD]: log in, check the services, write run.json (with RECORD,
-# the gateway.json of the local stack serving URL: its build and settings) and the plan in DIR.
+# run_prepare_side URL DIR [RECORD]: log in, check the services, get the load its benchmark
+# token (perf_bench_token), write run.json (with RECORD, the gateway.json of the local stack
+# serving URL: its build and settings) and the plan in DIR.
 run_prepare_side() {
   local url="$1" dir="$2" record="${3:-}" token="" stack=""
   # a gateway record lies in its local stack's folder: .state/<stack>/gateway.json
@@ -214,10 +225,15 @@ run_prepare_side() {
     "${PERF_KIT_ROOT}/utils/check-services.sh" --url "${url}" --profile "${RUN_PROFILE}" >&2
   fi
   mkdir -p "${dir}/raw"
+  if [[ "${RUN_AUTH}" == yes ]]; then
+    perf_bench_token "${url}" "${token}" "${dir}" "${RUN_STRICT_SECRETS}"
+  else
+    PERF_LOAD_TOKEN="" PERF_LOAD_ID="" PERF_LOAD_AS="$(perf_py bench-token as-user --none)"
+  fi
   run_init "${url}" "${dir}" "${token}" "${record}" "${stack}"
   run_check_baseline
   perf_monitor_start "${url}" "${dir}"
-  perf_add_side "${url}" "${token}" "${dir}" "${stack}"
+  perf_add_side "${url}" "${PERF_LOAD_TOKEN}" "${dir}" "${stack}" "${PERF_LOAD_ID}"
 }
 
 # run_init URL DIR TOKEN [RECORD] [STACK]: run.json (settings, environment, the gateway's version and,
@@ -239,7 +255,7 @@ run_init() {
   [[ -z "${record}" || ! -f "${record}" ]] || args+=(--gateway-record "${record}")
   perf_py run-init "${dir}" --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" \
     --settings-json "${settings}" --target-url "${url}" --hey-bin "$(command -v "${PERF_HEY_BIN}")" \
-    --db-backend "${backend}" "${args[@]}" || rc=$?
+    --db-backend "${backend}" --load-as "${PERF_LOAD_AS:-}" "${args[@]}" || rc=$?
   rm -f "${settings}"
   ((rc == 0)) || exit "${rc}"
   perf_write_plan "${dir}/plan.tsv"
@@ -341,6 +357,7 @@ run_baseline() {
 run_teardown() {
   perf_db_workers_stop
   perf_monitor_stop
+  perf_bench_revoke
   perf_stop_started_stack
 }
 
@@ -376,6 +393,10 @@ run_main() {
     perf_die "${PERF_EXIT_USAGE}" "--baseline save with --tests: a baseline holds every test of its scenarios; drop --tests to save one"
   run_baseline_args
   run_declare_tests
+  if [[ "${RUN_LIST_TESTS}" == 1 ]]; then
+    perf_write_plan /dev/stdout
+    return 0
+  fi
   if [[ -n "${RUN_AB_BASE}" ]]; then
     run_ab_targets
     run_make_dir

@@ -380,7 +380,7 @@ stack_register() {
   for ((index = 1; index <= count; index++)); do
     name="bench-time-${index}"
     grep -qx -- "${name}" <<<"${known}" && continue
-    status="$(curl -sS -o "${body}" -w '%{http_code}' --max-time 60 -H "Authorization: Bearer ${token}" \
+    status="$(perf_curl "${token}" -sS -o "${body}" -w '%{http_code}' --max-time 60 \
       -H 'Content-Type: application/json' -X POST "${PERF_BASE_URL}/gateways" \
       -d "{\"name\":\"${name}\",\"url\":\"http://127.0.0.1:$((STACK_SERVER_BASE_PORT + index))/mcp\",\"transport\":\"STREAMABLEHTTP\"}")" || true
     if [[ "${status}" != 200 && "${status}" != 201 ]]; then
@@ -419,7 +419,7 @@ stack_virtual_server() {
   if [[ "${existing}" =~ ^\[\"([^\"]+)\" ]]; then
     method=PUT url="${PERF_BASE_URL}/servers/${BASH_REMATCH[1]}" data="{${fields}}" what=updated
   fi
-  status="$(curl -sS -o "${body}" -w '%{http_code}' --max-time 60 -H "Authorization: Bearer ${token}" \
+  status="$(perf_curl "${token}" -sS -o "${body}" -w '%{http_code}' --max-time 60 \
     -H 'Content-Type: application/json' -X "${method}" "${url}" -d "${data}")" || true
   [[ "${status}" == 200 || "${status}" == 201 ]] ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "the virtual server bench-virtual could not be ${what}: HTTP ${status}: $(head -c 300 "${body}")"
@@ -456,9 +456,9 @@ stack_peer_up() {
   fi
   # the request holds the peer's token: a file of its owner's, not a command line
   data="$(umask 077 && mktemp)"
-  jq -n --arg name "${PERF_MCP_PEER}" --arg url "${peer_url}/servers/${peer_id}/mcp" --arg token "${peer_token}" \
-    '{name: $name, url: $url, transport: "STREAMABLEHTTP", auth_type: "bearer", auth_token: $token}' >"${data}"
-  status="$(curl -sS -o "${body}" -w '%{http_code}' --max-time 60 -H "Authorization: Bearer ${token}" \
+  PERF_PEER_TOKEN="${peer_token}" jq -n --arg name "${PERF_MCP_PEER}" --arg url "${peer_url}/servers/${peer_id}/mcp" \
+    '{name: $name, url: $url, transport: "STREAMABLEHTTP", auth_type: "bearer", auth_token: $ENV.PERF_PEER_TOKEN}' >"${data}"
+  status="$(perf_curl "${token}" -sS -o "${body}" -w '%{http_code}' --max-time 60 \
     -H 'Content-Type: application/json' -X "${method}" "${url}" --data-binary "@${data}")" || true
   rm -f "${data}"
   if [[ "${status}" != 200 && "${status}" != 201 ]]; then

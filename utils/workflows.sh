@@ -202,9 +202,9 @@ wf_run() {
   done < <("${PERF_KIT_ROOT}/utils/local-stack.sh" servers --url "${WF_URL}" 2>/dev/null || true)
   # only the workload rest works admin operations: only it gets the admin's token (in its
   # environment, never on a command line)
-  local admin=()
-  [[ "${WF_WORKLOAD}" != rest ]] || admin=("PERFKIT_TOKEN=${token}")
-  perf_waited env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "${admin[@]}" "${PERF_VENV}/bin/python" -m perfkit.workflows.drive \
+  local admin=""
+  [[ "${WF_WORKLOAD}" != rest ]] || admin="${token}"
+  PERFKIT_TOKEN="${admin}" perf_waited env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "${PERF_VENV}/bin/python" -m perfkit.workflows.drive \
     --url "${WF_URL}" --people "${WF_TOKENS}" --users "${WF_USERS}" --duration "${WF_DURATION}" \
     --warmup "${WF_WARMUP}" --workload "${WF_WORKLOAD}" --out "${out}" \
     --ledger "${WF_LEDGER}" --prefix "${WF_PREFIX}" --protocol-version "${PERF_MCP_PROTOCOL_VERSION}" \

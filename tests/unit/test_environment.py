@@ -99,6 +99,7 @@ def test_run_json_contents(
         "gateway_settings": None,
         "build": None,
         "env_overrides": None,
+        "load_as": None,
     }
     expected = load_settings(KIT, "spike", {}, {}).for_run_json() | {
         "db_backend": "postgresql"
@@ -132,6 +133,25 @@ def test_run_json_records_the_local_stacks_build_and_settings(
     assert target["env_overrides"] == {"LOG_LEVEL": "DEBUG", "JWT_SECRET_KEY": "***"}
     assert "hunter2" not in (tmp_path / "run" / "run.json").read_text()
     assert "hunter2" not in record.read_text()
+
+
+def test_run_json_records_who_the_load_ran_as_never_a_token(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, settings_json: Path
+) -> None:
+    """--load-as: perfkit bench-token's identity goes into the target; not one is exit 2."""
+    who = {"kind": "benchmark-token", "email": "perfkit-benchmark@perfkit.example.com",
+           "permissions": ["tools.read"], "token_id": "tok-1"}  # fmt: skip
+    rc, err = run_init(
+        capsys, tmp_path / "run", settings_json, "--load-as", json.dumps(who)
+    )
+    assert (rc, err) == (0, "")
+    target = json.loads((tmp_path / "run" / "run.json").read_text())["target"]
+    assert target["load_as"] == who
+    rc, err = run_init(
+        capsys, tmp_path / "other", settings_json, "--load-as", "eyJ.x.y"
+    )
+    assert rc == 2 and "--load-as 'eyJ.x.y' is not an identity object" in err
+    assert not (tmp_path / "other" / "run.json").exists()
 
 
 def test_gateway_version_defaults_to_null(

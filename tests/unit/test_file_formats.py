@@ -15,6 +15,7 @@ from compare_data import comparison_doc, full_summary
 from perfkit.baseline.file import load_baseline
 from perfkit.baseline.jobs import load_jobs
 from perfkit.baseline.promotion import load_pending
+from perfkit.benchtoken import load_ledger
 from perfkit.calibration.rates import load_result
 from perfkit.cli import main
 from perfkit.compare.model import load_comparison
@@ -95,6 +96,10 @@ LOADERS: dict[str, tuple[str, Callable[[Path], Any]]] = {
         "populate/report.json",
         lambda d: load_report(d / "populate" / "report.json"),
     ),
+    "bench-tokens.json": (
+        "auth/bench-tokens.json",
+        lambda d: load_ledger(d / "auth" / "bench-tokens.json"),
+    ),
 }
 
 # files that say what they are before their version
@@ -137,6 +142,7 @@ def test_every_owner_module_is_tested_here() -> None:
     assert owners == [
         "baseline/file.py",
         "baseline/jobs.py",
+        "benchtoken.py",
         "calibration/rates.py",
         "compare/model.py",
         "coverage/report.py",

@@ -333,6 +333,8 @@ perf_hey_args() {
   else
     PERF_HEY_ARGS+=(-n "$2")
   fi
+  # hey takes headers on its command line only: PERF_TOKEN is the run's benchmark token there
+  # (perf_bench_token; README.md, "Secrets")
   [[ "${PERF_T_AUTH[i]}" == no ]] || PERF_HEY_ARGS+=(-H "Authorization: Bearer ${PERF_TOKEN}")
   [[ "${PERF_T_PAYLOAD[i]}" == - ]] || PERF_HEY_ARGS+=(-T application/json -D "$(perf_payload_file "${i}")")
   perf_mcp_headers "${i}"
@@ -395,7 +397,7 @@ perf_prepare() {
 
 # perf_probe I DIR: send test I once with curl, keep the answer, judge it; sets PERF_PROBE_REASON.
 perf_probe() {
-  local i="$1" dir="$2" status args=(-sS -o "$2/probe.body" -w '%{http_code}' --max-time "${PERF_TIMEOUT}")
+  local i="$1" dir="$2" status token="" args=(-sS -o "$2/probe.body" -w '%{http_code}' --max-time "${PERF_TIMEOUT}")
   PERF_PROBE_REASON="" PERF_PROBE_SKIP=""
   if [[ "${PERF_T_KIND[i]}" == db ]]; then
     perf_db_probe "${i}" "${dir}"
@@ -404,13 +406,15 @@ perf_probe() {
   perf_prepare "${i}" "${dir}" || return 0
   perf_mcp_headers "${i}"
   args+=(-X "${PERF_T_METHOD[i]}" "${PERF_MCP_HEADERS[@]}" -D "${dir}/probe.headers")
-  [[ "${PERF_T_AUTH[i]}" == no ]] || args+=(-H "Authorization: Bearer ${PERF_TOKEN}")
+  [[ "${PERF_T_AUTH[i]}" == no ]] || token="${PERF_TOKEN}"
   [[ "${PERF_T_PAYLOAD[i]}" == - ]] || args+=(-H 'Content-Type: application/json' --data-binary "@$(perf_payload_file "${i}")")
-  status="$(curl "${args[@]}" "$(perf_url "${i}")" 2>/dev/null)" || status="${status:-000}"
+  status="$(perf_curl "${token}" "${args[@]}" "$(perf_url "${i}")" 2>/dev/null)" || status="${status:-000}"
   printf '%s\n' "${status}" >"${dir}/probe.status"
   if PERF_PROBE_REASON="$(perf_py validate --status "${status}" --body "${dir}/probe.body" --expect "${PERF_T_EXPECT[i]}")"; then
     PERF_PROBE_REASON=""
     perf_check_session "${i}" "${dir}/probe.headers"
+  elif [[ "${status}" == 403 && -n "${token}" && -n "${PERF_SIDE_BENCH[PERF_SIDE]:-}" ]]; then
+    PERF_PROBE_REASON+=" (the load runs as the benchmark user, whose token may list, read and call tools only: README.md, \"Secrets\")"
   fi
 }
 
@@ -481,7 +485,7 @@ perf_close_sessions() {
 # In stateful MCP sessions the test's clients are separate MCP clients, one session each
 # (utils/lib/mcp-clients.sh runs one hey -c 1 per session and merges their CSVs).
 perf_hey() {
-  local i="$1" base="$2" requests="$3" conc="$4" sessions=() command
+  local i="$1" base="$2" requests="$3" conc="$4" sessions=() command token=""
   read -ra sessions <<<"${PERF_T_SESSION["${PERF_SIDE}:${i}"]:-}"
   if [[ "${PERF_T_KIND[i]}" == db ]]; then
     ((requests > 0)) || requests=$((20 * conc)) # duration mode: a fixed count of calls
@@ -493,8 +497,8 @@ perf_hey() {
     PERF_HEY_ARGS=(--url "$(perf_url "${i}")" --request "$(perf_payload_file "${i}")" -n "${requests}"
       -c "${conc}" -t "${PERF_TIMEOUT}")
     [[ "${PERF_T_KIND[i]}" != sse-* ]] || PERF_HEY_ARGS+=(--transport sse --time "${PERF_T_KIND[i]#sse-}")
-    command=(env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "PERFKIT_TOKEN=${PERF_TOKEN:-}"
-      "${PERF_VENV}/bin/python" -m perfkit mcp-setup-cost)
+    command=(env "PYTHONPATH=${PERF_KIT_ROOT}/utils" "${PERF_VENV}/bin/python" -m perfkit mcp-setup-cost)
+    token="${PERF_TOKEN:-}" # in its environment, never on its command line
   elif ((${#sessions[@]})); then
     ((conc <= ${#sessions[@]})) || conc="${#sessions[@]}"
     PERF_MCP_WITHOUT_SESSION=1 perf_hey_args "${i}" "$((requests / conc))" 1
@@ -504,7 +508,7 @@ perf_hey() {
     command=("${PERF_HEY_BIN}")
   fi
   printf 'started_at=%s\n' "${EPOCHREALTIME}" >"${base}.time"
-  perf_spawn /usr/bin/time -a -o "${base}.time" -f $'elapsed=%e\nuser=%U\nsys=%S\nexit=%x' \
+  PERFKIT_TOKEN="${token}" perf_spawn /usr/bin/time -a -o "${base}.time" -f $'elapsed=%e\nuser=%U\nsys=%S\nexit=%x' \
     "${command[@]}" "${PERF_HEY_ARGS[@]}" >"${base}.csv" 2>"${base}.err"
 }
 
@@ -576,14 +580,17 @@ PERF_SIDE_URLS=()
 PERF_SIDE_TOKENS=()
 PERF_SIDE_DIRS=()
 PERF_SIDE_STACKS=() # the local stack serving each side ("": the configured one)
+PERF_SIDE_BENCH=()  # the id of the benchmark token each side's load sends ("": the user's own)
 
-# perf_add_side URL TOKEN RUN_DIR [STACK]: one more target, with its token, its own run folder
-# and the name of the kit's local stack serving it, when one does.
+# perf_add_side URL TOKEN RUN_DIR [STACK] [BENCH_ID]: one more target, with the token its load
+# sends, its own run folder, the name of the kit's local stack serving it, when one does, and
+# the id of that token when it is a benchmark token (perf_bench_token).
 perf_add_side() {
   PERF_SIDE_URLS+=("$1")
   PERF_SIDE_TOKENS+=("$2")
   PERF_SIDE_DIRS+=("$3")
   PERF_SIDE_STACKS+=("${4:-}")
+  PERF_SIDE_BENCH+=("${5:-}")
 }
 
 # perf_local_stack ARGS...: utils/local-stack.sh ARGS on the current side's stack - an A/B
@@ -728,6 +735,8 @@ perf_side_label() {
 perf_refresh_token() {
   local token
   [[ -n "${PERF_TOKEN:-}" ]] || return 0
+  # a benchmark token lasts the day its run may take (perfkit.benchtoken): not the login's
+  [[ -z "${PERF_SIDE_BENCH[PERF_SIDE]:-}" ]] || return 0
   if token="$(perf_py auth cached --cache "${PERF_TOKEN_CACHE}" --url "${PERF_TARGET_URL}" \
     --email "${PERF_AUTH_EMAIL}" --margin 900)"; then
     PERF_TOKEN="${token}"
@@ -736,6 +745,64 @@ perf_refresh_token() {
   PERF_TOKEN="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${PERF_TARGET_URL}" --print --no-verify \
     --min-valid 900 2>/dev/null)" ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "could not renew the login token for ${PERF_TARGET_URL}; run utils/setup-auth.sh to see why"
+}
+
+# --- the benchmark token: what hey sends (README.md, "Secrets") -----------------------------
+
+readonly PERF_BENCH_LEDGER="${PERF_STATE_DIR}/auth/bench-tokens.json"
+PERF_BENCH_ISSUED=() # "URL ID" of each benchmark token this run issued and has not yet revoked
+
+# perf_bench_token URL USER_TOKEN RUN_DIR STRICT: the token the load sends to URL - on hey's
+# command line, in the probes and the MCP drivers. First the benchmark tokens of earlier runs
+# at URL that ended without revoking theirs (killed) are revoked; then a benchmark token is
+# issued (perfkit bench-token issue: a dedicated user's, scoped to the scenarios' reads and
+# calls, for the shortest time the gateway allows; perf_bench_revoke revokes it). When the
+# gateway cannot issue one, the user's own token, said once - or, STRICT=1 (--strict-secrets),
+# exit 3. Sets PERF_LOAD_TOKEN, PERF_LOAD_ID (the benchmark token's id, or "") and PERF_LOAD_AS
+# (who the load runs as: JSON without the token, for run.json).
+# shellcheck disable=SC2034 # PERF_LOAD_* are read by run-configurable.sh
+perf_bench_token() {
+  local url="$1" user_token="$2" dir="$3" strict="$4" out err why rc=0
+  PERF_LOAD_TOKEN="${user_token}" PERF_LOAD_ID=""
+  err="$(mktemp)"
+  PERFKIT_TOKEN="${user_token}" perf_py bench-token leftovers --url "${url}" --ledger "${PERF_BENCH_LEDGER}" ||
+    perf_warn "the benchmark tokens earlier runs left at ${url} were not all revoked (see above); they expire within a day"
+  out="$(PERFKIT_TOKEN="${user_token}" perf_py bench-token issue --url "${url}" --ledger "${PERF_BENCH_LEDGER}" \
+    --owner-pid "$$" --run-dir "${dir}" 2>"${err}")" || rc=$?
+  if ((rc == 0)); then
+    PERF_LOAD_TOKEN="${out%%$'\n'*}"
+    out="${out#*$'\n'}"
+    PERF_LOAD_ID="${out%%$'\n'*}"
+    PERF_LOAD_AS="${out#*$'\n'}"
+    PERF_BENCH_ISSUED+=("${url} ${PERF_LOAD_ID}")
+    rm -f "${err}"
+    perf_log "the load runs as the benchmark user (reads and tool calls only), with a token of this run's, revoked at its end"
+    return 0
+  fi
+  why="$(sed -n 's/^perfkit bench-token: error: //p' "${err}" | tail -n 1)"
+  why="${why:-$(tail -n 1 "${err}")}"
+  rm -f "${err}"
+  ((strict == 0)) ||
+    perf_die "${PERF_EXIT_ENV_NOT_READY}" "--strict-secrets: ${url} issued no benchmark token (${why}), and hey would carry your own token on its command line; fix that, or run without --strict-secrets (README.md, \"Secrets\")"
+  perf_warn "${url} issued no benchmark token (${why}): the load sends your own token (${PERF_AUTH_EMAIL}), which other local users can read on hey's command line while it runs; --strict-secrets refuses instead (README.md, \"Secrets\")"
+  PERF_LOAD_AS="$(perf_py bench-token as-user --email "${PERF_AUTH_EMAIL}" --reason "no benchmark token: ${why}")"
+}
+
+# perf_bench_revoke: revoke every benchmark token this run issued (its EXIT and INT paths),
+# with the user's token (cached, or a new login). One that cannot be revoked now stays in the
+# ledger: the next run at its gateway revokes it, and it expires within a day anyway.
+perf_bench_revoke() {
+  local entry url id token
+  for entry in "${PERF_BENCH_ISSUED[@]}"; do
+    read -r url id <<<"${entry}"
+    if token="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${url}" --print --no-verify --min-valid 60 2>/dev/null)" &&
+      PERFKIT_TOKEN="${token}" perf_py bench-token revoke --url "${url}" --ledger "${PERF_BENCH_LEDGER}" --id "${id}"; then
+      perf_log "revoked the benchmark token of this run at ${url}"
+    else
+      perf_warn "the benchmark token ${id} at ${url} could not be revoked now: the next run there revokes it, and it expires within a day"
+    fi
+  done
+  PERF_BENCH_ISSUED=()
 }
 
 # perf_warmup I DIR: a short discarded hey (count-based even in duration mode).

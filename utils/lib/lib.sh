@@ -218,11 +218,25 @@ perf_make_fresh_dir() {
 
 # --- HTTP -----------------------------------------------------------------------------------
 
+# perf_curl TOKEN CURL_ARGS...: curl, with "Authorization: Bearer TOKEN" when TOKEN is not
+# empty - read from a pipe (curl -H @FILE), never from curl's command line, which every local
+# user can read (ps, /proc/PID/cmdline). printf is bash's own: no process ever holds the token
+# in its arguments. Returns curl's exit code.
+perf_curl() {
+  local token="$1"
+  shift
+  if [[ -z "${token}" ]]; then
+    curl "$@"
+  else
+    curl -H @<(printf 'Authorization: Bearer %s\n' "${token}") "$@"
+  fi
+}
+
 # perf_http_get URL OUT_BODY [TOKEN]: GET with a short timeout; prints the HTTP status (000 if none).
 perf_http_get() {
-  local url="$1" out="$2" token="${3:-}" args=(-sS -o "$2" -w '%{http_code}' --max-time 10)
-  [[ -z "${token}" ]] || args+=(-H "Authorization: Bearer ${token}")
-  curl "${args[@]}" "${url}" 2>/dev/null || { [[ -s "${out}" ]] || : >"${out}"; }
+  local url="$1" out="$2" token="${3:-}"
+  perf_curl "${token}" -sS -o "${out}" -w '%{http_code}' --max-time 10 "${url}" 2>/dev/null ||
+    { [[ -s "${out}" ]] || : >"${out}"; }
 }
 
 # perf_gateway_answers URL: true when URL/health answers 200.

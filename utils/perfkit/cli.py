@@ -54,6 +54,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "build summary.json from a run folder and print the table",
     ),
     "auth": ("perfkit.auth", "token cache: inspect, store, classify login answers"),
+    "bench-token": (
+        "perfkit.benchtoken",
+        "issue and revoke the run's least-privilege benchmark token (what hey sends)",
+    ),
     "services": ("perfkit.services", "interpret /health, /ready and /gateways answers"),
     "baseline": (
         "perfkit.baseline.cli",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from perfkit.benchtoken import load_as_text
 from perfkit.compare.model import (
     COMPARISON_FILE,
     Comparison,
@@ -267,6 +268,8 @@ def configuration(summary: Summary) -> dict[str, Any]:
         found["gateway build"] = build
     if (overrides := overrides_text(target.get("env_overrides"))) is not None:
         found["gateway settings overrides"] = overrides
+    if (load_as := load_as_text(target.get("load_as"))) is not None:
+        found["load ran as"] = load_as
     if summary.database is not None and "state" in summary.database:
         found["gateway database"] = describe_database(summary.database)
     return found

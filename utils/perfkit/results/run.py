@@ -3,7 +3,7 @@ the file: its name, its schema versions and its one loader.
 
 `perfkit run-init RUN_DIR --kit-root DIR --profile NAME --settings-json FILE
 --target-url URL [--gateway-version V] [--hey-bin PATH] [--db-backend B] [--gateway-info FILE]
-[--gateway-record FILE]` writes it, before any load is sent; an existing run.json is never
+[--gateway-record FILE] [--load-as JSON]` writes it, before any load is sent; an existing run.json is never
 overwritten.
 
 Schema versions of run.json:
@@ -11,7 +11,9 @@ Schema versions of run.json:
       Added within version 1, optional (null or absent in older files): target.build (kind,
       key, label, version, path of the build the local stack ran) and target.env_overrides
       (NAME -> VALUE given on top of the stack's settings, secrets masked), both from the
-      stack's gateway.json (perfkit.gateway.record)
+      stack's gateway.json (perfkit.gateway.record); target.load_as (who the load ran as:
+      kind benchmark-token | user-token | none, email, permissions, token_id, expires_at,
+      note - never the token; perfkit.benchtoken.Identity), added 2026-12-06
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ class Target:
     # the local stack's build, and the settings given on top of its own (masked): gateway.json
     build: dict[str, str | None] | None = None
     env_overrides: dict[str, str] | None = None
+    # who the load ran as (perfkit.benchtoken.Identity): never the token itself
+    load_as: dict[str, Any] | None = None
 
 
 # where the gateway listens, not how it performs: two stacks on other ports are like for like
@@ -238,10 +242,26 @@ def build_target(args: argparse.Namespace) -> Target:
     if args.gateway_info is not None:
         reported, settings = read_gateway_info(args.gateway_info)
         version = version or reported
+    load_as = parse_load_as(args.load_as)
     if args.gateway_record is None:
-        return Target(url, version, settings)
+        return Target(url, version, settings, load_as=load_as)
     record = load_record(args.gateway_record)
-    return Target(url, version, settings, record.build, record.env_overrides)
+    return Target(url, version, settings, record.build, record.env_overrides, load_as)
+
+
+def parse_load_as(text: str | None) -> dict[str, Any] | None:
+    """--load-as: perfkit bench-token's identity JSON (empty: not known)."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not isinstance(value.get("kind"), str):
+        raise usage(
+            f"--load-as {text[:80]!r} is not an identity object (perfkit bench-token)"
+        )
+    return value
 
 
 def parse_arg(flag: str, text: str, kind: str) -> Any:
@@ -294,6 +314,10 @@ def cli(argv: list[str]) -> int:
         "--gateway-info",
         type=Path,
         help="the gateway's GET /version answer: its version and benchmark settings",
+    )
+    parser.add_argument(
+        "--load-as",
+        help="who the load runs as: perfkit bench-token's identity JSON (never the token)",
     )
     parser.add_argument(
         "--gateway-record",
