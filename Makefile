@@ -61,7 +61,7 @@ SHELL_FILES := run-configurable.sh run-advanced.sh run-all.sh $(wildcard utils/*
 	test-prompts test-mixed test-gateway-core test-mcp test-database test-advanced test-scalability test-databases \
 	test-docker bench-endpoint clean clean-results check lint \
 	unit bats integration fixtures fixtures-monitor compare baseline-save baseline-list baseline-show \
-	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions tune overhead \
+	baseline-history baseline-rollback baseline-delete baseline-accept compare-versions tune overhead fixtures-stalls \
 	calibrate calibrate-jobs trend report report-compare datasets populate populate-clean growth migration-cost \
 	workflows workflows-users workflows-clean coverage rest-sweep
 
@@ -262,6 +262,9 @@ lint: setup-dev ## shellcheck, ruff and mypy
 	.state/venv/bin/ruff check utils tests
 	.state/venv/bin/ruff format --check utils tests
 	.state/venv/bin/mypy utils/perfkit
+
+fixtures-stalls: setup ## Re-record tests/fixtures/stalls/ (two real runs of GET /health at concurrency 10: the gateway as released, and with its heap frozen; ~3 min)
+	@tests/fixtures/record-stalls-fixture.sh
 
 fixtures-monitor: setup ## Re-record tests/fixtures/monitor/ (a real perfkit monitor run, ~8 s, no gateway)
 	@tests/fixtures/record-monitor-fixture.sh

@@ -101,13 +101,14 @@ tune_ab() {
     --candidate-env "${settings}" >"${dir}.log" 2>&1 || rc=$?
   [[ -L "${dir}/latest" ]] && run="$(cd -P "${dir}/latest/.." && pwd)"
   case "${rc}" in
-    0 | 1) status=measured ;;
+    # 4: a test failed - on the candidate's side that is a verdict (worse), judged from the run
+    0 | 1 | "${PERF_EXIT_BENCHMARK_FAILED}") status=measured ;;
     "${PERF_EXIT_INTERRUPTED}") status=interrupted ;;
     "${PERF_EXIT_ENV_NOT_READY}") status=broke ;;
     *) status=failed ;;
   esac
-  # a gateway that answered but failed every test broke too: the A/B says benchmark failed
-  [[ "${status}" != measured || -n "${run}" ]] || status=failed
+  # no run folder (or no comparison in it): the A/B failed before a verdict, its log says why
+  [[ "${status}" != measured || -f "${run}/candidate/comparison.json" ]] || status=failed
   perf_py tune record "${TUNE_DIR}" --slug "${slug}" --status "${status}" --exit "${rc}" \
     --seconds "$((SECONDS - started))" --run "${run}" --log "${dir}.log" \
     --log "${PERF_STATE_DIR}/ab-candidate/logs/gateway.log" || true

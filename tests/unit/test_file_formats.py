@@ -33,6 +33,7 @@ from perfkit.results.run import load_run
 from perfkit.results.run_all import read_runs
 from perfkit.results.summary import load_summary
 from perfkit.scale.points import load as load_points
+from perfkit.tune.sweep import load_tune
 
 PACKAGE = Path(__file__).resolve().parents[2] / "utils" / "perfkit"
 FUTURE = 999
@@ -96,6 +97,7 @@ LOADERS: dict[str, tuple[str, Callable[[Path], Any]]] = {
         "populate/report.json",
         lambda d: load_report(d / "populate" / "report.json"),
     ),
+    "tune.json": ("tune/tune.json", lambda d: load_tune(d / "tune")),
     "bench-tokens.json": (
         "auth/bench-tokens.json",
         lambda d: load_ledger(d / "auth" / "bench-tokens.json"),
@@ -157,6 +159,7 @@ def test_every_owner_module_is_tested_here() -> None:
         "results/run_all.py",
         "results/summary.py",
         "scale/points.py",
+        "tune/sweep.py",
     ]  # fmt: skip  (pending.json checks its one version as PENDING_VERSION)
 
 

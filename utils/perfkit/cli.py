@@ -75,6 +75,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perfkit.growth",
         "how each test's cost grows with the data: utils/growth.sh's runs side by side",
     ),
+    "overhead": (
+        "perfkit.overhead",
+        "the kit's own cost: plain hey against the kit on the same request (utils/overhead.sh)",
+    ),
+    "tune": (
+        "perfkit.tune.cli",
+        "the tuning advisor's plan, records, ranking and recommendation (utils/tune.sh)",
+    ),
     "migration": (
         "perfkit.migration",
         "what the schema migration costs with data: utils/migration-cost.sh's measurements",
