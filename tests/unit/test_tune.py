@@ -139,6 +139,11 @@ def test_the_effect_is_the_geometric_mean_with_an_interval_over_the_tests() -> N
         ({"improvement": 2, "inconclusive": 3}, None, (-9, -2), "better"),
         ({"improvement": 2, "inconclusive": 3}, (-1, 9), (-9, 1), "inconclusive"),
         ({"inconclusive": 5}, (2, 9), None, "inconclusive"),
+        # every test a little faster, each too noisy alone: the workload decides
+        ({"inconclusive": 15}, (28, 49), (-42, -31), "better"),
+        ({"inconclusive": 15}, (1, 8), (-7, 0.1), "inconclusive"),
+        ({"inconclusive": 15}, (-14, -3), (6, 22), "worse"),
+        ({"improvement": 1, "inconclusive": 4}, (-14, -3), (6, 22), "worse"),
         ({"unchanged": 5}, (-1, 1), None, "no effect"),
     ],
 )

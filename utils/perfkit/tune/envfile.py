@@ -68,7 +68,8 @@ def stack_lines(stack_env: Path | None) -> list[str]:
         return ["# (the local stack's settings file was not found: run make up once)"]
     lines = []
     for setting in effective(read_file(stack_env)):
-        if is_secret(setting.name):
+        # a number is a lifetime or a limit (TOKEN_EXPIRY=120), not one of the stack's secrets
+        if is_secret(setting.name) and not setting.value.isdigit():
             lines.append(
                 f"{setting.name}=  # a secret: set your own (the kit makes a random one)"
             )

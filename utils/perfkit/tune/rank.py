@@ -8,9 +8,12 @@ Per candidate:
   interval over the tests - the tests are the workload's sample. `change_pct` is the change of
   the metric itself: +12 for req/s is faster, +12 for p50 is slower;
 - the verdict:
-    worse         a test failed or regressed (the kit's per-test verdict)
-    better        no test worse, at least one improved, and the workload's interval is on the
-                  better side of zero for req/s or p50 - only these are recommended
+    worse         a test failed or regressed (the kit's per-test verdict), or the workload's
+                  intervals of req/s and p50 both lie on the worse side of zero
+    better        no test worse, and either at least one test improved with the workload's
+                  req/s or p50 interval on the better side of zero, or both intervals on the
+                  better side (a change every test shows a little, while each test's own
+                  rounds are too noisy to call it) - only these are recommended
     no effect     every test unchanged
     inconclusive  anything else (noise, or gains on some tests the workload does not confirm)
   and, for a candidate that was not measured: broke the gateway (its A/B could not start or
@@ -105,20 +108,22 @@ def counts(comparison: Comparison) -> dict[str, int]:
     return found
 
 
-def better_side(found: Effect | None, metric: str) -> bool:
-    """The workload's interval lies wholly on the better side of zero."""
+def side(found: Effect | None, metric: str) -> int:
+    """+1 when the workload's interval lies wholly on the better side of zero, -1 wholly on
+    the worse side, 0 otherwise (or unmeasured)."""
     if found is None or found.ci_pct is None:
-        return False
+        return 0
     low, high = found.ci_pct
-    return low > 0 if HIGHER_IS_BETTER[metric] else high < 0
+    if low > 0 or high < 0:
+        return 1 if (low > 0) == HIGHER_IS_BETTER[metric] else -1
+    return 0
 
 
 def verdict(tally: dict[str, int], found: dict[str, Effect]) -> str:
-    if tally["failed"] or tally["regression"]:
+    sides = (side(found.get("rps"), "rps"), side(found.get("p50"), "p50"))
+    if tally["failed"] or tally["regression"] or sides == (-1, -1):
         return "worse"
-    if tally["improvement"] and (
-        better_side(found.get("rps"), "rps") or better_side(found.get("p50"), "p50")
-    ):
+    if sides == (1, 1) or (tally["improvement"] and 1 in sides):
         return "better"
     if sum(tally.values()) and tally["unchanged"] == sum(tally.values()):
         return "no effect"
