@@ -195,6 +195,13 @@ def test_duration_switches_to_duration_mode(kit: Path) -> None:
     assert any("duration mode" in note for note in settings.notes)
 
 
+def test_a_duration_runs_exports_are_read_again(kit: Path) -> None:
+    """A run in duration mode exports PERF_REQUESTS=0; the commands it runs later resolve the
+    settings again from that environment (run-init's settings: --duration was refused there)."""
+    settings = load(kit, PERF_DURATION="2s", PERF_REQUESTS="0", PERF_CONCURRENCY="10")
+    assert (settings.duration, settings.requests) == ("2s", 0)
+
+
 def test_empty_duration_flag_returns_a_duration_profile_to_request_mode(
     kit: Path,
 ) -> None:

@@ -85,7 +85,7 @@ PERF_AUTH_PASSWORD          auth.password                      changeme    any
 PERF_TOKEN_CACHE            auth.token_cache                   .state/auth/token.json text
 PERF_TOKEN_REFRESH_MARGIN   auth.refresh_margin_seconds        120         int0
 PERF_HEY_BIN                performance.hey_binary             hey         text
-PERF_REQUESTS               performance.requests               200         int1
+PERF_REQUESTS               performance.requests               200         int0
 PERF_CONCURRENCY            performance.concurrency            10          int1
 PERF_DURATION               performance.duration               -           duration
 PERF_TIMEOUT                performance.timeout                20          int1

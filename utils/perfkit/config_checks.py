@@ -327,6 +327,13 @@ def load_notes(values: dict[str, Any]) -> list[str]:
         return [
             f"duration mode: rounds run {values['PERF_DURATION']} (hey -z), requests unused"
         ]
+    if (
+        requests == 0
+    ):  # what a run exports in duration mode, read again without a duration
+        raise usage(
+            "PERF_REQUESTS='0' is too small: use an integer >= 1 (0 stands for duration mode"
+            " alone, with PERF_DURATION)"
+        )
     if requests < concurrency:
         raise usage(
             f"PERF_REQUESTS={requests} is smaller than PERF_CONCURRENCY={concurrency}: hey"
