@@ -46,7 +46,7 @@ from perfkit.atomic import write_json_atomic
 from perfkit.clock import now_iso
 from perfkit.exitcodes import ExitCode, KitError
 from perfkit.jsonfile import check_version, read_object
-from perfkit.names import TOKEN_ENV
+from perfkit.names import BENCH_USER_EMAIL, TOKEN_ENV
 from perfkit.workflows.people import Send, sender, strong_password
 
 PROG = "perfkit bench-token"
@@ -54,7 +54,7 @@ LEDGER_FILE = "bench-tokens.json"
 SCHEMA_VERSION = 1
 READABLE_VERSIONS = (1,)
 
-BENCH_EMAIL = "perfkit-benchmark@perfkit.example.com"
+BENCH_EMAIL = BENCH_USER_EMAIL
 ROLE_NAME = "perfkit-benchmark"
 # What the scenarios send, and nothing else: REST lists and reads, /rpc (tools/list, tools/call,
 # resources/list|read, prompts/list|get, ping), MCP streamable HTTP on /mcp and

@@ -15,6 +15,9 @@ SCHEMAS_DIR = PACKAGE_DIR / "schemas"
 
 # the environment variable that hands a command the login token (never its command line)
 TOKEN_ENV = "PERFKIT_TOKEN"
+# the plain user the load runs as (perfkit.benchtoken makes it); not one of the gateway's own
+# users: the database scenario never picks it as "a member"
+BENCH_USER_EMAIL = "perfkit-benchmark@perfkit.example.com"
 
 # The scenarios `all` means, in order; each is declared by one scenarios/*.sh that defines the
 # shell function scenario_<name with - as _> (run-configurable.sh finds it there).
