@@ -767,20 +767,26 @@ perf_bench_token() {
   err="$(mktemp)"
   PERFKIT_TOKEN="${user_token}" perf_py bench-token leftovers --url "${url}" --ledger "${PERF_BENCH_LEDGER}" ||
     perf_warn "the benchmark tokens earlier runs left at ${url} were not all revoked (see above); they expire within a day"
-  out="$(PERFKIT_TOKEN="${user_token}" perf_py bench-token issue --url "${url}" --ledger "${PERF_BENCH_LEDGER}" \
-    --owner-pid "$$" --run-dir "${dir}" 2>"${err}")" || rc=$?
-  if ((rc == 0)); then
-    PERF_LOAD_TOKEN="${out%%$'\n'*}"
-    out="${out#*$'\n'}"
-    PERF_LOAD_ID="${out%%$'\n'*}"
-    PERF_LOAD_AS="${out#*$'\n'}"
-    PERF_BENCH_ISSUED+=("${url} ${PERF_LOAD_ID}")
-    rm -f "${err}"
-    perf_log "the load runs as the benchmark user (reads and tool calls only), with a token of this run's, revoked at its end"
-    return 0
+  if [[ "${PERF_MCP_SESSIONS:-stateless}" == stateful ]]; then
+    # the run ends its sessions with DELETE on /servers/<id>/mcp, which 1.0.7 allows only a
+    # token that may delete servers: not a benchmark token's right
+    why="stateful MCP sessions are ended with DELETE /servers/<id>/mcp, which 1.0.7 allows only a token that may delete servers (servers.delete)"
+  else
+    out="$(PERFKIT_TOKEN="${user_token}" perf_py bench-token issue --url "${url}" --ledger "${PERF_BENCH_LEDGER}" \
+      --owner-pid "$$" --run-dir "${dir}" 2>"${err}")" || rc=$?
+    if ((rc == 0)); then
+      PERF_LOAD_TOKEN="${out%%$'\n'*}"
+      out="${out#*$'\n'}"
+      PERF_LOAD_ID="${out%%$'\n'*}"
+      PERF_LOAD_AS="${out#*$'\n'}"
+      PERF_BENCH_ISSUED+=("${url} ${PERF_LOAD_ID}")
+      rm -f "${err}"
+      perf_log "the load runs as the benchmark user (reads and tool calls only), with a token of this run's, revoked at its end"
+      return 0
+    fi
+    why="$(sed -n 's/^perfkit bench-token: error: //p' "${err}" | tail -n 1)"
+    why="${why:-$(tail -n 1 "${err}")}"
   fi
-  why="$(sed -n 's/^perfkit bench-token: error: //p' "${err}" | tail -n 1)"
-  why="${why:-$(tail -n 1 "${err}")}"
   rm -f "${err}"
   ((strict == 0)) ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "--strict-secrets: ${url} issued no benchmark token (${why}), and hey would carry your own token on its command line; fix that, or run without --strict-secrets (README.md, \"Secrets\")"
