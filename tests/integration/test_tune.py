@@ -138,5 +138,4 @@ def test_ctrl_c_keeps_the_partial_sweep_and_stops_every_gateway(
     data = json.loads((the_sweep(tmp_path) / "tune.json").read_text())
     assert data["partial"].startswith("interrupted (Ctrl+C)")
     assert [r["verdict"] for r in data["candidates"]] == ["interrupted", "interrupted"]
-    assert "partial results kept in" in stderr
     assert_nothing_left_running()
