@@ -214,11 +214,6 @@ def process_table(proc_root: Path = Path("/proc")) -> ProcTable:
     return ProcTable(parent, name, created)
 
 
-def with_children(pids: list[int]) -> list[int]:
-    """The PIDs and all their descendants, from a table read now."""
-    return process_table().descendants(pids)
-
-
 def top_level(pids: list[int]) -> list[int]:
     """Of several processes sharing a listening socket (a master and its forked workers), the
     ones whose parent is not among them."""
