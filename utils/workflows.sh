@@ -35,7 +35,8 @@
 #                .state/workflows/<P>.tokens.json (mode 0600, never printed); what was made in
 #                .state/workflows/<P>.ledger.jsonl, written as it is made
 #   clean        removes what the ledger of prefix P records (tokens, servers, prompts,
-#                memberships, teams, users), or - with no ledger - the users <P>_user_*,
+#                memberships, teams, users) and what sits in its teams, or - with no
+#                ledger - the users <P>_user_*,
 #                teams <P>_team_*, servers <P>-share-* and prompts <P>-collab-* earlier runs
 #                left;
 #                a user who was in a team is deactivated (the gateway cannot delete it)

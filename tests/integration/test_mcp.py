@@ -2,9 +2,10 @@
 (/servers/<bench-virtual id>/mcp, /mcp) beside /rpc, judged against a stored baseline.
 
 A run on the shared local stack becomes the baseline; the same scenario on a second stack whose
-benchmark MCP server takes 150 ms longer a call must be a regression of the calls that reach
-the server, on every path (at concurrency 2 a call takes ~100 ms, so +150 ms is far beyond the
-35% drift bound a baseline without run-to-run history needs). Then that stack loses its virtual
+benchmark MCP server takes 300 ms longer a call must be a regression of the calls that reach
+the server, on every path (at concurrency 2 a call takes ~100 ms, so +300 ms is far beyond the
+35% drift bound a baseline without run-to-run history needs; +150 ms once left a call
+inconclusive in a CI run on a loaded machine). Then that stack loses its virtual
 server: the tests on its endpoint fail naming it, the others still run. Rounds are tiny (6
 requests, 5 rounds: the fewest a per-round test can find significant).
 """
@@ -122,7 +123,7 @@ def test_mcp_path_is_measured_judged_and_fails_plainly(
         "PERF_STACK_NAME": "it-mcp-slow",
         "PERF_BASE_URL": SLOW_URL,
         "PERF_SERVER_BASE_PORT": "9520",
-        "PERF_SERVER_DELAY_MS": "150",
+        "PERF_SERVER_DELAY_MS": "300",
         "PERF_TOKEN_CACHE": str(tmp_path / "token.json"),
     }
     try:
@@ -170,17 +171,17 @@ def test_mcp_path_is_measured_judged_and_fails_plainly(
         verdicts
     )  # the others: not run, not judged
     regressed = {test for test, verdict in verdicts.items() if verdict == "regression"}
-    # a session's start is ~0.25 s and noisier than a call: +150 ms is a regression on a quiet
+    # a session's start is ~0.25 s and noisier than a call: +300 ms is a regression on a quiet
     # machine, and never reads as unchanged or faster (it did not reach significance once in a
     # CI run beside other work)
     assert set(CALLS) - {SETUP} <= regressed, verdicts
     assert verdicts[SETUP] in ("regression", "inconclusive"), verdicts
     # listing tools is answered by the gateway alone: the slower MCP server is not its cost
     assert LISTING not in regressed
-    # ... and the breakdown puts the 150 ms at the server, not at the gateway
+    # ... and the breakdown puts the 300 ms at the server, not at the gateway
     for test in CALLS:
         data = slow_upstream[test]
-        assert data and data["server_ms"] >= 150, (test, data)
+        assert data and data["server_ms"] >= 300, (test, data)
 
     assert missing.code == 4, missing.stdout[-3000:]
     tests = {t["id"]: t for t in latest(dirs, "summary.json")["tests"]}

@@ -307,3 +307,25 @@ def test_each_request_keeps_its_method_and_path_for_coverage() -> None:
         ["step", "POST", "/servers/3f2a/mcp"],
         ["workflow", "", ""],
     ]
+
+
+def test_a_new_prompt_read_again_after_a_404_is_counted() -> None:
+    made = [
+        Sample(1.0, "collaborate:member_reads", A, 20.0, True),
+        Sample(1.1, "collaborate:read_again", A, 0.0, True, kind="tally"),
+        Sample(1.2, "collaborate:read_again", B, 0.0, True, kind="tally"),
+    ]
+    measured = summarize(
+        made,
+        workload="collaborate",
+        url="u",
+        users=2,
+        warmup=0.5,
+        duration=2.0,
+        driver_cpu_s=0.1,
+    )
+    assert measured["tallies"] == {"collaborate:read_again": 2}
+    assert (
+        "0 refused as conflicts (409); 2 reads of a team's new prompt answered 404 and were "
+        "read again" in render(measured)
+    )

@@ -191,6 +191,33 @@ def test_what_the_workload_rest_made_goes_before_the_tools_and_teams_it_refers_t
     assert len(removal.removed) == len(made)
 
 
+def test_what_sits_in_the_ledgers_teams_is_removed_even_when_unrecorded() -> None:
+    """a server or prompt made in a team the kit made is the kit's: found by listing, so a
+    making whose answer (or a worker's word of it) never reached the ledger is removed too;
+    what sits in other teams, or in none, is left alone."""
+    rows = {
+        "/v1/servers": [
+            {"id": "s1", "name": "loadtest-share-1", "teamId": "t1"},
+            {"id": "s2", "name": "someone-elses", "teamId": "t9"},
+            {"id": "s3", "name": "global", "teamId": None},
+        ],
+        "/v1/prompts": [{"id": "p1", "name": "loadtest-collab-1", "teamId": "t1"}],
+    }
+    asked = []
+
+    def send(method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any]:
+        asked.append(path)
+        return 200, rows.get(path.split("?")[0], [])
+
+    ledger = [Made("team", "t1", "loadtest_team_1_abc"), Made("user", EMAIL)]
+    assert people.made_in_teams(send, ledger) == [
+        Made("server", "s1", "loadtest-share-1"),
+        Made("prompt", "p1", "loadtest-collab-1"),
+    ]
+    assert all("include_inactive=true" in path for path in asked)
+    assert people.made_in_teams(send, [Made("user", EMAIL)]) == []  # no team: nothing asked
+
+
 def test_a_dry_run_asks_nothing() -> None:
     gateway = Gateway(members=set())
     removal = people.remove(gateway, [Made("user", EMAIL)], dry_run=True)

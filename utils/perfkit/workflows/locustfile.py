@@ -12,12 +12,13 @@ or a count (`TALLY`) is reported beside the steps, not counted as a request.
   `share:visible_after`) -> B calls the tool through `/servers/{id}/mcp` -> C, outside the
   team, lists servers and must not see it (a visibility leak is a failure, named) -> A
   deletes the server
-- `collaborate`: a team's owner makes a team prompt -> every member reads it at once ->
-  every member appends a line to what it read, all at once: an owner's edit is taken (or
-  refused as a conflict, 409), a plain member's must be refused (403; taken, it is a
-  permission leak, named) -> the owner reads the final text: an edit taken but missing from
-  it is a lost update (the gateway's PUT overwrites, last writer wins). Kept, lost and
-  conflicting edits are counted (`TALLY`), not failed -> the owner deletes the prompt
+- `collaborate`: a team's owner makes a team prompt -> every member reads it at once (a 404
+  just after it was made is read again) -> every member appends a line to what it read, all
+  at once: an owner's edit is taken (or refused as a conflict, 409), a plain member's must be
+  refused (403; taken, it is a permission leak, named) -> the owner reads the final text: an
+  edit taken but missing from it is a lost update (the gateway's PUT overwrites, last writer
+  wins). Kept, lost and conflicting edits are counted (`TALLY`), not failed -> the owner
+  deletes the prompt
 - `token`: a user makes an API token, uses it, revokes it, and the next use must get 401
 - `agent`: an MCP client's session on the virtual server bench-virtual's `/servers/{id}/mcp` -
   initialize, notifications/initialized, tools/list, 3 tools/call of get_system_time, and the
@@ -432,12 +433,7 @@ class GatewayUser(FastHttpUser):
             prompt = str(made["id"])
             Roster.record(Made("prompt", prompt, name))
             try:
-                texts = together(
-                    crew.members,
-                    lambda who: self.call(
-                        "collaborate:member_reads", "GET", f"/prompts/{prompt}", who
-                    ),
-                )
+                texts = together(crew.members, lambda who: self.read_new(prompt, who))
                 edits = {who: f"edit {uuid.uuid4().hex[:12]}" for who in crew.members}
                 outcomes = together(
                     crew.members,
@@ -472,6 +468,35 @@ class GatewayUser(FastHttpUser):
                 )
 
         self.workflow("collaborate", steps)
+
+    def read_new(self, prompt: str, who: Person) -> Any:
+        """`who` reads the team's new prompt. The gateway may answer 404 for a moment after
+        making it (seen on a loaded machine: both members at once, the owner too, gone on the
+        next read), so a 404 is read again, like share's listing, at most VISIBLE_TRIES
+        times; only a prompt never seen fails (`collaborate:never_visible`)."""
+        begun = time.perf_counter()
+        for _ in range(VISIBLE_TRIES):
+            seen = Seen()
+            read = self.call(
+                "collaborate:member_reads",
+                "GET",
+                f"/prompts/{prompt}",
+                who,
+                expect=frozenset({200, 404}),
+                seen=seen,
+            )
+            if seen.status == 200:
+                return read
+            self.tally("collaborate:read_again", time.time())
+            time.sleep(VISIBLE_PAUSE_S)
+        waited = (time.perf_counter() - begun) * 1000
+        self.fire(
+            "WAIT",
+            "collaborate:never_visible",
+            waited,
+            f"{who.email} got 404 for the team's new prompt {VISIBLE_TRIES} times",
+        )
+        raise StepFailed("collaborate:never_visible")
 
     def edit(
         self, crew: Collaboration, prompt: str, who: Person, read: Any, mark: str

@@ -135,13 +135,17 @@ def collaboration(tallies: dict[str, int]) -> str:
         tallies.get(f"collaborate:{what}", 0)
         for what in ("update_kept", "update_lost", "update_conflict")
     )
-    if not kept + lost + conflicts:
+    again = tallies.get("collaborate:read_again", 0)
+    if not kept + lost + conflicts + again:
         return ""
-    return (
+    line = (
         f"collaboration: {kept + lost} concurrent edits taken, {lost} of them lost (overwritten "
         f"by another edit: the gateway's update is last-writer-wins), {conflicts} refused as "
         "conflicts (409)"
     )
+    if again:
+        line += f"; {again} reads of a team's new prompt answered 404 and were read again"
+    return line
 
 
 def _ms(value: float | None) -> str:

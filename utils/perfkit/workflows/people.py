@@ -476,6 +476,22 @@ def leftovers(send: Send, prefix: str) -> list[Made]:
     return made
 
 
+def made_in_teams(send: Send, made: list[Made]) -> list[Made]:
+    """What is in the teams the ledger records, found by listing: whatever sits in a team the
+    kit made is the kit's. A workflow's server or prompt whose making was cut short (its
+    answer never came, or a worker's word of it never reached the ledger) is found so."""
+    teams = {m.key for m in made if m.kind == "team"}
+    if not teams:
+        return []
+    return [
+        Made(kind, str(x["id"]), str(x.get("name", "")))
+        for kind, path, key in REST_LISTS
+        if kind != "role"
+        for x in _listed(send, path, key)
+        if str(x.get("teamId") or x.get("team_id") or "") in teams
+    ]
+
+
 # -- the command -----------------------------------------------------------------------------
 def sender(url: str, token: str) -> Send:
     base = url.rstrip("/")
@@ -596,11 +612,11 @@ def cli(argv: list[str]) -> int:
             f"({sum(len(p.teams) for p in people)} memberships); ledger {args.ledger}"
         )
         return 0
-    made = (
-        Ledger(args.ledger).entries()
-        if args.ledger is not None
-        else leftovers(send, args.prefix)
-    )
+    if args.ledger is not None:
+        made = Ledger(args.ledger).entries()
+        made += made_in_teams(send, made)
+    else:
+        made = leftovers(send, args.prefix)
     removal = remove(send, made, args.dry_run)
     _say(removal, args.dry_run)
     if removal.failed:
