@@ -326,6 +326,6 @@ def test_a_new_prompt_read_again_after_a_404_is_counted() -> None:
     )
     assert measured["tallies"] == {"collaborate:read_again": 2}
     assert (
-        "0 refused as conflicts (409); 2 reads of a team's new prompt answered 404 and were "
-        "read again" in render(measured)
+        "0 refused as conflicts (409); 2 reads of a team's new prompt were 404 and were read "
+        "again" in render(measured)
     )

@@ -215,7 +215,8 @@ def test_what_sits_in_the_ledgers_teams_is_removed_even_when_unrecorded() -> Non
         Made("prompt", "p1", "loadtest-collab-1"),
     ]
     assert all("include_inactive=true" in path for path in asked)
-    assert people.made_in_teams(send, [Made("user", EMAIL)]) == []  # no team: nothing asked
+    no_team = [Made("user", EMAIL)]  # nothing asked
+    assert people.made_in_teams(send, no_team) == []
 
 
 def test_a_dry_run_asks_nothing() -> None:

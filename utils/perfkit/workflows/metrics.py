@@ -144,7 +144,7 @@ def collaboration(tallies: dict[str, int]) -> str:
         "conflicts (409)"
     )
     if again:
-        line += f"; {again} reads of a team's new prompt answered 404 and were read again"
+        line += f"; {again} reads of a team's new prompt were 404 and were read again"
     return line
 
 
