@@ -219,6 +219,29 @@ def test_what_sits_in_the_ledgers_teams_is_removed_even_when_unrecorded() -> Non
     assert people.made_in_teams(send, no_team) == []
 
 
+def test_a_refused_listing_still_removes_what_the_ledger_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list[tuple[str, str]] = []
+
+    def send(method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any]:
+        calls.append((method, path))
+        return (500, {"detail": "boom"}) if method == "GET" else (204, None)
+
+    monkeypatch.setattr(people, "sender", lambda _url, _token: send)
+    monkeypatch.setenv("PERFKIT_TOKEN", "t")
+    ledger = tmp_path / "l.jsonl"
+    Ledger(ledger).add(Made("team", "t1", "loadtest_team_1_abc"))
+    assert people.cli(["clean", "--url", "u", "--ledger", str(ledger)]) == 0
+    assert ("DELETE", "/v1/teams/t1") in calls
+    err = capsys.readouterr().err
+    assert "removing what the ledger records only" in err
+    assert (
+        "utils/workflows.sh clean --prefix P, P the run's prefix, once the gateway"
+        in err
+    )
+
+
 def test_a_dry_run_asks_nothing() -> None:
     gateway = Gateway(members=set())
     removal = people.remove(gateway, [Made("user", EMAIL)], dry_run=True)
