@@ -276,7 +276,7 @@ bats: setup-dev ## bats tests of the shell library and argument parsing
 	bats tests/bats
 
 integration: setup-dev ## Integration tests against the real local stack (started once)
-	$(PY) -m pytest -q --durations=40 tests/integration
+	$(PY) -m pytest -q --durations=0 tests/integration
 
 check: lint unit bats integration ## The kit's own tests: lint, unit, bats, integration
 
