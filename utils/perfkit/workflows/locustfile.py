@@ -472,8 +472,9 @@ class GatewayUser(FastHttpUser):
     def read_new(self, prompt: str, who: Person) -> Any:
         """`who` reads the team's new prompt. The gateway may answer 404 for a moment after
         making it (seen once in CI on a loaded machine: both members at once, the owner too;
-        later reads in the run found their prompts), so a 404 is read again, like share's listing, at most VISIBLE_TRIES
-        times; only a prompt never seen fails (`collaborate:never_visible`)."""
+        later reads in the run found their prompts), so a 404 is read again, like share's
+        listing, at most VISIBLE_TRIES times; only a prompt never seen fails
+        (`collaborate:never_visible`)."""
         begun = time.perf_counter()
         for _ in range(VISIBLE_TRIES):
             seen = Seen()
