@@ -254,8 +254,10 @@ trend: setup ## Per-test medians over every results/*/summary.json of PROFILE, w
 	@$(PY) -m perfkit trend --profile $(PROFILE)
 
 fixtures: setup-dev ## Re-record the unit-test fixtures from real hey runs (needs a running gateway)
-	@token="$$(utils/setup-auth.sh --print --url $(or $(GATEWAY_URL),http://127.0.0.1:4444))" && \
-		PERF_TOKEN="$$token" tests/fixtures/record-fixtures.sh $(or $(GATEWAY_URL),http://127.0.0.1:4444)
+	@url="$(or $(GATEWAY_URL),http://127.0.0.1:4444)" && \
+		token="$$(utils/setup-auth.sh --url "$$url" --bench-token --owner-pid $$$$)" && \
+		trap "utils/setup-auth.sh --url $$url --revoke-bench --owner-pid $$$$" EXIT && \
+		PERF_TOKEN="$$token" tests/fixtures/record-fixtures.sh "$$url"
 
 lint: setup-dev ## shellcheck, ruff and mypy
 	shellcheck -x $(SHELL_FILES)

@@ -14,7 +14,7 @@ readonly ALL_DEFAULT_PROFILES=light,medium,heavy
 all_usage() {
   cat <<'EOF'
 usage: ./run-all.sh [--profiles LIST] [--scenarios all|LIST] [--baseline compare|save|skip]
-                    [--url URL] [--iterations N] [--sequential] [--quiet]
+                    [--url URL] [--iterations N] [--sequential] [--strict-secrets] [--quiet]
 
   --profiles LIST     comma list of profiles/NAME.env, run in this order; default light,medium,heavy
   --scenarios LIST    all (default: each profile's own), or a comma list (see run-configurable.sh)
@@ -22,6 +22,8 @@ usage: ./run-all.sh [--profiles LIST] [--scenarios all|LIST] [--baseline compare
   --url URL           benchmark this gateway only (also GATEWAY_URL); never starts the local stack
   --iterations N      measured rounds per test, for every profile
   --sequential        a test's rounds stop once they settle it against its baseline (every profile)
+  --strict-secrets    every run refuses (exit 3) a gateway that issues no benchmark token
+                      (run-configurable.sh --strict-secrets; README.md, "Secrets")
   --quiet             no progress on stderr
 
 Each profile runs ./run-configurable.sh --profile NAME (its output goes to stderr and to
@@ -59,6 +61,7 @@ all_parse_args() {
         shift 2
         ;;
       --sequential) ALL_CHILD_ARGS+=(--sequential); shift ;;
+      --strict-secrets) ALL_CHILD_ARGS+=(--strict-secrets); shift ;;
       --quiet) PERF_QUIET=1; ALL_CHILD_ARGS+=(--quiet); shift ;;
       -h | --help) all_usage; exit 0 ;;
       *) all_usage >&2; perf_die "${PERF_EXIT_USAGE}" "unknown option '$1'" ;;

@@ -49,7 +49,8 @@ usage: ./run-configurable.sh [--profile NAME] [--scenarios all|LIST] [--tests GL
                       (default 100; PERF_DB_SLOW_MS)
   --strict-secrets    refuse to run (exit 3) when the gateway issues no benchmark token: by
                       default the load then sends your own token, which local users can
-                      read on hey's command line (README.md, "Secrets")
+                      read on hey's command line (README.md, "Secrets"; PERF_STRICT_SECRETS=1
+                      in the environment does the same for every run a wrapper starts)
   --skip-checks       skip utils/check-services.sh
   --list-tests        print the tests the run would measure (plan.tsv's rows: id, scenario,
                       kind, ...) and exit: no gateway needed, nothing sent
@@ -77,7 +78,9 @@ run_parse_args() {
   RUN_NAME=""
   RUN_AUTH=yes
   RUN_SKIP_CHECKS=0
-  RUN_STRICT_SECRETS=0
+  RUN_STRICT_SECRETS="${PERF_STRICT_SECRETS:-0}"
+  [[ "${RUN_STRICT_SECRETS}" == 0 || "${RUN_STRICT_SECRETS}" == 1 ]] ||
+    perf_die "${PERF_EXIT_USAGE}" "PERF_STRICT_SECRETS='${RUN_STRICT_SECRETS}': expected 1 (refuse a run without a benchmark token) or 0"
   RUN_AB_BASE=""
   RUN_AB_CANDIDATE=""
   RUN_AB_RECORDS=("" "")

@@ -15,13 +15,15 @@
 #                             [--candidate-set NAME=VALUE]... [--profile NAME]
 #                             [--scenarios LIST] [--tests GLOBS] [--iterations N] [--sequential]
 #                             [--base-database DB] [--candidate-database DB] [--dataset NAME]
+#                             [--strict-secrets]
 #
 # BUILD: a release version, a .whl / .tar.gz / .zip file, or a source folder. Without
 # --candidate, the candidate is the base build (an A/B of settings, or of databases - then
 # --base may go too: both sides run service.gateway_version. DB is
 # sqlite or postgresql, default service.database; each side's database is made fresh, and
 # --dataset writes the same dataset into both). Secrets belong in the files, not in --*-set
-# (a command line is visible to every local user).
+# (a command line is visible to every local user). --strict-secrets: the run refuses (exit 3) a
+# side that issues no benchmark token (run-configurable.sh --strict-secrets).
 set -euo pipefail
 
 PERF_PROG="compare-versions.sh"
@@ -65,7 +67,7 @@ ab_parse_args() {
       --dataset) AB_DATASET="$(perf_flag_value "$@")"; AB_RUN_ARGS+=("$1" "${AB_DATASET}"); shift 2 ;;
       --profile) AB_PROFILE="$(perf_flag_value "$@")"; shift 2 ;;
       --scenarios | --iterations | --tests) AB_RUN_ARGS+=("$1" "$(perf_flag_value "$@")"); shift 2 ;;
-      --sequential) AB_RUN_ARGS+=("$1"); shift ;;
+      --sequential | --strict-secrets) AB_RUN_ARGS+=("$1"); shift ;;
       -h | --help) ab_usage; exit 0 ;;
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
     esac

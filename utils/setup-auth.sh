@@ -3,6 +3,7 @@
 #
 #   utils/setup-auth.sh [--url URL] [--profile NAME] [--refresh] [--print] [--expiry]
 #                       [--min-valid SECONDS] [--no-verify]
+#   utils/setup-auth.sh [--url URL] --bench-token | --revoke-bench [--owner-pid PID]
 #
 # The gateway's auth endpoints allow only ~10 requests a minute and lock out repeat offenders,
 # so the kit logs in once and reuses the token (one per gateway and account); a cached token is
@@ -25,6 +26,12 @@ usage: utils/setup-auth.sh [--url URL] [--profile NAME] [--refresh] [--print] [-
   --min-valid S      the token must stay valid this long (default: auth.refresh_margin_seconds;
                      never more than half the token's lifetime)
   --no-verify        trust a cached token without asking the gateway
+  --bench-token      print a benchmark token instead of yours: a token of the kit's benchmark
+                     user that may only list, read and call tools (README.md, "Secrets"), for
+                     hey's command line; it is the process --owner-pid names' until revoked
+  --revoke-bench     revoke the benchmark tokens issued to --owner-pid's process at the URL
+  --owner-pid PID    the process a benchmark token belongs to (default: the caller, i.e. the
+                     shell running this); when it has ended, the kit's next run revokes its token
 Credentials: auth.email / auth.password in config.yaml, or PERF_AUTH_EMAIL / PERF_AUTH_PASSWORD.
 EOF
 }
@@ -57,8 +64,29 @@ auth_token() {
   printf '%s\n' "${token}"
 }
 
+# auth_bench issue|revoke URL TOKEN OWNER_PID: a benchmark token for OWNER_PID printed (only the
+# token; earlier processes' leftovers at URL revoked first), or OWNER_PID's revoked. TOKEN, the
+# user's, goes to perfkit in the environment.
+auth_bench() {
+  local action="$1" url="$2" token="$3" owner="$4" out
+  if [[ "${action}" == revoke ]]; then
+    PERFKIT_TOKEN="${token}" perf_py bench-token revoke --url "${url}" --ledger "${PERF_BENCH_LEDGER}" \
+      --owner-pid "${owner}" || exit
+    perf_log "revoked the benchmark tokens of process ${owner} at ${url}"
+    return 0
+  fi
+  kill -0 "${owner}" 2>/dev/null || perf_die "${PERF_EXIT_USAGE}" "--owner-pid ${owner}: no such process"
+  PERFKIT_TOKEN="${token}" perf_py bench-token leftovers --url "${url}" --ledger "${PERF_BENCH_LEDGER}" ||
+    perf_warn "the benchmark tokens earlier runs left at ${url} were not all revoked (see above); they expire within a day"
+  out="$(PERFKIT_TOKEN="${token}" perf_py bench-token issue --url "${url}" --ledger "${PERF_BENCH_LEDGER}" \
+    --owner-pid "${owner}" --run-dir manual)" || exit
+  perf_log "a benchmark token for process ${owner} (reads and tool calls only); revoke it with: utils/setup-auth.sh --url ${url} --revoke-bench --owner-pid ${owner}"
+  printf '%s\n' "${out%%$'\n'*}"
+}
+
 auth_main() {
   local url="" profile="${PERF_PROFILE:-light}" refresh=0 print=0 expiry=0 token margin="" verify=1
+  local bench="" owner="${PPID}"
   while (($#)); do
     case "$1" in
       --url) url="$(perf_flag_value "$@")"; shift 2 ;;
@@ -68,12 +96,16 @@ auth_main() {
       --expiry) expiry=1; shift ;;
       --min-valid) margin="$(perf_flag_value "$@")"; shift 2 ;;
       --no-verify) verify=0; shift ;;
+      --bench-token) bench=issue; shift ;;
+      --revoke-bench) bench=revoke; shift ;;
+      --owner-pid) owner="$(perf_flag_value "$@")"; shift 2 ;;
       -h | --help) auth_usage; return 0 ;;
       *) auth_usage >&2; perf_die "${PERF_EXIT_USAGE}" "unknown option '$1'" ;;
     esac
   done
   [[ -z "${margin}" || "${margin}" =~ ^[0-9]+$ ]] ||
     perf_die "${PERF_EXIT_USAGE}" "--min-valid '${margin}' is not a number of seconds"
+  [[ "${owner}" =~ ^[1-9][0-9]*$ ]] || perf_die "${PERF_EXIT_USAGE}" "--owner-pid '${owner}' is not a process id"
   perf_check_profile "${profile}"
   perf_ensure_setup
   perf_require_cmd curl "install it: apt-get install -y curl"
@@ -87,7 +119,9 @@ auth_main() {
   perf_gateway_answers "${url}" ||
     perf_die "${PERF_EXIT_ENV_NOT_READY}" "gateway at ${url} does not answer /health; start it (make up) or check --url"
   token="$(auth_token "${url}" "${refresh}" "${margin:-${PERF_TOKEN_REFRESH_MARGIN}}" "${verify}")"
-  if ((print)); then
+  if [[ -n "${bench}" ]]; then
+    auth_bench "${bench}" "${url}" "${token}" "${owner}"
+  elif ((print)); then
     printf '%s\n' "${token}"
   else
     perf_py auth expiry --cache "${PERF_TOKEN_CACHE}" --url "${url}" --email "${PERF_AUTH_EMAIL}" >&2

@@ -96,6 +96,12 @@ decided() {
   [[ "${stderr}" == *"name the base"* ]]
 }
 
+@test "--strict-secrets and --sequential go to the run" {
+  parse --base 1.0.7 --candidate-set X=1 --strict-secrets --sequential
+  [ "${status}" -eq 0 ]
+  [ "$(decided "run args")" = "--strict-secrets --sequential" ]
+}
+
 @test "a flag without its value, or an unknown flag: exit 2 naming it" {
   parse --base 1.0.7 --candidate-set
   [ "${status}" -eq 2 ]

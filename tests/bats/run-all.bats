@@ -70,6 +70,13 @@ ra() {
   [[ "${stderr}" == *"PERF_SCENARIOS='tools,bogus'"*"unknown 'bogus'"* ]]
 }
 
+@test "--strict-secrets and --sequential go to every profile's run" {
+  # shellcheck source=run-all.sh
+  source "${KIT}/run-all.sh"
+  all_parse_args --profiles smoke,light --strict-secrets --sequential
+  [ "${ALL_CHILD_ARGS[*]}" = "--strict-secrets --sequential" ]
+}
+
 @test "a target off loopback exits 2" {
   ra --profiles smoke --url http://example.com:4444
   [ "${status}" -eq 2 ]

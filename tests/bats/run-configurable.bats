@@ -41,6 +41,13 @@ rc() {
   [[ "${stderr}" == *"option --concurrency needs a value"* ]]
 }
 
+@test "PERF_STRICT_SECRETS other than 0 or 1 exits 2 naming it" {
+  run --separate-stderr env -i PATH="${STUBS}:/usr/bin:/bin" HOME="${HOME}" PERF_MANAGE=never \
+    PERF_RESULTS_DIR="${BATS_TEST_TMPDIR}/results" PERF_STRICT_SECRETS=yes "${KIT}/run-configurable.sh" --profile smoke
+  [ "${status}" -eq 2 ]
+  [[ "${stderr}" == *"PERF_STRICT_SECRETS='yes': expected 1"* ]]
+}
+
 @test "--profile heavvy exits 2 naming it and listing the known profiles" {
   rc --profile heavvy
   [ "${status}" -eq 2 ]

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +294,31 @@ def test_issue_prints_the_token_its_id_and_an_identity_without_the_token(
     assert gateway.tokens == {} and benchtoken.load_ledger(ledger) == []
 
 
+def test_revoke_by_owner_pid_revokes_that_process_tokens_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gateway = FakeGateway()
+    monkeypatch.setattr(benchtoken, "sender", lambda url, token: gateway)
+    monkeypatch.setenv("PERFKIT_TOKEN", "admin-secret")
+    ledger = tmp_path / benchtoken.LEDGER_FILE
+    mine, other = os.getpid(), os.getppid()
+    for token in (
+        issued("mine-1", mine, None),
+        issued("mine-2", mine, None),
+        issued("other", other, None),
+    ):
+        benchtoken._add(ledger, token)
+    argv = ["revoke", "--url", URL, "--ledger", str(ledger), "--owner-pid", str(mine)]
+    assert benchtoken.cli(argv) == 0
+    deleted = [p for m, p, _ in gateway.calls if m == "DELETE"]
+    assert deleted == ["/tokens/admin/mine-1", "/tokens/admin/mine-2"]
+    assert [t.id for t in benchtoken.load_ledger(ledger)] == ["other"]
+    # nothing left of that process: said, and nothing sent
+    assert benchtoken.cli(argv) == 0
+    assert len(gateway.calls) == 2
+    assert f"no benchmark token of process {mine}" in capsys.readouterr().err
+
+
 def test_a_revocation_the_gateway_refuses_keeps_the_ledger_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -380,3 +406,53 @@ def test_no_script_of_the_kit_puts_a_token_on_a_command_line() -> None:
         and "PERF_HEY_ARGS+=" not in line
     ]
     assert leaks == []
+
+
+def test_the_manual_hey_recipes_send_a_benchmark_token() -> None:
+    """MANUAL_TESTING.md's hey lines carry $BENCH (utils/setup-auth.sh --bench-token), never the
+    login's $TOKEN; the one exception measures the admin itself and says so."""
+    doc = (KIT_ROOT / "MANUAL_TESTING.md").read_text()
+    hey_auth = [
+        line.strip()
+        for line in doc.splitlines()
+        if re.match(r"\s*hey ", line) and "Authorization" in line
+    ]
+    assert len(hey_auth) >= 3
+    others = [line for line in hey_auth if "Bearer $BENCH" not in line]
+    assert others == [
+        'hey -n 200 -c 10 -t 20 -H "Authorization: Bearer ${!who}" "$GATEWAY_URL/tools?limit=50" |'
+    ]
+    assert "not to paste on a shared machine" in doc
+    assert doc.count("--bench-token --owner-pid $$") == doc.count(
+        "--revoke-bench --owner-pid $$"
+    )
+
+
+def test_who_the_load_ran_as_is_part_of_the_fingerprint_not_the_token_id() -> None:
+    from perfkit.results.samples import fingerprint_differences, load_as_key
+
+    def bench(token_id: str) -> dict[str, Any]:
+        return asdict(
+            benchtoken.identity_of(
+                Issued(URL, token_id, "n", BENCH_EMAIL, "/r", 1, None, "t", "x")
+            )
+        )
+
+    admin = {"kind": "user-token", "email": "admin@example.com", "permissions": None}
+    # every run has a token of its own: the same identity all the same
+    assert (
+        fingerprint_differences(
+            {"load_as": load_as_key(bench("a"))}, {"load_as": load_as_key(bench("b"))}
+        )
+        == []
+    )
+    found = fingerprint_differences(
+        {"load_as": load_as_key(admin)}, {"load_as": load_as_key(bench("b"))}
+    )
+    before = "user-token of admin@example.com (all the user's permissions)"
+    after = f"benchmark-token of {BENCH_EMAIL} (permissions {', '.join(sorted(PERMISSIONS))})"
+    assert found == [f"load_as: {before} -> {after}"]
+    # a baseline from before the kit recorded it is not held against the run
+    assert fingerprint_differences({}, {"load_as": load_as_key(admin)}) == []
+    assert load_as_key({"kind": "none", "email": None}) == "no token"
+    assert load_as_key(None) is None

@@ -749,7 +749,6 @@ perf_refresh_token() {
 
 # --- the benchmark token: what hey sends (README.md, "Secrets") -----------------------------
 
-readonly PERF_BENCH_LEDGER="${PERF_STATE_DIR}/auth/bench-tokens.json"
 PERF_BENCH_ISSUED=() # "URL ID" of each benchmark token this run issued and has not yet revoked
 
 # perf_bench_token URL USER_TOKEN RUN_DIR STRICT: the token the load sends to URL - on hey's

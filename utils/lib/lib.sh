@@ -18,6 +18,8 @@ PERF_KIT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly PERF_KIT_ROOT
 readonly PERF_STATE_DIR="${PERF_KIT_ROOT}/.state"
 readonly PERF_VENV="${PERF_STATE_DIR}/venv"
+# the benchmark tokens issued and not yet revoked (perfkit bench-token; README.md, "Secrets")
+readonly PERF_BENCH_LEDGER="${PERF_STATE_DIR}/auth/bench-tokens.json"
 
 PERF_PROG="${PERF_PROG:-$(basename "$0")}"
 PERF_QUIET="${PERF_QUIET:-0}"

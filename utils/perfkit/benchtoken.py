@@ -12,8 +12,9 @@ every token a run issued until it is revoked, so the next run revokes what a kil
       the benchmark role and user made or brought back to what they must be, a token issued
       and written to the ledger; stdout: the token, its id, and the identity (JSON, no secret)
       one a line. Exit 3 with the reason when the gateway cannot issue one.
-  perfkit bench-token revoke --url URL --ledger FILE --id ID
-      the token revoked (or found gone) and dropped from the ledger; exit 3 when not.
+  perfkit bench-token revoke --url URL --ledger FILE (--id ID | --owner-pid PID)
+      the token revoked (or found gone) and dropped from the ledger; exit 3 when not. With
+      --owner-pid: every token the ledger records at URL for that process (a shell's own).
   perfkit bench-token leftovers --url URL --ledger FILE
       revokes the ledger's tokens for URL whose run is gone (its process ended); drops expired.
   perfkit bench-token as-user --email EMAIL --reason TEXT | --none
@@ -378,8 +379,25 @@ def cmd_issue(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    revoke(sender(args.url, _admin_token()), args.id)
-    _drop(args.ledger, args.url.rstrip("/"), {args.id})
+    url = args.url.rstrip("/")
+    if args.id is not None:
+        ids = [args.id]
+    else:
+        ids = [
+            t.id
+            for t in load_ledger(args.ledger)
+            if t.url == url and t.pid == args.owner_pid
+        ]
+        if not ids:
+            print(
+                f"{PROG}: no benchmark token of process {args.owner_pid} at {url}",
+                file=sys.stderr,
+            )
+            return 0
+    send = sender(args.url, _admin_token())
+    for token_id in ids:
+        revoke(send, token_id)
+    _drop(args.ledger, url, set(ids))
     return 0
 
 
@@ -441,7 +459,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=BENCH_EMAIL,
         help=f"the benchmark user (default {BENCH_EMAIL})",
     )
-    gone.add_argument("--id", required=True)
+    which = gone.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id")
+    which.add_argument(
+        "--owner-pid", type=int, help="every token this process was issued at --url"
+    )
     user = sub.add_parser(
         "as-user", help="the identity of a run that sends the user's own token"
     )

@@ -115,7 +115,27 @@ def fingerprint(summary: Summary) -> dict[str, Any]:
         "gateway_version": target.get("gateway_version"),
         "gateway_settings": target.get("gateway_settings"),
         "settings": {key: settings.get(key) for key in SETTINGS_KEYS},
+        "load_as": load_as_key(target.get("load_as")),
     }
+
+
+def load_as_key(load_as: Any) -> str | None:
+    """Who the load ran as, as far as it changes what the gateway does: the kind of token, whose,
+    and its permissions - not the token's id or expiry, which every run has its own of. An
+    admin's token skips the visibility filter and the permission checks a scoped benchmark
+    token goes through, so runs as different identities are not like for like."""
+    if not isinstance(load_as, dict):
+        return None
+    kind = load_as.get("kind")
+    if kind == "none":
+        return "no token"
+    permissions = load_as.get("permissions")
+    scope = (
+        "all the user's permissions"
+        if permissions is None
+        else "permissions " + ", ".join(sorted(str(p) for p in permissions))
+    )
+    return f"{kind} of {load_as.get('email')} ({scope})"
 
 
 def from_summary(summary: Summary, source: str) -> SampleSet:
@@ -168,6 +188,9 @@ def fingerprint_differences(base: dict[str, Any], other: dict[str, Any]) -> list
         ):
             # a baseline from before the kit recorded it, or two runs neither of which set
             # the database's starting state: not held against the run
+            continue
+        elif key == "load_as" and None in (base.get(key), other.get(key)):
+            # a run from before the kit recorded who the load ran as: not held against the run
             continue
         elif base.get(key) != other.get(key):
             differences.append(f"{key}: {base.get(key)} -> {other.get(key)}")
