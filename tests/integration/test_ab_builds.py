@@ -119,8 +119,9 @@ def test_a_wheel_of_the_release_against_the_release_is_no_regression(
 def test_a_costly_setting_is_a_regression_naming_the_tests(
     ab_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """The README's settings A/B (debug logging of every request, persisted to the database;
-    5 rounds): measured 20-76% slower on every test; the verdict names them."""
+    """The README's settings A/B (debug logging of every request from a file, persisted to the
+    database by CANDIDATE_SET - both ways of giving a side its settings; 5 rounds): measured
+    20-76% slower on every test; the verdict names them."""
     write = readme_command("printf 'LOG_LEVEL=DEBUG")
     assert run(["bash", "-c", write], ab_env).code == 0
     command = readme_command(f"make compare-versions BASE={RELEASE} CANDIDATE_ENV=")
