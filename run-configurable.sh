@@ -224,10 +224,12 @@ run_prepare_side() {
   if [[ "${RUN_AUTH}" == yes ]]; then
     token="$("${PERF_KIT_ROOT}/utils/setup-auth.sh" --url "${url}" --profile "${RUN_PROFILE}" --print)"
   fi
-  if [[ "${RUN_SKIP_CHECKS}" == 0 ]]; then
-    "${PERF_KIT_ROOT}/utils/check-services.sh" --url "${url}" --profile "${RUN_PROFILE}" >&2
-  fi
   mkdir -p "${dir}/raw"
+  if [[ "${RUN_SKIP_CHECKS}" == 0 ]]; then
+    # the check's GET /version is kept for run_init (the gateway answers it slowly)
+    "${PERF_KIT_ROOT}/utils/check-services.sh" --url "${url}" --profile "${RUN_PROFILE}" \
+      --version-out "${dir}/gateway-version.json" >&2
+  fi
   if [[ "${RUN_AUTH}" == yes ]]; then
     perf_bench_token "${url}" "${token}" "${dir}" "${RUN_STRICT_SECRETS}"
   else
@@ -253,8 +255,11 @@ run_init() {
   settings="$(mktemp)"
   perf_py config --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" "${RUN_SETS[@]}" --format json >"${settings}"
   # GET /version: the gateway's release and benchmark-relevant settings, for the fingerprint
-  [[ "$(perf_http_get "${url}/version" "${dir}/gateway-version.json" "${token}")" != 200 ]] ||
+  # (check-services.sh kept its answer moments ago, unless --skip-checks)
+  if [[ -s "${dir}/gateway-version.json" ]] ||
+    [[ "$(perf_http_get "${url}/version" "${dir}/gateway-version.json" "${token}")" == 200 ]]; then
     args+=(--gateway-info "${dir}/gateway-version.json")
+  fi
   [[ -z "${record}" || ! -f "${record}" ]] || args+=(--gateway-record "${record}")
   perf_py run-init "${dir}" --kit-root "${PERF_KIT_ROOT}" --profile "${RUN_PROFILE}" \
     --settings-json "${settings}" --target-url "${url}" --hey-bin "$(command -v "${PERF_HEY_BIN}")" \

@@ -2,7 +2,10 @@
 # Check that everything a benchmark needs is up: one line per service, exit 3 naming the first
 # failing one.
 #
-#   utils/check-services.sh [--url URL] [--profile NAME] [--servers N]
+#   utils/check-services.sh [--url URL] [--profile NAME] [--servers N] [--version-out FILE]
+#
+# --version-out FILE keeps the answer of GET /version (slow: the gateway checks its
+# dependencies) for a run that records it, so the run need not ask again.
 set -euo pipefail
 
 # shellcheck source=utils/lib/lib.sh
@@ -60,13 +63,14 @@ check_redis() {
 }
 
 check_main() {
-  local url="" profile="${PERF_PROFILE:-light}" servers="" body token gateways_json version
+  local url="" profile="${PERF_PROFILE:-light}" servers="" body token gateways_json version version_out=""
   while (($#)); do
     case "$1" in
       --url) url="$(perf_flag_value "$@")"; shift 2 ;;
       --profile) profile="$(perf_flag_value "$@")"; shift 2 ;;
       --servers) servers="$(perf_flag_value "$@")"; shift 2 ;;
-      -h | --help) sed -n '2,6p' "$0"; return 0 ;;
+      --version-out) version_out="$(perf_flag_value "$@")"; shift 2 ;;
+      -h | --help) sed -n '2,9p' "$0"; return 0 ;;
       *) perf_die "${PERF_EXIT_USAGE}" "unknown option '$1' (see --help)" ;;
     esac
   done
@@ -100,6 +104,7 @@ check_main() {
   body="$(mktemp)"
   if [[ "$(perf_http_get "${url}/version" "${body}" "${token}")" == 200 ]] && version="$(perf_py services version "${body}")"; then
     check_line version 0 "${version}"
+    [[ -z "${version_out}" ]] || cp "${body}" "${version_out}"
   else
     check_line version 1 "GET /version gave no release number (is this a ContextForge gateway?)"
   fi
