@@ -26,10 +26,11 @@ from conftest import KIT_ROOT, MAIN_URL, kit_env
 TOKEN_CACHE = KIT_ROOT / ".state" / "auth" / "token.json"
 LEDGER = KIT_ROOT / ".state" / "auth" / "bench-tokens.json"
 BEARER = re.compile(r"Authorization: Bearer (\S+)")
-# a short run: one scenario's REST lists, enough requests that hey runs for a while
-RUN_ARGS = ["--profile", "smoke", "--scenarios", "tools", "--tests",
+# a light run cut short (CI time: two rounds): one scenario's REST lists, enough requests that
+# hey runs for a while
+RUN_ARGS = ["--profile", "light", "--scenarios", "tools", "--tests",
             "rest_list_tools_limit_10,rest_list_tools_limit_50", "--requests", "200",
-            "--baseline", "skip", "--skip-checks"]  # fmt: skip
+            "--iterations", "2", "--baseline", "skip", "--skip-checks"]  # fmt: skip
 
 
 # a shorter run where only the start matters (a later flag wins)
@@ -241,7 +242,7 @@ def test_a_gateway_that_issues_no_benchmark_token_falls_back_or_refuses_when_str
     finally:
         assert status("PUT", bench, admin, {"is_admin": False}) == 200
     [run_dir] = [
-        p for p in (tmp_path / "loose").iterdir() if p.name.startswith("smoke_")
+        p for p in (tmp_path / "loose").iterdir() if p.name.startswith("light_")
     ]
     load_as = json.loads((run_dir / "summary.json").read_text())["target"]["load_as"]
     assert load_as["kind"] == "user-token" and load_as["permissions"] is None
